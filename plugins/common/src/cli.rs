@@ -1,0 +1,383 @@
+//! The command line every Ferrite plugin binary shares (`interfaces.md`):
+//!
+//! ```text
+//! NAME render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav]
+//!             [--ir IR.wav] [--block N] [--tail SECONDS]
+//! NAME params
+//! NAME [standalone options] [--set ID=VALUE]...
+//! ```
+//!
+//! `render` drives the plugin's own `process` through [`OfflineHost`], so its audio is what a
+//! host produces with the same parameter values; the reported latency is compensated so the
+//! output is time-aligned with the input. Every kind of bad input fails before anything is
+//! written, with one line naming the problem and exit status 2.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use nice_plug::prelude::*;
+
+use crate::host::{layout_for_channels, OfflineHost};
+use crate::settings::{self, fmt_num, Setting};
+use crate::wav::{self, Audio};
+
+/// What a Ferrite plugin adds to nice-plug's `Plugin` for the command line.
+pub trait FerritePlugin: Plugin {
+    /// The binary's name (`ferrite-ring`), used in messages.
+    const CLI_NAME: &'static str;
+
+    /// Load an impulse response for `render --ir`. Plugins without one refuse it.
+    fn load_impulse_response(&mut self, _path: &Path) -> Result<()> {
+        bail!("{} does not use an impulse response (--ir)", Self::CLI_NAME)
+    }
+}
+
+/// Exit status for bad usage or bad input.
+const EXIT_USAGE: i32 = 2;
+/// Exit status when processing itself fails.
+const EXIT_FAILURE: i32 = 1;
+/// Default host block size for `render`.
+const DEFAULT_BLOCK: usize = 512;
+/// Largest `--block`: the biggest block size hosts use, times four.
+const MAX_BLOCK: usize = 16384;
+/// Longest `--tail`, seconds.
+const MAX_TAIL_SECONDS: f64 = 3600.0;
+
+/// The whole `main` of a plugin binary: `render`, `params`, or the standalone app.
+pub fn main<P: FerritePlugin>() -> ! {
+    let args: Vec<String> = std::env::args().collect();
+    let code = match args.get(1).map(String::as_str) {
+        Some("render") => match render::<P>(&args[2..]) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("{}: error: {}", P::CLI_NAME, one_line(&e));
+                e.downcast_ref::<ProcessingFailed>().map_or(EXIT_USAGE, |_| EXIT_FAILURE)
+            }
+        },
+        Some("params") => {
+            print!("{}", params_table(P::default().params().as_ref()));
+            0
+        }
+        _ => standalone::<P>(args),
+    };
+    std::process::exit(code);
+}
+
+/// Marks an error that happened while processing (exit 1) rather than in the input (exit 2).
+#[derive(Debug)]
+struct ProcessingFailed(String);
+impl std::fmt::Display for ProcessingFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ProcessingFailed {}
+
+/// An error chain on one line: "context: cause: cause".
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain().map(|c| c.to_string().replace('\n', " ")).collect::<Vec<_>>().join(": ")
+}
+
+/// The real-time app: nice-plug's standalone wrapper, plus `--set ID=VALUE`, which it does not
+/// have. The settings are validated first (a bad one exits with status 2 before any audio device
+/// is opened) and applied by the plugin's `Default` to the instance the wrapper creates.
+fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
+    let mut rest = Vec::with_capacity(args.len());
+    let mut raw_settings = Vec::new();
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--set" {
+            match iter.next() {
+                Some(v) => raw_settings.push(v),
+                None => {
+                    eprintln!("{}: error: --set needs ID=VALUE", P::CLI_NAME);
+                    return EXIT_USAGE;
+                }
+            }
+        } else if let Some(v) = arg.strip_prefix("--set=") {
+            raw_settings.push(v.to_owned());
+        } else {
+            rest.push(arg);
+        }
+    }
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "{name}: also `{name} render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] \
+             [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]`, `{name} params`, \
+             and `--set ID=VALUE` (repeatable) in real-time mode.\n",
+            name = P::CLI_NAME
+        );
+    }
+    let params = P::default().params();
+    let mut settings = Vec::new();
+    for raw in &raw_settings {
+        match settings::parse_setting(params.as_ref(), raw) {
+            Ok(s) => settings.push(s),
+            Err(e) => {
+                eprintln!("{}: error: {}", P::CLI_NAME, one_line(&e));
+                return EXIT_USAGE;
+            }
+        }
+    }
+    settings::set_startup_settings(settings);
+    // The exit status must come from the wrapper's own verdict (a backend that fails to start
+    // returns false).
+    if nice_export_standalone_with_args::<P, _>(rest) {
+        0
+    } else {
+        EXIT_FAILURE
+    }
+}
+
+/// Options of `render`.
+#[derive(Debug, Default)]
+struct RenderArgs {
+    input: PathBuf,
+    output: PathBuf,
+    sets: Vec<String>,
+    preset: Option<PathBuf>,
+    sidechain: Option<PathBuf>,
+    ir: Option<PathBuf>,
+    block: usize,
+    tail_seconds: f64,
+}
+
+fn parse_render_args(args: &[String]) -> Result<RenderArgs> {
+    let mut out = RenderArgs { block: DEFAULT_BLOCK, ..Default::default() };
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = |what: &str| -> Result<String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            i += 1;
+            args.get(i).cloned().ok_or_else(|| anyhow!("{name} needs {what}"))
+        };
+        match name {
+            "--set" => out.sets.push(value("ID=VALUE")?),
+            "--preset" => out.preset = Some(value("a file")?.into()),
+            "--sidechain" => out.sidechain = Some(value("a WAV file")?.into()),
+            "--ir" => out.ir = Some(value("a WAV file")?.into()),
+            "--block" => {
+                let v = value("a block size")?;
+                out.block = v
+                    .parse()
+                    .ok()
+                    .filter(|b| (1..=MAX_BLOCK).contains(b))
+                    .ok_or_else(|| anyhow!("invalid --block '{v}' (1 to {MAX_BLOCK})"))?;
+            }
+            "--tail" => {
+                let v = value("seconds")?;
+                out.tail_seconds = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| t.is_finite() && (0.0..=MAX_TAIL_SECONDS).contains(t))
+                    .ok_or_else(|| anyhow!("invalid --tail '{v}' (0 to {MAX_TAIL_SECONDS} seconds)"))?;
+            }
+            a if a.starts_with('-') && a.len() > 1 => bail!("unknown option '{a}'"),
+            _ => positional.push(arg.to_owned()),
+        }
+        i += 1;
+    }
+    match positional.as_slice() {
+        [input, output] => {
+            out.input = input.into();
+            out.output = output.into();
+        }
+        _ => bail!("usage: render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]"),
+    }
+    Ok(out)
+}
+
+/// `render`: everything is validated (arguments, files, parameter values, layout) before any
+/// processing, and the output is written atomically at the very end.
+pub fn render<P: FerritePlugin>(args: &[String]) -> Result<()> {
+    let args = parse_render_args(args)?;
+    if wav::same_file(&args.input, &args.output) {
+        bail!("the output '{}' is the input file", args.output.display());
+    }
+    if args.output.is_dir() {
+        bail!("the output '{}' is a folder", args.output.display());
+    }
+    let input = wav::read_wav(&args.input)?;
+    let sidechain = args.sidechain.as_deref().map(wav::read_wav).transpose()?;
+
+    let mut host = OfflineHost::<P>::new();
+    let mut settings: Vec<Setting> = Vec::new();
+    if let Some(preset) = &args.preset {
+        let text = std::fs::read_to_string(preset)
+            .with_context(|| format!("cannot read preset '{}'", preset.display()))?;
+        settings.extend(
+            settings::parse_preset(host.params().as_ref(), &text)
+                .with_context(|| format!("preset '{}'", preset.display()))?,
+        );
+    }
+    for raw in &args.sets {
+        settings.push(settings::parse_setting(host.params().as_ref(), raw)?);
+    }
+    settings::apply(host.params().as_ref(), &settings);
+
+    let n_channels = input.channels.len();
+    let layout = layout_for_channels::<P>(n_channels).ok_or_else(|| {
+        let supported: Vec<String> = P::AUDIO_IO_LAYOUTS
+            .iter()
+            .filter_map(|l| l.main_input_channels.map(|c| c.get().to_string()))
+            .collect();
+        anyhow!(
+            "'{}' has {n_channels} channels; {} takes {}",
+            args.input.display(),
+            P::CLI_NAME,
+            supported.join(" or ")
+        )
+    })?;
+    let aux_channels = layout.aux_input_ports.first().map(|c| c.get() as usize);
+    if let Some(sc) = &sidechain {
+        let Some(aux_channels) = aux_channels else {
+            bail!("{} has no sidechain input", P::CLI_NAME);
+        };
+        if sc.sample_rate != input.sample_rate {
+            bail!(
+                "the sidechain '{}' is at {} Hz but the input is at {} Hz",
+                args.sidechain.as_ref().unwrap().display(),
+                sc.sample_rate,
+                input.sample_rate
+            );
+        }
+        if sc.channels.len() != 1 && sc.channels.len() != aux_channels {
+            bail!(
+                "the sidechain '{}' has {} channels; use 1 or {aux_channels}",
+                args.sidechain.as_ref().unwrap().display(),
+                sc.channels.len()
+            );
+        }
+    }
+    if let Some(ir) = &args.ir {
+        host.plugin().load_impulse_response(ir)?;
+    }
+    host.activate(layout, input.sample_rate as f32, args.block)?;
+
+    let output = run_offline(&mut host, &input, sidechain.as_ref(), args.block, args.tail_seconds)?;
+    wav::write_wav_atomic(&args.output, &output)?;
+    Ok(())
+}
+
+/// Run `input` (and the optional sidechain) through an activated host in blocks of `block`,
+/// compensate the reported latency, and return `input length + tail` samples per channel.
+pub fn run_offline<P: Plugin>(
+    host: &mut OfflineHost<P>,
+    input: &Audio,
+    sidechain: Option<&Audio>,
+    block: usize,
+    tail_seconds: f64,
+) -> Result<Audio> {
+    let frames = input.frames();
+    let tail = (tail_seconds * input.sample_rate as f64).round() as usize;
+    let latency = host.latency() as usize;
+    let total = frames + tail + latency;
+    let n_channels = input.channels.len();
+    let mut processed = vec![Vec::with_capacity(total); n_channels];
+
+    let started = Instant::now();
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+
+    let mut pos = 0;
+    while pos < total {
+        let len = block.min(total - pos);
+        let (main, aux) = host.buffers_mut();
+        for (buf, src) in main.iter_mut().zip(&input.channels) {
+            for (i, s) in buf[..len].iter_mut().enumerate() {
+                *s = src.get(pos + i).copied().unwrap_or(0.0);
+            }
+        }
+        if let Some(port) = aux.first_mut() {
+            for (c, buf) in port.iter_mut().enumerate() {
+                for (i, s) in buf[..len].iter_mut().enumerate() {
+                    *s = sidechain
+                        .and_then(|sc| sc.channels.get(c).or_else(|| sc.channels.first()))
+                        .and_then(|ch| ch.get(pos + i))
+                        .copied()
+                        .unwrap_or(0.0);
+                }
+            }
+        }
+        if let ProcessStatus::Error(e) = host.process(len) {
+            return Err(ProcessingFailed(format!("the plugin failed while processing: {e}")).into());
+        }
+        let (main, _) = host.buffers_mut();
+        for (out, buf) in processed.iter_mut().zip(main.iter()) {
+            out.extend_from_slice(&buf[..len]);
+        }
+        pos += len;
+        if let Some(bar) = &progress {
+            bar.set_position(pos as u64);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let audio_seconds = total as f64 / input.sample_rate as f64;
+    eprintln!(
+        "rendered {:.2} s of audio ({} Hz, {} ch) in {:.2} s: {:.1}x realtime",
+        audio_seconds,
+        input.sample_rate,
+        n_channels,
+        elapsed,
+        audio_seconds / elapsed.max(1e-9)
+    );
+    let channels = processed.into_iter().map(|c| c[latency..latency + frames + tail].to_vec()).collect();
+    Ok(Audio { sample_rate: input.sample_rate, channels })
+}
+
+/// The `params` listing: every ID with its range, unit and default.
+pub fn params_table(params: &dyn Params) -> String {
+    let infos = settings::describe(params);
+    let mut rows = vec![["ID".to_owned(), "NAME".to_owned(), "RANGE".to_owned(), "UNIT".to_owned(), "DEFAULT".to_owned()]];
+    for p in infos {
+        let (range, default) = if !p.choices.is_empty() {
+            let idx = p.step_count.filter(|&s| s > 0).map_or(0, |s| {
+                let n = (p.default - p.min) / (p.max - p.min).max(f32::MIN_POSITIVE);
+                (n * s as f32).round() as usize
+            });
+            let default = if p.kind == "choice" {
+                // Enum plain values are variant indices.
+                p.choices.get(p.default as usize).cloned().unwrap_or_default()
+            } else {
+                p.choices.get(idx).cloned().unwrap_or_default()
+            };
+            (p.choices.join(" | "), default)
+        } else {
+            (format!("{} to {}", fmt_num(p.min), fmt_num(p.max)), fmt_num(p.default))
+        };
+        let unit = if p.unit.is_empty() { "-".to_owned() } else { p.unit.clone() };
+        rows.push([p.id, p.name, range, unit, format!("{default}  ({})", p.default_text)]);
+    }
+    let widths: Vec<usize> = (0..5).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        for (c, cell) in r.iter().enumerate() {
+            if c == 4 {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{:<w$}  ", cell, w = widths[c]));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,143 @@
+//! Ferrite Ring's parameters: IDs, ranges, units, defaults and smoothing (`interfaces.md`).
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+/// Which diode ring model runs.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// Fontana–Bozzo circuit with transformers, solved implicitly.
+    #[id = "circuit"]
+    #[name = "Circuit"]
+    Circuit,
+    /// Parker's static diode network.
+    #[id = "parker"]
+    #[name = "Parker"]
+    Parker,
+}
+
+/// Where the carrier comes from.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarrierChoice {
+    #[id = "sine"]
+    #[name = "Sine"]
+    Sine,
+    #[id = "triangle"]
+    #[name = "Triangle"]
+    Triangle,
+    #[id = "square"]
+    #[name = "Square"]
+    Square,
+    #[id = "saw"]
+    #[name = "Saw"]
+    Saw,
+    /// The auxiliary (sidechain) input is the carrier.
+    #[id = "sidechain"]
+    #[name = "Sidechain"]
+    Sidechain,
+}
+
+/// Oversampling factor of the model.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OversamplingChoice {
+    #[id = "1x"]
+    #[name = "1x"]
+    X1,
+    #[id = "2x"]
+    #[name = "2x"]
+    X2,
+    #[id = "4x"]
+    #[name = "4x"]
+    X4,
+    #[id = "8x"]
+    #[name = "8x"]
+    X8,
+    #[id = "16x"]
+    #[name = "16x"]
+    X16,
+    #[id = "32x"]
+    #[name = "32x"]
+    X32,
+}
+
+impl OversamplingChoice {
+    /// log2 of the factor.
+    pub fn log2(self) -> usize {
+        self as usize
+    }
+}
+
+/// Smoothing time of the continuous parameters: long enough that automating them never zippers,
+/// short enough to feel immediate.
+const SMOOTHING_MS: f32 = 20.0;
+
+/// The default oversampling factor: the lowest whose output stays within −60 dB of the 64×
+/// f64 reference with +12 dB drive (README, "Accuracy"; `tests/ring_accuracy.rs`).
+pub const DEFAULT_OVERSAMPLING: OversamplingChoice = OversamplingChoice::X4;
+
+#[derive(Params)]
+pub struct RingParams {
+    /// Circuit model or Parker's model.
+    #[id = "model"]
+    pub model: EnumParam<ModelChoice>,
+    /// Carrier waveform, or the sidechain input.
+    #[id = "carrier"]
+    pub carrier: EnumParam<CarrierChoice>,
+    /// Carrier frequency, Hz (smoothed in the log-frequency domain).
+    #[id = "carrier_freq"]
+    pub carrier_freq: FloatParam,
+    /// Carrier level relative to 0.8 V peak, dB.
+    #[id = "carrier_level"]
+    pub carrier_level: FloatParam,
+    /// Input gain into the circuit relative to 0.4 V per full scale, dB.
+    #[id = "drive"]
+    pub drive: FloatParam,
+    /// Dry/wet, 0 (dry) to 1 (wet).
+    #[id = "mix"]
+    pub mix: FloatParam,
+    /// Output gain, dB.
+    #[id = "output"]
+    pub output: FloatParam,
+    /// Oversampling factor of the model.
+    #[id = "oversampling"]
+    pub oversampling: EnumParam<OversamplingChoice>,
+}
+
+/// A dB parameter smoothed linearly in dB (perceptually even) and shown with one decimal.
+fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+        .with_step_size(0.1)
+        .with_unit(" dB")
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
+}
+
+impl Default for RingParams {
+    fn default() -> Self {
+        Self {
+            model: EnumParam::new("Model", ModelChoice::Circuit),
+            carrier: EnumParam::new("Carrier", CarrierChoice::Sine),
+            carrier_freq: FloatParam::new(
+                "Carrier Freq",
+                440.0,
+                // Skewed so the middle of the knob is ~200 Hz across five decades.
+                FloatRange::Skewed { min: 0.1, max: 10_000.0, factor: FloatRange::skew_factor(-2.5) },
+            )
+            .with_smoother(SmoothingStyle::Logarithmic(SMOOTHING_MS))
+            .with_unit(" Hz")
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            carrier_level: db_param("Carrier Level", 0.0, -36.0, 12.0),
+            drive: db_param("Drive", 0.0, -24.0, 24.0),
+            mix: FloatParam::new("Mix", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
+                // Shown as a percentage in hosts; the plain value stays 0 to 1 (`interfaces.md`).
+                .with_value_to_string(Arc::new(|v| format!("{:.0}%", v * 100.0)))
+                .with_string_to_value(Arc::new(|s| {
+                    s.trim().trim_end_matches('%').trim().parse::<f32>().ok().map(|v| v / 100.0)
+                })),
+            output: db_param("Output", 0.0, -36.0, 12.0),
+            oversampling: EnumParam::new("Oversampling", DEFAULT_OVERSAMPLING),
+        }
+    }
+}
