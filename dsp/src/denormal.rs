@@ -11,12 +11,14 @@
 //! 2. [`flush`]: per-structure guard applied to every recursive state variable, so that state
 //!    never *holds* a subnormal even on a platform or thread without the flags.
 
-/// Flush `x` to zero when it is below the smallest normal number (or not finite, which a
-/// recursive state must never keep either). Branch-free in practice: compiles to a compare and a
-/// select.
+/// Flush `x` to zero when its magnitude is below [`Real::FLUSH_BELOW`] (10⁻³⁰ in f32, well
+/// above the subnormal range so that downstream products stay normal too), or when it is not
+/// finite, which a recursive state must never keep either. Compiles to a compare and a select.
+///
+/// [`Real::FLUSH_BELOW`]: crate::real::Real::FLUSH_BELOW
 #[inline(always)]
 pub fn flush<T: crate::real::Real>(x: T) -> T {
-    if x.abs() >= T::MIN_NORMAL && x.is_finite() {
+    if x.abs() >= T::FLUSH_BELOW && x.is_finite() {
         x
     } else {
         T::ZERO
@@ -140,7 +142,8 @@ mod tests {
         assert_eq!(flush(-1.0e-39f32), 0.0);
         assert_eq!(flush(f32::NAN), 0.0);
         assert_eq!(flush(f32::INFINITY), 0.0);
-        assert_eq!(flush(f32::MIN_POSITIVE), f32::MIN_POSITIVE);
+        assert_eq!(flush(f32::MIN_POSITIVE), 0.0);
+        assert_eq!(flush(2e-30f32), 2e-30);
         assert_eq!(flush(-0.5f32), -0.5);
         assert_eq!(flush(1.0e-310f64), 0.0);
     }

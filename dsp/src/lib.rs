@@ -5,6 +5,7 @@
 //! largest block; `process` never allocates, locks, performs I/O or panics, and every loop in it
 //! has a fixed cap.
 //!
+//! - [`analysis`]: tone amplitude and level measurement for tests and benchmarks.
 //! - [`oversampler`]: half-band cascade up/down-samplers (factors 1 to 32) with exact latency.
 //! - [`carrier`]: band-limited (mip-mapped wavetable) carrier oscillator.
 //! - [`ring`]: the diode ring modulator, as a circuit model ([`ring::circuit`]) and as Parker's
@@ -15,6 +16,7 @@
 //! - [`real`]: the tiny float abstraction that lets a model run in `f32` for the plugin and in
 //!   `f64` for its high-precision reference.
 
+pub mod analysis;
 pub mod carrier;
 pub mod delay;
 pub mod denormal;

@@ -22,8 +22,12 @@ pub trait Real:
 {
     const ZERO: Self;
     const ONE: Self;
-    /// The smallest positive normal number: anything smaller is flushed by the denormal guards.
+    /// The smallest positive normal number.
     const MIN_NORMAL: Self;
+    /// State magnitudes below this are flushed to zero by the per-structure denormal guards:
+    /// far below audibility (−600 dB in f32), yet high enough that products with filter
+    /// coefficients downstream stay normal too.
+    const FLUSH_BELOW: Self;
     /// Relative rounding unit, used to scale solver tolerances to the precision.
     const EPSILON: Self;
     fn from_f64(x: f64) -> Self;
@@ -35,11 +39,12 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty) => {
+    ($t:ty, $flush:expr) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const MIN_NORMAL: Self = <$t>::MIN_POSITIVE;
+            const FLUSH_BELOW: Self = $flush;
             const EPSILON: Self = <$t>::EPSILON;
             #[inline(always)]
             fn from_f64(x: f64) -> Self {
@@ -68,5 +73,5 @@ macro_rules! impl_real {
         }
     };
 }
-impl_real!(f32);
-impl_real!(f64);
+impl_real!(f32, 1e-30);
+impl_real!(f64, 1e-290);

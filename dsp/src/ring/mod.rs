@@ -52,6 +52,10 @@ const CIRCUIT_OUTPUT_VOLTS_PER_FULL_SCALE: f32 = 0.4;
 /// switches it fully, so its gain is about one.
 const PARKER_OUTPUT_VOLTS_PER_FULL_SCALE: f32 = 0.4;
 
+/// Largest piece processed at once: at 32× it needs 8192 oversampled samples per buffer, and
+/// larger pieces would only cost memory (the per-sample work is the same).
+pub const MAX_CHUNK: usize = 256;
+
 /// One channel's oversampling chain and model state.
 struct RingChannel {
     /// Interpolates the modulator to the model rate.
@@ -83,10 +87,11 @@ pub struct RingModulator {
 }
 
 impl RingModulator {
-    /// Allocate everything for `max_channels` channels, host blocks of up to `max_block` samples
-    /// and every oversampling factor up to 2^`MAX_FACTOR_LOG2`.
+    /// Allocate everything for `max_channels` channels and every oversampling factor up to
+    /// 2^`MAX_FACTOR_LOG2`. Blocks are processed in pieces of at most `max_block` (capped at
+    /// [`MAX_CHUNK`]), so memory does not grow with the host's block size.
     pub fn new(sample_rate: f32, max_channels: usize, max_block: usize) -> Self {
-        let max_block = max_block.max(1);
+        let max_block = max_block.clamp(1, MAX_CHUNK);
         let factor_log2 = 0;
         let channels = (0..max_channels)
             .map(|_| RingChannel {
@@ -205,3 +210,6 @@ impl RingModulator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
