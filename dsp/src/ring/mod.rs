@@ -25,6 +25,13 @@ pub const MODULATOR_VOLTS_PER_FULL_SCALE: f32 = 0.4;
 /// diodes hard in both models (above Parker's `v_l = 0.6 V`).
 pub const CARRIER_VOLTS_PEAK: f32 = 0.8;
 
+/// The default oversampling factor (log2) of Ferrite Ring: the lowest at which both models stay
+/// within −60 dB (relative error over 0–20 kHz) of their 64× f64 reference with +12 dB drive,
+/// as measured by `tests/ring_accuracy.rs`. 4× is enough for Parker's model but leaves the
+/// circuit at about −55 dB on a 7 kHz carrier: its error there is the trapezoidal rule's
+/// (it falls 12 dB per doubling), so the circuit needs 8×.
+pub const DEFAULT_OVERSAMPLING_LOG2: usize = 3;
+
 /// Which model of the diode ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RingModel {

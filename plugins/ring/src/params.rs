@@ -66,6 +66,18 @@ impl OversamplingChoice {
     pub fn log2(self) -> usize {
         self as usize
     }
+
+    /// The choice for a factor of 2^`log2` (clamped to 32×).
+    pub const fn from_log2(log2: usize) -> Self {
+        match log2 {
+            0 => Self::X1,
+            1 => Self::X2,
+            2 => Self::X4,
+            3 => Self::X8,
+            4 => Self::X16,
+            _ => Self::X32,
+        }
+    }
 }
 
 /// Smoothing time of the continuous parameters: long enough that automating them never zippers,
@@ -73,8 +85,8 @@ impl OversamplingChoice {
 const SMOOTHING_MS: f32 = 20.0;
 
 /// The default oversampling factor: the lowest whose output stays within −60 dB of the 64×
-/// f64 reference with +12 dB drive (README, "Accuracy"; `tests/ring_accuracy.rs`).
-pub const DEFAULT_OVERSAMPLING: OversamplingChoice = OversamplingChoice::X4;
+/// f64 reference with +12 dB drive (see `ferrite_dsp::ring::DEFAULT_OVERSAMPLING_LOG2`).
+pub const DEFAULT_OVERSAMPLING: OversamplingChoice = OversamplingChoice::from_log2(ferrite_dsp::ring::DEFAULT_OVERSAMPLING_LOG2);
 
 #[derive(Params)]
 pub struct RingParams {
