@@ -42,9 +42,9 @@ pub enum RingModel {
 }
 
 /// Output volts that correspond to a full-scale sample, per model. Chosen so that a full-scale
-/// modulator at 0 dB drive with the default 0 dB sine carrier comes out at about the level it went
-/// in for both models (measured by `output_level_is_normalised_to_the_input` below), so switching
-/// models does not jump in loudness.
+/// sine modulator at 0 dB drive with the default 0 dB sine carrier comes out at the RMS level it
+/// went in for both models (measured through the plugin by `tests/tests/ring_plugin.rs`), so
+/// switching models does not jump in loudness.
 pub fn output_volts_per_full_scale(model: RingModel) -> f32 {
     match model {
         RingModel::Circuit => CIRCUIT_OUTPUT_VOLTS_PER_FULL_SCALE,
@@ -52,12 +52,13 @@ pub fn output_volts_per_full_scale(model: RingModel) -> f32 {
     }
 }
 
-/// See [`output_volts_per_full_scale`]; measured, not derived (the transformer load divides the
-/// signal).
-const CIRCUIT_OUTPUT_VOLTS_PER_FULL_SCALE: f32 = 0.4;
-/// See [`output_volts_per_full_scale`]; Parker's network passes `m·sign(c)` when the carrier
-/// switches it fully, so its gain is about one.
-const PARKER_OUTPUT_VOLTS_PER_FULL_SCALE: f32 = 0.4;
+/// See [`output_volts_per_full_scale`]. Measured, not derived: with 0.4 V in, the circuit's
+/// output is 2.87 dB below the input RMS (a sine carrier multiplies by a sine, and the diodes'
+/// soft v⁴ turn-on and the transformer load take a little more).
+const CIRCUIT_OUTPUT_VOLTS_PER_FULL_SCALE: f32 = 0.288;
+/// See [`output_volts_per_full_scale`]. Measured: Parker's network passes `m·sign(c)` while the
+/// carrier is above its knee and nothing in its dead zone, 2.40 dB below the input RMS.
+const PARKER_OUTPUT_VOLTS_PER_FULL_SCALE: f32 = 0.303;
 
 /// Largest piece processed at once: at 32× it needs 8192 oversampled samples per buffer, and
 /// larger pieces would only cost memory (the per-sample work is the same).

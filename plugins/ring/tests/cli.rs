@@ -1,0 +1,173 @@
+//! The `ferrite-ring` binary's command line (`interfaces.md`): `params`, `render` on every
+//! supported WAV format, and every kind of bad input failing cleanly — one line on stderr, a
+//! non-zero exit, and nothing written or touched.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferrite-ring");
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ferrite-ring-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run ferrite-ring")
+}
+
+fn write_wav(path: &Path, channels: u16, rate: u32, bits: u16, float: bool, frames: usize) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..frames {
+        let v = 0.5 * (i as f64 * 0.05).sin();
+        for _ in 0..channels {
+            if float {
+                w.write_sample(v as f32).unwrap();
+            } else {
+                let scale = ((1i64 << (bits - 1)) - 1) as f64;
+                w.write_sample((v * scale) as i32).unwrap();
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// The run failed cleanly: non-zero exit, exactly one line on stderr naming the problem.
+fn assert_clean_failure(out: &Output, mentions: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, got success; stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line expected, got: {stderr:?}");
+    assert!(stderr.starts_with("ferrite-ring: error: "), "{stderr}");
+    assert!(stderr.contains(mentions), "'{mentions}' not named in: {stderr}");
+}
+
+#[test]
+fn params_lists_every_interface_id_with_range_unit_and_default() {
+    let out = run(&["params"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for id in ["model", "carrier", "carrier_freq", "carrier_level", "drive", "mix", "output", "oversampling"] {
+        assert!(text.lines().any(|l| l.starts_with(&format!("{id} "))), "{id} missing:\n{text}");
+    }
+    assert!(text.contains("circuit | parker"));
+    assert!(text.contains("sine | triangle | square | saw | sidechain"));
+    assert!(text.contains("1x | 2x | 4x | 8x | 16x | 32x"));
+    assert!(text.contains("0.1 to 10000") && text.contains("Hz"));
+}
+
+#[test]
+fn render_reads_every_supported_format_and_writes_aligned_float_wav() {
+    let dir = scratch("formats");
+    for (bits, float) in [(16, false), (24, false), (32, false), (32, true), (8, false)] {
+        for channels in [1u16, 2] {
+            let input = dir.join(format!("in-{bits}-{float}-{channels}.wav"));
+            let output = dir.join(format!("out-{bits}-{float}-{channels}.wav"));
+            write_wav(&input, channels, 44_100, bits, float, 5000);
+            let out = run(&["render", input.to_str().unwrap(), output.to_str().unwrap(), "--set", "drive=6"]);
+            assert!(out.status.success(), "{bits}-bit: {}", String::from_utf8_lossy(&out.stderr));
+            let r = hound::WavReader::open(&output).unwrap();
+            let spec = r.spec();
+            assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (channels, 44_100, 32));
+            assert_eq!(spec.sample_format, hound::SampleFormat::Float);
+            assert_eq!(r.duration(), 5000, "time-aligned output as long as the input");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("realtime"), "final line with the realtime factor: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn tail_and_preset_are_honoured() {
+    let dir = scratch("tail");
+    let input = dir.join("in.wav");
+    write_wav(&input, 2, 48_000, 16, false, 4800);
+    let preset = dir.join("p.preset");
+    std::fs::write(&preset, "# a preset\nmodel = parker\ncarrier = square\n\ndrive = 3 dB\n").unwrap();
+    let output = dir.join("out.wav");
+    let out = run(&["render", input.to_str().unwrap(), output.to_str().unwrap(), "--preset", preset.to_str().unwrap(), "--tail", "0.5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(hound::WavReader::open(&output).unwrap().duration(), 4800 + 24_000);
+}
+
+#[test]
+fn every_kind_of_bad_input_fails_cleanly_and_writes_nothing() {
+    let dir = scratch("bad");
+    let good = dir.join("good.wav");
+    write_wav(&good, 2, 48_000, 16, false, 2000);
+    let three = dir.join("three.wav");
+    write_wav(&three, 3, 48_000, 16, false, 2000);
+    let other_rate = dir.join("rate.wav");
+    write_wav(&other_rate, 1, 44_100, 16, false, 2000);
+    let garbage = dir.join("garbage.wav");
+    std::fs::write(&garbage, b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk").unwrap();
+    let truncated = dir.join("truncated.wav");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let empty = dir.join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let bad_preset = dir.join("bad.preset");
+    std::fs::write(&bad_preset, "drive = 6\nnonsense\n").unwrap();
+    let out = dir.join("out.wav");
+    let (g, o) = (good.to_str().unwrap(), out.to_str().unwrap());
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["render", g, o, "--set", "nosuch=1"], "unknown parameter 'nosuch'"),
+        (vec!["render", g, o, "--set", "drive=99"], "out of range"),
+        (vec!["render", g, o, "--set", "carrier_freq=0"], "out of range"),
+        (vec!["render", g, o, "--set", "drive=loud"], "invalid value"),
+        (vec!["render", g, o, "--set", "model=transistor"], "invalid value"),
+        (vec!["render", g, o, "--set", "drive"], "ID=VALUE"),
+        (vec!["render", g, o, "--set", "drive=nan"], "drive"),
+        (vec!["render", "/nonexistent/in.wav", o], "cannot read"),
+        (vec!["render", garbage.to_str().unwrap(), o], "garbage.wav"),
+        (vec!["render", truncated.to_str().unwrap(), o], "truncated.wav"),
+        (vec!["render", empty.to_str().unwrap(), o], "empty.wav"),
+        (vec!["render", three.to_str().unwrap(), o], "3 channels"),
+        (vec!["render", g, g], "is the input"),
+        (vec!["render", g, o, "--sidechain", other_rate.to_str().unwrap()], "44100 Hz"),
+        (vec!["render", g, o, "--ir", g], "impulse response"),
+        (vec!["render", g, o, "--preset", bad_preset.to_str().unwrap()], "line 2"),
+        (vec!["render", g, o, "--preset", "/nonexistent.preset"], "cannot read preset"),
+        (vec!["render", g, o, "--block", "0"], "--block"),
+        (vec!["render", g, o, "--tail", "-1"], "--tail"),
+        (vec!["render", g, o, "--frobnicate"], "unknown option"),
+        (vec!["render", g], "usage"),
+        (vec!["render", g, dir.to_str().unwrap()], "folder"),
+    ];
+    for (args, mentions) in cases {
+        let result = run(&args);
+        assert_clean_failure(&result, mentions);
+        assert!(!out.exists(), "{args:?} wrote an output");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("partial")).collect();
+        assert!(leftovers.is_empty(), "{args:?} left a temporary file");
+    }
+    assert_eq!(std::fs::read(&good).unwrap(), bytes, "the input must never be touched");
+}
+
+#[test]
+fn a_failed_render_leaves_an_existing_output_untouched() {
+    let dir = scratch("existing");
+    let input = dir.join("in.wav");
+    write_wav(&input, 1, 48_000, 16, false, 1000);
+    let output = dir.join("out.wav");
+    std::fs::write(&output, b"precious").unwrap();
+    let result = run(&["render", input.to_str().unwrap(), output.to_str().unwrap(), "--set", "mix=2"]);
+    assert_clean_failure(&result, "mix");
+    assert_eq!(std::fs::read(&output).unwrap(), b"precious");
+}
+
+#[test]
+fn standalone_rejects_a_bad_set_before_opening_any_device() {
+    let result = run(&["--backend", "dummy", "--set", "drive=1000"]);
+    assert_clean_failure(&result, "out of range");
+    assert_eq!(result.status.code(), Some(2));
+}

@@ -1,0 +1,70 @@
+//! No allocation (or free) in `process`, for every plugin: sample rates 44.1 kHz to 192 kHz,
+//! block sizes 1, 7, 64, 512 and 4096, mono and stereo, with every parameter moved to a random
+//! value before every block (so smoothers run and discrete switches happen), and random input
+//! with NaN, infinities, huge values and subnormals mixed in.
+
+use ferrite_plugin_common::host::OfflineHost;
+use ferrite_tests::{count_allocations, CountingAllocator, Rng};
+use nice_plug::prelude::*;
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+const SAMPLE_RATES: [f32; 6] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
+const BLOCK_SIZES: [usize; 5] = [1, 7, 64, 512, 4096];
+
+fn check_plugin<P: Plugin>() {
+    let mut rng = Rng::new(0xFE77);
+    for layout in P::AUDIO_IO_LAYOUTS {
+        for &sample_rate in &SAMPLE_RATES {
+            for &block in &BLOCK_SIZES {
+                let mut host = OfflineHost::<P>::new();
+                host.activate(*layout, sample_rate, block).unwrap();
+                let n_params = host.param_ptrs().len();
+                // Enough blocks for parameter switches to complete their fades.
+                let blocks = (8192 / block).max(24);
+                let mut events = 0;
+                for _ in 0..blocks {
+                    for p in 0..n_params {
+                        host.set_normalized(p, rng.unit());
+                    }
+                    let (main, aux) = host.buffers_mut();
+                    for buf in main.iter_mut().chain(aux.iter_mut().flatten()) {
+                        for s in buf[..block].iter_mut() {
+                            *s = match rng.below(200) {
+                                0 => f32::NAN,
+                                1 => f32::INFINITY,
+                                2 => -1e30,
+                                3 => 1e-41,
+                                _ => rng.signed(),
+                            };
+                        }
+                    }
+                    let (status, count) = count_allocations(|| host.process(block));
+                    assert!(!matches!(status, ProcessStatus::Error(_)), "{}: {status:?}", P::NAME);
+                    events += count;
+                    let (main, _) = host.buffers_mut();
+                    assert!(main.iter().all(|c| c[..block].iter().all(|s| s.is_finite())), "{}: non-finite output", P::NAME);
+                }
+                assert_eq!(
+                    events, 0,
+                    "{}: {events} allocator calls in process ({} at {sample_rate} Hz, block {block})",
+                    P::NAME,
+                    layout.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ferrite_ring_process_never_allocates() {
+    check_plugin::<ferrite_ring::FerriteRing>();
+}
+
+#[test]
+fn the_allocation_counter_detects_an_allocation() {
+    // Guards the guard: a test that cannot fail proves nothing.
+    let (_, count) = count_allocations(|| std::hint::black_box(vec![1u8; 16]));
+    assert!(count >= 1);
+}

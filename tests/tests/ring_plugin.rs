@@ -1,0 +1,177 @@
+//! Ferrite Ring rendered through its own `process` (the offline host), checked against what the
+//! models' equations imply.
+
+use ferrite_dsp::analysis::{db, rms, tone_amplitude};
+use ferrite_ring::FerriteRing;
+use ferrite_tests::{music_like, render, render_with_sidechain, sine, Rng};
+
+const SR: u32 = 48_000;
+
+fn max_abs(x: &[f32]) -> f32 {
+    x.iter().fold(0.0, |a, &b| a.max(b.abs()))
+}
+
+#[test]
+fn output_level_matches_input_level_for_both_models_at_default_settings() {
+    for model in ["circuit", "parker"] {
+        for freq in [220.0, 1000.0] {
+            let x = sine(freq, 1.0, SR as f64, SR as usize);
+            let set = format!("model={model}");
+            let y = render::<FerriteRing>(&[x.clone()], SR, &[&set], 512);
+            let half = SR as usize / 2;
+            let change = db(rms(&y[0][half..]), rms(&x[half..]));
+            assert!(change.abs() < 0.5, "{model} at {freq} Hz: output {change:.2} dB from input");
+        }
+    }
+}
+
+#[test]
+fn a_balanced_ring_passes_no_carrier_when_the_input_is_silent() {
+    for model in ["circuit", "parker"] {
+        for carrier in ["sine", "square", "saw", "triangle"] {
+            let x = vec![vec![0.0f32; 24_000]; 2];
+            let sets = [format!("model={model}"), format!("carrier={carrier}"), "carrier_level=12".into(), "drive=24".into()];
+            let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+            let y = render::<FerriteRing>(&x, SR, &sets, 256);
+            assert!(y.iter().all(|c| c.iter().all(|&s| s == 0.0)), "{model}/{carrier}: carrier leaked");
+        }
+    }
+}
+
+#[test]
+fn the_plugin_output_contains_only_odd_times_odd_intermodulation() {
+    // Input 317 Hz, carrier 1931 Hz (mutually prime, so no legitimate product lands on a
+    // forbidden frequency): the input, the carrier and every even-order product are absent.
+    let (fm, fc) = (317.0, 1931.0);
+    let n = 1 << 16;
+    let x = sine(fm, 0.9, SR as f64, n);
+    for model in ["circuit", "parker"] {
+        let set_model = format!("model={model}");
+        let y = render::<FerriteRing>(&[x.clone()], SR, &[&set_model, "carrier_freq=1931"], 512);
+        let steady = &y[0][8192..];
+        let main = tone_amplitude(steady, fc + fm, SR as f64);
+        assert!(main > 0.1, "{model}: no sideband");
+        for f in [fm, fc, 2.0 * fm, 2.0 * fc, fc + 2.0 * fm, fc - 2.0 * fm, 2.0 * fc + fm, 2.0 * fc - fm] {
+            let level = db(tone_amplitude(steady, f, SR as f64), main);
+            assert!(level < -90.0, "{model}: {f} Hz at {level:.1} dB");
+        }
+    }
+}
+
+#[test]
+fn dry_path_is_latency_compensated_exactly() {
+    // mix = 0: the output is the dry signal, delayed inside by the reported latency and shifted
+    // back by the render, so it must equal the input sample for sample.
+    for os in ["1x", "2x", "8x", "32x"] {
+        let x = music_like(2, 20_000, SR as f32, 0.8, 7);
+        let set = format!("oversampling={os}");
+        let y = render::<FerriteRing>(&x, SR, &["mix=0", &set], 333);
+        assert_eq!(y, x, "oversampling {os}");
+    }
+}
+
+#[test]
+fn wet_path_is_latency_compensated_exactly() {
+    // Parker's network with a DC carrier above its knee is an ideal switch: out = m. So a
+    // band-limited input must come back unchanged apart from the oversampler's passband
+    // ripple (≤ 0.0014 dB, i.e. −75 dB) — any latency error would show as a large residual.
+    let n = 30_000;
+    let x: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f64 / SR as f64;
+            (0.4 * (std::f64::consts::TAU * 440.0 * t).sin() + 0.3 * (std::f64::consts::TAU * 5123.0 * t).sin()) as f32
+        })
+        .collect();
+    let dc = vec![vec![1.0f32; n]];
+    for os in ["1x", "2x", "4x", "8x", "16x", "32x"] {
+        let set = format!("oversampling={os}");
+        // An ideal switch passes 0.4 V per full scale, which the Parker output normalisation
+        // (0.303 V per full scale) shows as +2.41 dB: the output gain takes it back out.
+        let y = render_with_sidechain::<FerriteRing>(
+            &[x.clone()],
+            Some(&dc),
+            SR,
+            &["model=parker", "carrier=sidechain", &set, "output=-2.4"],
+            256,
+        );
+        let residual: Vec<f32> = y[0].iter().zip(&x).skip(2000).take(n - 4000).map(|(a, b)| a - b).collect();
+        let err = db(rms(&residual), rms(&x));
+        assert!(err < -50.0, "oversampling {os}: residual {err:.1} dB (latency misaligned?)");
+    }
+}
+
+#[test]
+fn sidechain_carrier_modulates_the_input() {
+    let n = 1 << 15;
+    let x = sine(300.0, 0.8, SR as f64, n);
+    let sc = vec![sine(1000.0, 1.0, SR as f64, n)];
+    let y = render_with_sidechain::<FerriteRing>(&[x.clone()], Some(&sc), SR, &["carrier=sidechain"], 512);
+    let steady = &y[0][8192..];
+    let sum = tone_amplitude(steady, 1300.0, SR as f64);
+    let diff = tone_amplitude(steady, 700.0, SR as f64);
+    assert!(sum > 0.1 && diff > 0.1, "sidebands {sum} {diff}");
+    assert!(db(tone_amplitude(steady, 1000.0, SR as f64), sum) < -90.0);
+    // Without a sidechain signal there is no carrier, so a ring modulator is silent.
+    let y = render::<FerriteRing>(&[x], SR, &["carrier=sidechain"], 512);
+    assert!(max_abs(&y[0]) == 0.0);
+}
+
+#[test]
+fn every_extreme_setting_stays_finite_and_bounded() {
+    // Includes +24 dB drive with a 10 kHz square carrier at 1×, the hardest case.
+    let n = 9_600;
+    let x = music_like(2, n, SR as f32, 1.0, 3);
+    for model in ["circuit", "parker"] {
+        for carrier in ["sine", "square", "saw", "triangle"] {
+            for os in ["1x", "8x"] {
+                for freq in ["0.1", "10000"] {
+                    let sets = [
+                        format!("model={model}"),
+                        format!("carrier={carrier}"),
+                        format!("oversampling={os}"),
+                        format!("carrier_freq={freq}"),
+                        "drive=24".into(),
+                        "carrier_level=12".into(),
+                        "output=12".into(),
+                    ];
+                    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+                    let y = render::<FerriteRing>(&x, SR, &sets, 64);
+                    let peak = y.iter().map(|c| max_abs(c)).fold(0.0, f32::max);
+                    assert!(y.iter().flatten().all(|s| s.is_finite()), "{sets:?}: non-finite output");
+                    // +24 dB drive and +12 dB output on a full-scale input: bounded by the
+                    // model's own saturation, well under +48 dBFS.
+                    assert!(peak < 250.0, "{sets:?}: peak {peak}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_input_samples_give_finite_output_and_recover_within_a_second() {
+    let n = 3 * SR as usize;
+    let mut rng = Rng::new(11);
+    let mut x = music_like(2, n, SR as f32, 0.5, 5);
+    // 100 ms of garbage: NaN, ±inf, huge and subnormal values.
+    for ch in &mut x {
+        for s in &mut ch[SR as usize..SR as usize + 4800] {
+            *s = match rng.below(5) {
+                0 => f32::NAN,
+                1 => f32::INFINITY,
+                2 => f32::NEG_INFINITY,
+                3 => 1e30,
+                _ => 1e-40,
+            };
+        }
+    }
+    let clean = music_like(2, n, SR as f32, 0.5, 5);
+    let y = render::<FerriteRing>(&x, SR, &[], 512);
+    let y_clean = render::<FerriteRing>(&clean, SR, &[], 512);
+    assert!(y.iter().flatten().all(|s| s.is_finite()));
+    // One second after the garbage ends, the output matches a clean render again.
+    let from = SR as usize + 4800 + SR as usize;
+    for (a, b) in y.iter().zip(&y_clean) {
+        let residual: Vec<f32> = a[from..].iter().zip(&b[from..]).map(|(p, q)| p - q).collect();
+        assert!(db(rms(&residual), rms(&b[from..])) < -80.0);
+    }
+}
