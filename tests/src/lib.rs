@@ -21,6 +21,8 @@ thread_local! {
 }
 /// Allocator calls seen while counting was on, on any thread.
 static EVENTS: AtomicUsize = AtomicUsize::new(0);
+/// Bytes allocated minus bytes freed while counting was on (wrapping: may go "negative").
+static NET_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 fn note() {
     if COUNTING.with(Cell::get) {
@@ -28,22 +30,32 @@ fn note() {
     }
 }
 
+fn note_bytes(added: usize, removed: usize) {
+    if COUNTING.with(Cell::get) {
+        NET_BYTES.fetch_add(added.wrapping_sub(removed), Ordering::Relaxed);
+    }
+}
+
 // SAFETY: forwards every call to the system allocator unchanged.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note();
+        note_bytes(layout.size(), 0);
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         note();
+        note_bytes(0, layout.size());
         System.dealloc(ptr, layout)
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note();
+        note_bytes(layout.size(), 0);
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note();
+        note_bytes(new_size, layout.size());
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -56,6 +68,16 @@ pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let r = f();
     COUNTING.with(|c| c.set(false));
     (r, EVENTS.load(Ordering::Relaxed) - before)
+}
+
+/// Run `f` and return its result with the net number of bytes it left allocated on this thread
+/// (allocations minus frees). Only meaningful with [`CountingAllocator`] installed.
+pub fn net_allocated_bytes<R>(f: impl FnOnce() -> R) -> (R, isize) {
+    let before = NET_BYTES.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    let r = f();
+    COUNTING.with(|c| c.set(false));
+    (r, NET_BYTES.load(Ordering::Relaxed).wrapping_sub(before) as isize)
 }
 
 /// xorshift64*: small, fast, deterministic (tests must be reproducible).

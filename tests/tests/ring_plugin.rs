@@ -175,3 +175,77 @@ fn bad_input_samples_give_finite_output_and_recover_within_a_second() {
         assert!(db(rms(&residual), rms(&b[from..])) < -80.0);
     }
 }
+
+/// A host session: stereo Ferrite Ring on a DC input with a DC sidechain carrier of `carrier`
+/// (Parker's model: an ideal switch, so the output is the input times the gains), with
+/// `change` applied after 100 ms. Returns the left output.
+fn automate(initial: &[&str], change: &str, carrier: f32) -> Vec<f32> {
+    use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
+    use ferrite_plugin_common::settings;
+    let mut host = OfflineHost::<FerriteRing>::new();
+    let mut sets = vec!["model=parker", "carrier=sidechain"];
+    sets.extend_from_slice(initial);
+    let parsed: Vec<_> = sets.iter().map(|s| settings::parse_setting(host.params().as_ref(), s).unwrap()).collect();
+    settings::apply(host.params().as_ref(), &parsed);
+    let block = 64;
+    host.activate(layout_for_channels::<FerriteRing>(2).unwrap(), SR as f32, block).unwrap();
+    let target = settings::parse_setting(host.params().as_ref(), change).unwrap();
+    let index = host.param_ptrs().iter().position(|(id, _)| *id == target.id).unwrap();
+    let mut out = Vec::new();
+    for b in 0..(SR as usize / 2 / block) {
+        if b == SR as usize / 10 / block {
+            host.set_normalized(index, target.normalized);
+        }
+        let (main, aux) = host.buffers_mut();
+        for ch in main.iter_mut() {
+            ch[..block].fill(0.25);
+        }
+        for ch in aux[0].iter_mut() {
+            ch[..block].fill(carrier);
+        }
+        host.process(block);
+        let (main, _) = host.buffers_mut();
+        out.extend_from_slice(&main[0][..block]);
+    }
+    out
+}
+
+#[test]
+fn automating_drive_mix_and_output_glides_without_steps() {
+    for (initial, change, carrier) in [
+        (&["drive=0"][..], "drive=12", 1.0),
+        (&["drive=12"][..], "drive=-24", 1.0),
+        (&["mix=0"][..], "mix=1", -1.0),
+        (&["output=-36"][..], "output=12", 1.0),
+    ] {
+        let y = automate(initial, change, carrier);
+        let settled_before = y[SR as usize / 10 - 1];
+        let settled_after = *y.last().unwrap();
+        let jump = (settled_after - settled_before).abs();
+        assert!(jump > 0.2, "{change}: the change must be audible ({settled_before} → {settled_after})");
+        let largest_step = y.windows(2).skip(SR as usize / 20).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        // Over the 20 ms smoothing time (960 samples) no single sample may carry more than a
+        // small fraction of the change; an unsmoothed step would carry all of it.
+        assert!(largest_step < jump / 100.0, "{change}: a step of {largest_step} in a change of {jump}");
+    }
+}
+
+#[test]
+fn latency_report_follows_the_oversampling_factor() {
+    use ferrite_dsp::oversampler::round_trip_latency;
+    use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
+    use ferrite_plugin_common::settings;
+    let mut host = OfflineHost::<FerriteRing>::new();
+    host.activate(layout_for_channels::<FerriteRing>(2).unwrap(), SR as f32, 256).unwrap();
+    assert_eq!(host.latency(), round_trip_latency(ferrite_dsp::ring::DEFAULT_OVERSAMPLING_LOG2));
+    for (os, log2) in [("1x", 0), ("32x", 5), ("2x", 1)] {
+        let s = settings::parse_setting(host.params().as_ref(), &format!("oversampling={os}")).unwrap();
+        let index = host.param_ptrs().iter().position(|(id, _)| *id == s.id).unwrap();
+        host.set_normalized(index, s.normalized);
+        // The switch happens at the end of a short fade-out.
+        for _ in 0..10 {
+            host.process(256);
+        }
+        assert_eq!(host.latency(), round_trip_latency(log2), "{os}");
+    }
+}

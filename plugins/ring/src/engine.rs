@@ -19,6 +19,9 @@ use crate::params::{CarrierChoice, ModelChoice, RingParams};
 /// safe for the models, and nothing musical is that loud.
 const INPUT_LIMIT: f32 = 64.0;
 
+/// Largest piece of a host block processed at once (see [`RingEngine::new`]).
+const MAX_CHUNK: usize = 512;
+
 /// Fade time for switching the model, the oversampling factor or the carrier source.
 const SWITCH_FADE_MS: f32 = 5.0;
 
@@ -83,7 +86,9 @@ pub struct RingEngine {
 impl RingEngine {
     /// Allocate everything for `channels` channels at `sample_rate` with blocks up to `max_block`.
     pub fn new(params: &RingParams, sample_rate: f32, channels: usize, max_block: usize) -> Self {
-        let max_block = max_block.clamp(1, 1 << 16);
+        // Host blocks are processed in pieces of at most `MAX_CHUNK`, so the per-sample buffers
+        // do not grow with the host's block size.
+        let max_block = max_block.clamp(1, MAX_CHUNK);
         let applied = Discrete::from_params(params);
         let mut ring = RingModulator::new(sample_rate, channels, max_block);
         ring.set_model(model_of(applied.model));

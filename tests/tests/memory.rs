@@ -1,0 +1,52 @@
+//! Memory per plugin instance: everything a plugin allocates for itself (construction plus
+//! activation), at the sample rates and block sizes hosts use. Printed for the README
+//! (`cargo test --release -p ferrite-tests --test memory -- --nocapture`) and held to a budget.
+
+use ferrite_plugin_common::host::OfflineHost;
+use ferrite_tests::{net_allocated_bytes, CountingAllocator};
+use nice_plug::prelude::*;
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Bytes one instance of `P` keeps allocated after activation with `layout`, excluding the
+/// offline host's own channel buffers (a DAW owns those).
+fn instance_bytes<P: Plugin>(layout: AudioIOLayout, sample_rate: f32, max_block: usize) -> isize {
+    let (host, bytes) = net_allocated_bytes(|| {
+        let mut host = OfflineHost::<P>::new();
+        host.activate(layout, sample_rate, max_block).unwrap();
+        host
+    });
+    let channels = layout.main_output_channels.map_or(0, |c| c.get() as usize)
+        + layout.aux_input_ports.iter().map(|c| c.get() as usize).sum::<usize>();
+    let host_buffers = (channels * max_block * std::mem::size_of::<f32>()) as isize;
+    drop(host);
+    bytes - host_buffers
+}
+
+fn report<P: Plugin>(budget_bytes: isize) {
+    for layout in P::AUDIO_IO_LAYOUTS {
+        for sample_rate in [44_100.0, 192_000.0] {
+            for max_block in [512, 4096] {
+                let bytes = instance_bytes::<P>(*layout, sample_rate, max_block);
+                println!(
+                    "{} | {} | {sample_rate} Hz | max block {max_block} | {:.0} KiB",
+                    P::NAME,
+                    layout.name(),
+                    bytes as f64 / 1024.0
+                );
+                assert!(bytes > 0, "the measurement must see the instance's own buffers");
+                assert!(bytes <= budget_bytes, "{}: {bytes} bytes per instance exceeds {budget_bytes}", P::NAME);
+            }
+        }
+    }
+}
+
+#[test]
+fn ferrite_ring_memory_per_instance_is_small() {
+    // The carrier's wavetable bank is shared by every instance in the process; build it first
+    // so it is not counted against one instance, and report it on its own.
+    ferrite_dsp::carrier::prepare_tables();
+    println!("shared carrier wavetables (once per process): {:.0} KiB", ferrite_dsp::carrier::table_memory_bytes() as f64 / 1024.0);
+    report::<ferrite_ring::FerriteRing>(1 << 20);
+}
