@@ -11,6 +11,7 @@ use ferrite_dsp::oversampler::{round_trip_latency, MAX_FACTOR_LOG2};
 use ferrite_dsp::ring::{
     output_volts_per_full_scale, RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE,
 };
+use nice_plug::prelude::FloatParam;
 use nice_plug::util::db_to_gain;
 
 use crate::params::{CarrierChoice, ModelChoice, RingParams};
@@ -161,21 +162,13 @@ impl RingEngine {
         start: usize,
         n: usize,
     ) {
-        // Smoothed parameters for the whole chunk.
+        // Smoothed parameters for the whole chunk, mapped to what the DSP needs (volts, linear
+        // gain). The dB-to-gain conversions run per sample only while a smoother is moving.
         params.carrier_freq.smoothed.next_block(&mut self.freq[..n], n);
-        params.carrier_level.smoothed.next_block(&mut self.carrier_volts[..n], n);
-        params.drive.smoothed.next_block(&mut self.drive_volts[..n], n);
         params.mix.smoothed.next_block(&mut self.mix[..n], n);
-        params.output.smoothed.next_block(&mut self.output_gain[..n], n);
-        for v in &mut self.carrier_volts[..n] {
-            *v = db_to_gain(*v) * CARRIER_VOLTS_PEAK;
-        }
-        for v in &mut self.drive_volts[..n] {
-            *v = db_to_gain(*v) * MODULATOR_VOLTS_PER_FULL_SCALE;
-        }
-        for v in &mut self.output_gain[..n] {
-            *v = db_to_gain(*v);
-        }
+        fill_mapped(&params.carrier_level, &mut self.carrier_volts[..n], |db| db_to_gain(db) * CARRIER_VOLTS_PEAK);
+        fill_mapped(&params.drive, &mut self.drive_volts[..n], |db| db_to_gain(db) * MODULATOR_VOLTS_PER_FULL_SCALE);
+        fill_mapped(&params.output, &mut self.output_gain[..n], db_to_gain);
 
         let wanted = Discrete::from_params(params);
         if wanted != self.applied && !self.fade.pending() {
@@ -285,6 +278,19 @@ impl RingEngine {
                 *y = if out.is_finite() { out } else { 0.0 };
             }
         }
+    }
+}
+
+/// Fill `out` with the parameter's smoothed values mapped through `map`, calling `map` once per
+/// sample while the smoother moves and once per block otherwise.
+fn fill_mapped(param: &FloatParam, out: &mut [f32], map: impl Fn(f32) -> f32) {
+    if param.smoothed.is_smoothing() {
+        param.smoothed.next_block(out, out.len());
+        for v in out.iter_mut() {
+            *v = map(*v);
+        }
+    } else {
+        out.fill(map(param.smoothed.next()));
     }
 }
 
