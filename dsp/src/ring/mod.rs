@@ -8,12 +8,18 @@
 //! Processing per host block and channel: the modulator and the carrier (both band-limited at the
 //! host rate) are upsampled by the half-band cascade, the model runs at the oversampled rate, and
 //! the result is decimated. The latency is exactly [`RingModulator::latency`] host samples.
+//!
+//! [`RingModulator::process_channels`] does this for all channels at once, so that the circuit
+//! model can solve the channels of a stereo pair in lock-step (see [`circuit`], "Lock-step
+//! lanes"): its cost per step is the latency of a Newton iteration, which two independent
+//! channels share. [`RingModulator::process`] does one channel; both give bit-identical
+//! results, whatever the block size.
 
 pub mod circuit;
 pub mod parker;
 
 use crate::oversampler::{round_trip_latency, Downsampler, Upsampler, MAX_FACTOR_LOG2};
-use circuit::{CircuitConstants, DiodeRingCircuit, SolverStats};
+use circuit::{CircuitConstants, DiodeRingCircuit, LaneBlock, SolverStats};
 use parker::ParkerRing;
 
 /// Volts at the modulator input for a full-scale sample at 0 dB drive. The paper's real-time
@@ -177,47 +183,184 @@ impl RingModulator {
     }
 
     /// The circuit state of `channel`, for tests.
-    pub fn circuit_state(&self, channel: usize) -> Option<[f32; 11]> {
+    pub fn circuit_state(&self, channel: usize) -> Option<[f32; circuit::STATE_LEN]> {
         self.channels.get(channel).map(|c| c.circuit.state())
     }
 
     /// Process one block of `channel`: `modulator` and `carrier` in volts at the host rate,
     /// `out` receives the output voltage. The three slices should have the same length; only the
     /// common length is processed. A channel index out of range outputs silence.
+    ///
+    /// The plugin processes all its channels at once with [`Self::process_channels`], which
+    /// gives bit-identical results faster.
     pub fn process(&mut self, channel: usize, modulator: &[f32], carrier: &[f32], out: &mut [f32]) {
         let len = modulator.len().min(carrier.len()).min(out.len());
-        let out = &mut out[..len];
         let Some(ch) = self.channels.get_mut(channel) else {
-            out.fill(0.0);
+            out[..len].fill(0.0);
             return;
         };
-        let model = self.model;
-        let parker = self.parker;
+        let (model, parker, factor_log2) = (self.model, self.parker, self.factor_log2);
+        let mut start = 0;
         // Blocks longer than the prepared size are processed in pieces (a bounded loop).
-        for ((m, c), o) in modulator[..len]
-            .chunks(self.max_block)
-            .zip(carrier[..len].chunks(self.max_block))
-            .zip(out.chunks_mut(self.max_block))
-        {
-            let m_os = ch.modulator_up.process(m);
-            let c_os = ch.carrier_up.process(c);
-            let wet = &mut ch.wet[..m_os.len()];
-            match model {
-                RingModel::Circuit => {
-                    for ((w, &vm), &vc) in wet.iter_mut().zip(m_os).zip(c_os) {
-                        *w = ch.circuit.step(vm, vc);
-                    }
-                }
-                RingModel::Parker => {
-                    for ((w, &vm), &vc) in wet.iter_mut().zip(m_os).zip(c_os) {
-                        *w = parker.process_sample(vm, vc);
-                    }
+        while start < len {
+            let end = (start + self.max_block).min(len);
+            let (channels, outs) = (core::slice::from_mut(ch), &mut [&mut *out]);
+            process_piece(channels, model, parker, factor_log2, &[modulator], &[carrier], outs, start..end);
+            start = end;
+        }
+    }
+
+    /// Process one block of several channels at once: channel `i` takes `modulators[i]` and
+    /// `carriers[i]` (volts at the host rate; channels may share one carrier slice) and writes
+    /// the output voltage to `outs[i]`. Only the common length of all the slices is processed;
+    /// outputs beyond the inputs or the prepared channel count receive silence.
+    ///
+    /// The result is bit-identical to calling [`Self::process`] for each channel (and, like it,
+    /// independent of the block size), but the circuit model solves the channels in groups of
+    /// [`circuit::LOCK_STEP_CIRCUITS`] in lock-step (see [`circuit`], "Lock-step lanes"): its
+    /// cost is the latency of each step's Newton iteration, so the two channels of a stereo
+    /// pair cost little more than one. This is the entry point for the plugin.
+    pub fn process_channels(&mut self, modulators: &[&[f32]], carriers: &[&[f32]], outs: &mut [&mut [f32]]) {
+        let count = outs.len().min(modulators.len()).min(carriers.len()).min(self.channels.len());
+        let mut len = usize::MAX;
+        for i in 0..count {
+            len = len.min(modulators[i].len()).min(carriers[i].len()).min(outs[i].len());
+        }
+        for out in outs.iter_mut().skip(count) {
+            out.fill(0.0);
+        }
+        let (model, parker, factor_log2) = (self.model, self.parker, self.factor_log2);
+        let channels = &mut self.channels[..count];
+        let mut start = 0;
+        // Pieces of at most `max_block` host samples (a bounded loop; none when count is 0).
+        while count > 0 && start < len {
+            let end = (start + self.max_block).min(len);
+            process_piece(channels, model, parker, factor_log2, modulators, carriers, &mut outs[..count], start..end);
+            start = end;
+        }
+    }
+}
+
+/// Process host samples `piece` (at most `max_block` of them) of every channel in `channels`,
+/// channel `i` from `modulators[i]` and `carriers[i]` into `outs[i]` (all at least `piece.end`
+/// long): upsample the channel's inputs, run the model (the circuits of all the channels in
+/// lock-step), decimate.
+#[allow(clippy::too_many_arguments)]
+fn process_piece(
+    channels: &mut [RingChannel],
+    model: RingModel,
+    parker: ParkerRing,
+    factor_log2: usize,
+    modulators: &[&[f32]],
+    carriers: &[&[f32]],
+    outs: &mut [&mut [f32]],
+    piece: core::ops::Range<usize>,
+) {
+    let inputs = modulators.iter().zip(carriers);
+    let blocks = channels.iter_mut().zip(inputs).map(|(ch, (m, c))| {
+        let RingChannel { modulator_up, carrier_up, circuit, wet, .. } = ch;
+        let m_os = modulator_up.process(&m[piece.clone()]);
+        let c_os = carrier_up.process(&c[piece.clone()]);
+        let n = m_os.len().min(c_os.len()).min(wet.len());
+        LaneBlock { circuit, modulator: &m_os[..n], carrier: &c_os[..n], out: &mut wet[..n] }
+    });
+    match model {
+        RingModel::Circuit => DiodeRingCircuit::process_lanes(blocks),
+        RingModel::Parker => {
+            for block in blocks {
+                for ((w, &vm), &vc) in block.out.iter_mut().zip(block.modulator).zip(block.carrier) {
+                    *w = parker.process_sample(vm, vc);
                 }
             }
-            ch.down.process(wet, o);
         }
+    }
+    for (ch, out) in channels.iter_mut().zip(outs.iter_mut()) {
+        let out = &mut out[piece.clone()];
+        let n = (out.len() << factor_log2).min(ch.wet.len());
+        ch.down.process(&ch.wet[..n], out);
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod lock_step_tests {
+    use super::*;
+
+    const SR: f32 = 44_100.0;
+
+    /// A few partials plus noise, `amp` volts; `seed` varies the channels.
+    fn signal(seed: u32, n: usize, amp: f32) -> Vec<f32> {
+        let mut noise = 0xDEAD_BEEFu32 ^ seed.wrapping_mul(0x85EB_CA6B);
+        (0..n)
+            .map(|i| {
+                let t = i as f32 / SR;
+                noise ^= noise << 13;
+                noise ^= noise >> 17;
+                noise ^= noise << 5;
+                let tone = (core::f32::consts::TAU * (97.0 + 41.0 * seed as f32) * t).sin()
+                    + 0.5 * (core::f32::consts::TAU * (2300.0 + 300.0 * seed as f32) * t).sin();
+                amp * (0.6 * tone + 0.1 * (noise as f32 / 2_147_483_648.0 - 1.0))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn process_channels_is_bit_identical_to_process_per_channel_for_any_block_size() {
+        let n = 3_000;
+        let channels = 3; // a lock-step group of three lanes
+        let m: Vec<Vec<f32>> = (0..channels).map(|k| signal(k as u32, n, 1.6)).collect();
+        // Channels 0 and 1 share one carrier slice, as with the plugin's oscillator.
+        let shared = signal(7, n, 0.8);
+        let own = signal(8, n, 0.8);
+        let c: Vec<&[f32]> = vec![&shared, &shared, &own];
+        for model in [RingModel::Circuit, RingModel::Parker] {
+            for factor_log2 in [0, 1, DEFAULT_OVERSAMPLING_LOG2, MAX_FACTOR_LOG2] {
+                let mut one = RingModulator::new(SR, channels, 256);
+                one.set_model(model);
+                one.set_oversampling_log2(factor_log2);
+                let mut expected = vec![vec![0.0f32; n]; channels];
+                for start in (0..n).step_by(256) {
+                    let end = (start + 256).min(n);
+                    for (k, out) in expected.iter_mut().enumerate() {
+                        one.process(k, &m[k][start..end], &c[k][start..end], &mut out[start..end]);
+                    }
+                }
+                let expected_stats: Vec<SolverStats> = (0..channels).map(|k| one.take_solver_stats(k)).collect();
+                for block in [100, 256, 1000] {
+                    let mut all = RingModulator::new(SR, channels, 256);
+                    all.set_model(model);
+                    all.set_oversampling_log2(factor_log2);
+                    let mut outs = vec![vec![0.0f32; n]; channels];
+                    for start in (0..n).step_by(block) {
+                        let end = (start + block).min(n);
+                        let ms: Vec<&[f32]> = m.iter().map(|m| &m[start..end]).collect();
+                        let cs: Vec<&[f32]> = c.iter().map(|c| &c[start..end]).collect();
+                        let mut os: Vec<&mut [f32]> = outs.iter_mut().map(|o| &mut o[start..end]).collect();
+                        all.process_channels(&ms, &cs, &mut os);
+                    }
+                    for k in 0..channels {
+                        let same = outs[k].iter().zip(&expected[k]).all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(same, "{model:?} at {}x, blocks of {block}: channel {k} differs", 1 << factor_log2);
+                        assert_eq!(all.take_solver_stats(k), expected_stats[k]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn process_channels_silences_outputs_it_has_no_channel_or_input_for() {
+        let mut ring = RingModulator::new(SR, 2, 64);
+        let x = signal(1, 64, 1.0);
+        let (mut a, mut b, mut c) = (vec![1.0f32; 64], vec![1.0f32; 64], vec![1.0f32; 64]);
+        // Three outputs, two prepared channels, inputs for two.
+        ring.process_channels(&[&x, &x], &[&x, &x], &mut [&mut a, &mut b, &mut c]);
+        assert!(c.iter().all(|&v| v == 0.0));
+        assert!(a.iter().chain(&b).all(|v| v.is_finite()));
+        // No inputs at all: silence everywhere, no panic.
+        ring.process_channels(&[], &[], &mut [&mut a, &mut b]);
+        assert!(a.iter().chain(&b).all(|&v| v == 0.0));
+    }
+}

@@ -79,21 +79,27 @@ fn circuit_rejects_the_modulator_without_a_carrier() {
 #[test]
 fn circuit_stays_finite_and_converges_at_extreme_settings() {
     // +24 dB drive (6.4 V peak, full-scale square-ish input) with a +12 dB, 10 kHz carrier at 1×:
-    // the hardest case the plugin can produce.
+    // the hardest case the plugin can produce. Converging is not enough: it must converge to
+    // the right solution, so the f32 solver is held to an f64 solve of the same steps.
     let rate = SR;
     let n = 44_100;
     let mut circuit = DiodeRingCircuit::<f32>::new(CircuitConstants::default(), rate);
-    let mut worst: f32 = 0.0;
+    let mut reference = DiodeRingCircuit::<f64>::new(CircuitConstants::default(), rate);
+    reference.set_tolerance(1e-9);
+    let (mut worst, mut worst_error) = (0.0f64, 0.0f64);
     for i in 0..n {
         let t = i as f64 / rate;
         let m = if (t * 110.0).fract() < 0.5 { 6.4 } else { -6.4 };
         let c = 3.2 * (TAU * 10_000.0 * t).sin();
         let y = circuit.step(m as f32, c as f32);
+        let y_ref = reference.step(m as f32 as f64, c as f32 as f64);
         assert!(y.is_finite());
-        worst = worst.max(y.abs());
+        worst = worst.max(y_ref.abs());
+        worst_error = worst_error.max((y as f64 - y_ref).abs());
     }
     let stats = circuit.take_stats();
     assert!(worst < 20.0, "output must stay bounded, got {worst}");
+    assert!(worst_error <= 1e-3 * worst.max(1.0), "f32 solution strays {worst_error:e} V from the f64 one");
     assert_eq!(stats.cap_hits, 0, "{stats:?}");
 }
 

@@ -20,6 +20,10 @@ use crate::params::{CarrierChoice, ModelChoice, RingParams};
 /// safe for the models, and nothing musical is that loud.
 const INPUT_LIMIT: f32 = 64.0;
 
+/// Most channels an engine processes (the layouts offer mono and stereo); the per-block slice
+/// arrays handed to the ring modulator are this long, so building them never allocates.
+const MAX_CHANNELS: usize = 8;
+
 /// Largest piece of a host block processed at once (see [`RingEngine::new`]).
 const MAX_CHUNK: usize = 512;
 
@@ -72,12 +76,12 @@ pub struct RingEngine {
     fade_gain: Vec<f32>,
     /// Carrier in volts per channel (only channel 0 is used for the internal oscillator).
     carrier: Vec<Vec<f32>>,
-    /// Modulator in volts (one channel at a time).
-    modulator: Vec<f32>,
-    /// Dry signal, delayed (one channel at a time).
-    dry: Vec<f32>,
-    /// Ring output in volts (one channel at a time).
-    wet: Vec<f32>,
+    /// Modulator in volts, per channel.
+    modulator: Vec<Vec<f32>>,
+    /// Dry signal, delayed, per channel.
+    dry: Vec<Vec<f32>>,
+    /// Ring output in volts, per channel.
+    wet: Vec<Vec<f32>>,
     /// The discrete settings currently in effect.
     applied: Discrete,
     /// Fades out before, and in after, a change of `applied`.
@@ -87,6 +91,7 @@ pub struct RingEngine {
 impl RingEngine {
     /// Allocate everything for `channels` channels at `sample_rate` with blocks up to `max_block`.
     pub fn new(params: &RingParams, sample_rate: f32, channels: usize, max_block: usize) -> Self {
+        let channels = channels.min(MAX_CHANNELS);
         // Host blocks are processed in pieces of at most `MAX_CHUNK`, so the per-sample buffers
         // do not grow with the host's block size.
         let max_block = max_block.clamp(1, MAX_CHUNK);
@@ -113,9 +118,9 @@ impl RingEngine {
             output_gain: vec![0.0; max_block],
             fade_gain: vec![1.0; max_block],
             carrier: vec![vec![0.0; max_block]; channels.max(1)],
-            modulator: vec![0.0; max_block],
-            dry: vec![0.0; max_block],
-            wet: vec![0.0; max_block],
+            modulator: vec![vec![0.0; max_block]; channels],
+            dry: vec![vec![0.0; max_block]; channels],
+            wet: vec![vec![0.0; max_block]; channels],
             applied,
             fade: SwitchFade::new(((SWITCH_FADE_MS * 1e-3 * sample_rate) as u32).max(1)),
         }
@@ -257,21 +262,36 @@ impl RingEngine {
             }
         }
 
-        let out_scale = 1.0 / output_volts_per_full_scale(model_of(self.applied.model));
-        for (ch, samples) in main.iter_mut().enumerate() {
-            let samples = &mut samples[io.clone()];
-            let carrier_index = if waveform.is_some() { 0 } else { ch };
-            let modulator = &mut self.modulator[..n];
-            let dry = &mut self.dry[..n];
-            for (((m, d), &x), &drive) in modulator.iter_mut().zip(dry.iter_mut()).zip(samples.iter()).zip(&self.drive_volts[span.clone()]) {
+        // Every channel's modulator (and delayed dry signal), then one call that solves the
+        // channels' circuits in lock-step, then the mix.
+        let channels = main.len().min(self.channels);
+        for (ch, samples) in main.iter().enumerate().take(channels) {
+            let modulator = &mut self.modulator[ch][..n];
+            let dry = &mut self.dry[ch][..n];
+            for (((m, d), &x), &drive) in
+                modulator.iter_mut().zip(dry.iter_mut()).zip(&samples[io.clone()]).zip(&self.drive_volts[span.clone()])
+            {
                 let x = sanitize(x);
                 *d = x;
                 *m = x * drive;
             }
             self.dry_delays[ch].process(dry);
-            let wet = &mut self.wet[..n];
-            self.ring.process(ch, modulator, &self.carrier[carrier_index][span.clone()], wet);
-            for (i, y) in samples.iter_mut().enumerate() {
+        }
+        let mut modulators: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        let mut carriers: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+        let mut wets: [&mut [f32]; MAX_CHANNELS] = Default::default();
+        for (ch, ((m, w), slot)) in self.modulator.iter().zip(self.wet.iter_mut()).zip(wets.iter_mut()).enumerate() {
+            let carrier_index = if waveform.is_some() { 0 } else { ch };
+            modulators[ch] = &m[..n];
+            carriers[ch] = &self.carrier[carrier_index][span.clone()];
+            *slot = &mut w[..n];
+        }
+        self.ring.process_channels(&modulators[..channels], &carriers[..channels], &mut wets[..channels]);
+
+        let out_scale = 1.0 / output_volts_per_full_scale(model_of(self.applied.model));
+        for (ch, samples) in main.iter_mut().enumerate().take(channels) {
+            let (dry, wet) = (&self.dry[ch][..n], &self.wet[ch][..n]);
+            for (i, y) in samples[io.clone()].iter_mut().enumerate() {
                 let k = offset + i;
                 let mix = self.mix[k];
                 let out = (dry[i] * (1.0 - mix) + wet[i] * out_scale * mix) * self.output_gain[k] * self.fade_gain[k];
