@@ -441,11 +441,74 @@ fn test(args: Vec<String>) -> Result<ExitCode> {
     command_line.extend(args.iter().cloned());
 
     eprintln!("running: cargo {}", command_line.join(" "));
-    let status = Command::new(cargo())
+    let mut child = Command::new(cargo())
         .args(&command_line)
-        .status()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .context("could not run cargo")?;
+    // Pass the output through as it comes, and add up every test binary's result line, so the
+    // run ends with one total (cargo's own last line is that of the last binary, often a
+    // doc-test run with nothing in it).
+    let mut totals = TestTotals::default();
+    if let Some(stdout) = child.stdout.take() {
+        use std::io::{BufRead, Write};
+        let mut out = std::io::stdout().lock();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.context("could not read cargo's output")?;
+            totals.add_line(&line);
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let status = child.wait().context("could not wait for cargo")?;
+    // The plain "N passed, N failed, N skipped" form that any CI reader understands.
+    println!("tests: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
     Ok(exit_code(status))
+}
+
+/// Sums of the `test result: ... N passed; N failed; N ignored; ...` lines of a cargo test run.
+#[derive(Debug, Default, PartialEq)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestTotals {
+    fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(what), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match what {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn test_totals_add_up_cargo_result_lines() {
+        let mut t = TestTotals::default();
+        t.add_line("test result: ok. 44 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 6.55s");
+        t.add_line("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s");
+        t.add_line("running 5 tests");
+        t.add_line("test foo ... ok");
+        assert_eq!(t, TestTotals { passed: 47, failed: 2, ignored: 1 });
+    }
 }
 
 fn exit_code(status: ExitStatus) -> ExitCode {

@@ -350,16 +350,8 @@ pub fn params_table(params: &dyn Params) -> String {
     let mut rows = vec![["ID".to_owned(), "NAME".to_owned(), "RANGE".to_owned(), "UNIT".to_owned(), "DEFAULT".to_owned()]];
     for p in infos {
         let (range, default) = if !p.choices.is_empty() {
-            let idx = p.step_count.filter(|&s| s > 0).map_or(0, |s| {
-                let n = (p.default - p.min) / (p.max - p.min).max(f32::MIN_POSITIVE);
-                (n * s as f32).round() as usize
-            });
-            let default = if p.kind == "choice" {
-                // Enum plain values are variant indices.
-                p.choices.get(p.default as usize).cloned().unwrap_or_default()
-            } else {
-                p.choices.get(idx).cloned().unwrap_or_default()
-            };
+            // The plain value of a choice or a bool is its index.
+            let default = p.choices.get(p.default.max(0.0) as usize).cloned().unwrap_or_default();
             (p.choices.join(" | "), default)
         } else {
             (format!("{} to {}", fmt_num(p.min), fmt_num(p.max)), fmt_num(p.default))
