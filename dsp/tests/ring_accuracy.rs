@@ -166,9 +166,9 @@ fn measure() -> [[f64; 6]; 2] {
         for (mi, model) in [RingModel::Circuit, RingModel::Parker].into_iter().enumerate() {
             let r = reference(case, model);
             let mut row = String::new();
-            for factor_log2 in 0..6 {
+            for (factor_log2, worst) in table[mi].iter_mut().enumerate() {
                 let e = relative_error_db(&plugin_path(case, model, factor_log2), &r);
-                table[mi][factor_log2] = table[mi][factor_log2].max(e);
+                *worst = worst.max(e);
                 row.push_str(&format!(" {:>7.1}", e));
             }
             println!("{model:?} | {} |{row}", case.name);

@@ -17,7 +17,7 @@ fn output_level_matches_input_level_for_both_models_at_default_settings() {
         for freq in [220.0, 1000.0] {
             let x = sine(freq, 1.0, SR as f64, SR as usize);
             let set = format!("model={model}");
-            let y = render::<FerriteRing>(&[x.clone()], SR, &[&set], 512);
+            let y = render::<FerriteRing>(std::slice::from_ref(&x), SR, &[&set], 512);
             let half = SR as usize / 2;
             let change = db(rms(&y[0][half..]), rms(&x[half..]));
             assert!(change.abs() < 0.5, "{model} at {freq} Hz: output {change:.2} dB from input");
@@ -47,7 +47,7 @@ fn the_plugin_output_contains_only_odd_times_odd_intermodulation() {
     let x = sine(fm, 0.9, SR as f64, n);
     for model in ["circuit", "parker"] {
         let set_model = format!("model={model}");
-        let y = render::<FerriteRing>(&[x.clone()], SR, &[&set_model, "carrier_freq=1931"], 512);
+        let y = render::<FerriteRing>(std::slice::from_ref(&x), SR, &[&set_model, "carrier_freq=1931"], 512);
         let steady = &y[0][8192..];
         let main = tone_amplitude(steady, fc + fm, SR as f64);
         assert!(main > 0.1, "{model}: no sideband");
@@ -88,7 +88,7 @@ fn wet_path_is_latency_compensated_exactly() {
         // An ideal switch passes 0.4 V per full scale, which the Parker output normalisation
         // (0.303 V per full scale) shows as +2.41 dB: the output gain takes it back out.
         let y = render_with_sidechain::<FerriteRing>(
-            &[x.clone()],
+            std::slice::from_ref(&x),
             Some(&dc),
             SR,
             &["model=parker", "carrier=sidechain", &set, "output=-2.4"],
@@ -105,7 +105,7 @@ fn sidechain_carrier_modulates_the_input() {
     let n = 1 << 15;
     let x = sine(300.0, 0.8, SR as f64, n);
     let sc = vec![sine(1000.0, 1.0, SR as f64, n)];
-    let y = render_with_sidechain::<FerriteRing>(&[x.clone()], Some(&sc), SR, &["carrier=sidechain"], 512);
+    let y = render_with_sidechain::<FerriteRing>(std::slice::from_ref(&x), Some(&sc), SR, &["carrier=sidechain"], 512);
     let steady = &y[0][8192..];
     let sum = tone_amplitude(steady, 1300.0, SR as f64);
     let diff = tone_amplitude(steady, 700.0, SR as f64);

@@ -216,7 +216,7 @@ fn balanced_modulator_outputs_only_odd_times_odd_intermodulation() {
         for (p, q) in [(1, 0), (0, 1), (2, 0), (0, 2), (3, 0), (0, 3), (2, 1), (1, 2), (2, 3), (4, 1)] {
             for sign in [1.0, -1.0] {
                 let f = (p as f64 * fm + sign * q as f64 * fc).abs();
-                if f < 20.0 || f > 0.45 * SR {
+                if !(20.0..=0.45 * SR).contains(&f) {
                     continue;
                 }
                 let level = db(tone_amplitude(steady, f, SR), main);
