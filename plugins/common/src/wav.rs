@@ -47,7 +47,12 @@ pub fn read_wav(path: &Path) -> Result<Audio> {
     if reader.len() as u64 > MAX_SAMPLES {
         bail!("'{shown}' is too large ({} samples)", reader.len());
     }
-    let mut interleaved = Vec::with_capacity(reader.len() as usize);
+    // The header's sample count is only a claim: reserve no more than the file can hold, so a
+    // corrupt header cannot make us reserve gigabytes.
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bytes_per_sample = u64::from(spec.bits_per_sample.div_ceil(8)).max(1);
+    let capacity = (reader.len() as u64).min(file_len / bytes_per_sample);
+    let mut interleaved = Vec::with_capacity(capacity as usize);
     match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Float, 32) => {
             for s in reader.into_samples::<f32>() {
