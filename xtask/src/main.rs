@@ -3,7 +3,8 @@
 //! - `cargo xtask bundle [PACKAGE...]`: release build + CLAP/VST3/standalone bundles in
 //!   `target/bundled/`, for the named packages or, without names, for every plugin under
 //!   `plugins/` (every workspace member there that declares a `cdylib`).
-//! - `cargo xtask test [ARGS...]`: `cargo test --release --workspace [ARGS...]`.
+//! - `cargo xtask test [ARGS...]`: `cargo xtask bundle`, then
+//!   `cargo test --release --workspace [ARGS...]` (the host-level tests load the bundles).
 //! - `known-packages` and `bundle-universal` are forwarded to `nice-plug-xtask` as they are.
 //!
 //! `bundle` and `test` first check that the system libraries the build needs are installed.
@@ -27,7 +28,8 @@ Commands:
       every plugin under plugins/ (workspace members declaring a cdylib) is bundled.
       Release build unless --release or --profile is given.
   test [CARGO TEST ARGS...]
-      Run `cargo test --release --workspace [ARGS...]` (no --workspace if -p is given).
+      Bundle every plugin, then run `cargo test --release --workspace [ARGS...]` (the
+      host-level tests load the bundles). With -p PACKAGE: only that package's tests, no bundling.
   known-packages, bundle-universal ...
       Forwarded to nice-plug-xtask.
 
@@ -437,6 +439,8 @@ fn test(args: Vec<String>) -> Result<ExitCode> {
     });
     if !selects_packages {
         command_line.push("--workspace".to_owned());
+        // The host-level tests (tests/clap-host) load the bundles: build them fresh first.
+        bundle(Vec::new())?;
     }
     command_line.extend(args.iter().cloned());
 

@@ -1,0 +1,1 @@
+//! Host-level CLAP tests live in `tests/clap_bundles.rs`.

@@ -1,0 +1,1419 @@
+//! Host-level tests of every bundled Ferrite CLAP plugin, driven through `clack-host`.
+//!
+//! Loads every `*.clap` in `$FERRITE_BUNDLE_DIR` (default `<workspace>/target/bundled`) and checks
+//! each plugin it exports against the expectation table [`PLUGINS`] (keyed by CLAP ID). Adding a
+//! plugin means adding one table entry; a bundle whose ID is not in the table fails.
+//!
+//! Notes on how nice-plug presents itself over CLAP (see `nice-plug/src/wrapper/clap/wrapper.rs`):
+//! - The CLAP `param_id` is a 31-bit hash of the `#[id = "..."]` string ([`nice_param_hash`]); the
+//!   string itself is not exposed anywhere over CLAP (`module` holds the param *group* path, empty
+//!   for top-level params; `name` is the display name).
+//! - `min_value`/`max_value`/`default_value` are NOT plain values: continuous params are exposed as
+//!   normalized `[0, 1]`, stepped params (enums, bools, ints) as `[0, step_count]`. The plain values
+//!   are therefore checked through `value_to_text` (which includes the unit).
+//! - A latency change during `process` makes nice-plug call `request_restart` (when the host is
+//!   processing on the instance's creating thread the task runs immediately, otherwise it comes via
+//!   `request_callback` → `on_main_thread`); `clap_host_latency.changed` is then called from inside
+//!   the next `activate`.
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use clack_extensions::audio_ports::{
+    AudioPortInfoBuffer, AudioPortRescanFlags, HostAudioPorts, HostAudioPortsImpl, PluginAudioPorts,
+};
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamRescanFlags, PluginParams,
+};
+use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_host::events::event_types::ParamValueEvent;
+use clack_host::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Expectations (interfaces.md). One entry per plugin.
+// ---------------------------------------------------------------------------------------------
+
+const VENDOR: &str = "Ferrite Audio";
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// Continuous parameter in plain units; `linear` says the normalized mapping is linear (only
+    /// linear params can be used in [`LatencyProbe::settings`]).
+    Float {
+        min: f64,
+        max: f64,
+        default: f64,
+        linear: bool,
+    },
+    /// Enum: the variant IDs in order, and the default ID. Displayed names must match the IDs
+    /// case-insensitively.
+    Choice {
+        ids: &'static [&'static str],
+        default: &'static str,
+    },
+    /// Boolean parameter.
+    #[allow(dead_code)]
+    Bool { default: bool },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ParamSpec {
+    id: &'static str,
+    kind: Kind,
+}
+
+/// How to make the plugin pass an impulse through unchanged apart from its latency.
+struct LatencyProbe {
+    /// Parameter settings (plain values; choice params by index) giving a latency-compensated dry path.
+    settings: &'static [(&'static str, f64)],
+    /// A parameter whose change changes the latency, and the values (choice index) to try.
+    latency_param: Option<(&'static str, &'static [f64])>,
+}
+
+struct PluginSpec {
+    /// The `<name>` of `org.ferrite-audio.<name>`.
+    short: &'static str,
+    name: &'static str,
+    features: &'static [&'static str],
+    params: &'static [ParamSpec],
+    latency: Option<LatencyProbe>,
+}
+
+const fn float(id: &'static str, min: f64, max: f64, default: f64) -> ParamSpec {
+    ParamSpec {
+        id,
+        kind: Kind::Float {
+            min,
+            max,
+            default,
+            linear: true,
+        },
+    }
+}
+const fn skewed(id: &'static str, min: f64, max: f64, default: f64) -> ParamSpec {
+    ParamSpec {
+        id,
+        kind: Kind::Float {
+            min,
+            max,
+            default,
+            linear: false,
+        },
+    }
+}
+const fn choice(
+    id: &'static str,
+    ids: &'static [&'static str],
+    default: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        id,
+        kind: Kind::Choice { ids, default },
+    }
+}
+
+const PLUGINS: &[PluginSpec] = &[PluginSpec {
+    short: "ring",
+    name: "Ferrite Ring",
+    features: &["audio-effect"],
+    params: &[
+        choice("model", &["circuit", "parker"], "circuit"),
+        choice(
+            "carrier",
+            &["sine", "triangle", "square", "saw", "sidechain"],
+            "sine",
+        ),
+        skewed("carrier_freq", 0.1, 10000.0, 440.0),
+        float("carrier_level", -36.0, 12.0, 0.0),
+        float("drive", -24.0, 24.0, 0.0),
+        float("mix", 0.0, 1.0, 1.0),
+        float("output", -36.0, 12.0, 0.0),
+        choice(
+            "oversampling",
+            &["1x", "2x", "4x", "8x", "16x", "32x"],
+            "8x",
+        ),
+    ],
+    latency: Some(LatencyProbe {
+        settings: &[("mix", 0.0)],
+        latency_param: Some(("oversampling", &[1.0, 5.0, 0.0])),
+    }),
+}];
+
+fn spec_for(clap_id: &str) -> Option<&'static PluginSpec> {
+    PLUGINS
+        .iter()
+        .find(|p| format!("org.ferrite-audio.{}", p.short) == clap_id)
+}
+
+/// nice-plug's `hash_param_id`: the CLAP param ID of an `#[id = "..."]` string.
+fn nice_param_hash(id: &str) -> u32 {
+    let mut hash: u32 = 0;
+    for b in id.bytes() {
+        hash = hash.wrapping_mul(31).wrapping_add(b as u32);
+    }
+    hash & !(1 << 31)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles
+// ---------------------------------------------------------------------------------------------
+
+fn bundle_dir() -> PathBuf {
+    match std::env::var_os("FERRITE_BUNDLE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled"),
+    }
+}
+
+struct Bundle {
+    file: String,
+    entry: PluginEntry,
+    ids: Vec<String>,
+}
+
+/// Every bundle is loaded once per test process and never unloaded (as a host does): the test
+/// functions run on parallel threads, and loading/unloading (`clap_entry.deinit` + `dlclose`) the
+/// same library concurrently from several threads crashed intermittently (SIGSEGV).
+fn load_bundles() -> &'static [Bundle] {
+    static BUNDLES: std::sync::OnceLock<Vec<Bundle>> = std::sync::OnceLock::new();
+    BUNDLES.get_or_init(load_bundles_uncached)
+}
+
+fn load_bundles_uncached() -> Vec<Bundle> {
+    let dir = bundle_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "CLAP bundle folder {} unreadable ({e}): run `cargo xtask bundle` first",
+                dir.display()
+            )
+        })
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "clap"))
+        .collect();
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no *.clap bundle in {}: run `cargo xtask bundle` first (or set FERRITE_BUNDLE_DIR)",
+        dir.display()
+    );
+    paths
+        .into_iter()
+        .map(|path| {
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            // SAFETY: loading a plugin library runs its code; these are our own bundles.
+            let entry = unsafe { PluginEntry::load(&path) }
+                .unwrap_or_else(|e| panic!("CLAP {file}: failed to load the bundle: {e}"));
+            let factory = entry
+                .get_plugin_factory()
+                .unwrap_or_else(|| panic!("CLAP {file}: the bundle has no plugin factory"));
+            let ids: Vec<String> = factory
+                .plugin_descriptors()
+                .map(|d| {
+                    d.id()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            assert!(
+                !ids.is_empty(),
+                "CLAP {file}: the plugin factory lists no plugin"
+            );
+            Bundle { file, entry, ids }
+        })
+        .collect()
+}
+
+/// Runs `check` for every plugin of every bundle (plugins missing from the table fail), collects
+/// all failures and panics with all of them.
+fn for_each_plugin(
+    check_name: &str,
+    check: impl Fn(&Bundle, &str, &PluginSpec) -> Result<(), String>,
+) {
+    let bundles = load_bundles();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for bundle in bundles {
+        for id in &bundle.ids {
+            let who = format!("CLAP plugin {id} ({})", bundle.file);
+            let Some(spec) = spec_for(id) else {
+                failures.push(format!(
+                    "{who}: {check_name}: CLAP ID not in the expectation table `PLUGINS` of \
+                     tests/clap-host/tests/clap_bundles.rs (IDs must be org.ferrite-audio.<name>; add an entry)"
+                ));
+                continue;
+            };
+            checked += 1;
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(bundle, id, spec)));
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(msg)) => failures.push(format!("{who}: {check_name}: {msg}")),
+                Err(panic) => {
+                    let msg = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    failures.push(format!("{who}: {check_name}: panicked: {msg}"))
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{check_name}: {checked} plugin(s) passed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Shared {
+    restart_requested: AtomicBool,
+    callback_requested: AtomicBool,
+    latency_changed: AtomicUsize,
+    rescans: AtomicUsize,
+}
+
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
+    fn request_process(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::SeqCst);
+    }
+}
+
+impl HostParamsImplShared for Shared {
+    fn request_flush(&self) {}
+}
+
+struct MainThread<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> MainThreadHandler<'a> for MainThread<'a> {}
+
+impl HostLatencyImpl for MainThread<'_> {
+    fn changed(&self) {
+        self.shared.latency_changed.fetch_add(1, Ordering::SeqCst);
+    }
+}
+impl HostParamsImplMainThread for MainThread<'_> {
+    fn rescan(&self, _flags: ParamRescanFlags) {
+        self.shared.rescans.fetch_add(1, Ordering::SeqCst);
+    }
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
+}
+impl HostStateImpl for MainThread<'_> {
+    fn mark_dirty(&self) {}
+}
+impl HostAudioPortsImpl for MainThread<'_> {
+    fn is_rescan_flag_supported(&self, _flag: AudioPortRescanFlags) -> bool {
+        false
+    }
+    fn rescan(&self, _flags: AudioPortRescanFlags) {}
+}
+
+struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = MainThread<'a>;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder
+            .register::<HostLatency>()
+            .register::<HostParams>()
+            .register::<HostState>()
+            .register::<HostAudioPorts>();
+    }
+}
+
+const MAX_FRAMES: u32 = 4096;
+
+/// Tolerance on stepped CLAP values (nice-plug computes them as f32 normalized * step count).
+const STEP_EPS: f64 = 1e-5;
+
+/// One plugin instance with its audio buffers, used on the current thread only.
+struct Inst {
+    instance: PluginInstance<TestHost>,
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    /// `[port][channel][frame]`
+    ins: Vec<Vec<Vec<f32>>>,
+    outs: Vec<Vec<Vec<f32>>>,
+    out_events: EventBuffer,
+    sample_rate: f64,
+    steady: u64,
+}
+
+impl Inst {
+    fn new(bundle: &Bundle, id: &str) -> Result<Self, String> {
+        let host_info = HostInfo::new(
+            "ferrite-clap-host-tests",
+            VENDOR,
+            "https://ferrite-audio.org",
+            "0.1.0",
+        )
+        .map_err(|e| format!("host info: {e}"))?;
+        let cid = CString::new(id).unwrap();
+        let mut instance = PluginInstance::<TestHost>::new(
+            |_| Shared::default(),
+            |shared| MainThread { shared },
+            &bundle.entry,
+            &cid,
+            &host_info,
+        )
+        .map_err(|e| format!("instantiation failed: {e}"))?;
+        let (ins, outs) = {
+            let handle = instance.plugin_handle();
+            let ports = handle
+                .get_extension::<PluginAudioPorts>()
+                .ok_or("no audio-ports extension")?;
+            let channels = |is_input: bool| -> Vec<Vec<Vec<f32>>> {
+                let mut buf = AudioPortInfoBuffer::new();
+                (0..ports.count(&handle, is_input))
+                    .map(|i| {
+                        let n = ports
+                            .get(&handle, i, is_input, &mut buf)
+                            .map_or(0, |p| p.channel_count);
+                        vec![vec![0.0f32; MAX_FRAMES as usize]; n as usize]
+                    })
+                    .collect()
+            };
+            (channels(true), channels(false))
+        };
+        Ok(Self {
+            instance,
+            processor: None,
+            ins,
+            outs,
+            out_events: EventBuffer::new(),
+            sample_rate: 0.0,
+            steady: 0,
+        })
+    }
+
+    fn shared<R>(&self, f: impl FnOnce(&Shared) -> R) -> R {
+        self.instance.access_shared_handler(|s| f(s))
+    }
+
+    fn params(&mut self) -> Result<PluginParams, String> {
+        self.instance
+            .plugin_handle()
+            .get_extension::<PluginParams>()
+            .ok_or_else(|| "no params extension".into())
+    }
+
+    fn activate(&mut self, sample_rate: f64) -> Result<(), String> {
+        self.deactivate();
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: MAX_FRAMES,
+        };
+        let stopped = self
+            .instance
+            .activate(|_, _| (), config)
+            .map_err(|e| format!("activation at {sample_rate} Hz failed: {e}"))?;
+        let started = stopped
+            .start_processing()
+            .map_err(|e| format!("start_processing at {sample_rate} Hz failed: {e}"))?;
+        self.processor = Some(started);
+        self.sample_rate = sample_rate;
+        self.steady = 0;
+        self.shared(|s| s.restart_requested.store(false, Ordering::SeqCst));
+        Ok(())
+    }
+
+    fn deactivate(&mut self) {
+        if let Some(p) = self.processor.take() {
+            self.instance.deactivate(p.stop_processing());
+        }
+    }
+
+    /// Handles main-thread callbacks; returns whether a restart was requested (and clears it).
+    fn pump(&mut self) -> bool {
+        if self.shared(|s| s.callback_requested.swap(false, Ordering::SeqCst)) {
+            self.instance.call_on_main_thread_callback();
+        }
+        self.shared(|s| s.restart_requested.swap(false, Ordering::SeqCst))
+    }
+
+    /// Restarts (deactivate + activate at the same rate) when the plugin asked for it.
+    fn pump_and_restart(&mut self) -> Result<bool, String> {
+        if self.pump() {
+            let sr = self.sample_rate;
+            self.activate(sr)?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn latency(&mut self) -> Result<u32, String> {
+        let handle = self.instance.plugin_handle();
+        let lat = handle
+            .get_extension::<PluginLatency>()
+            .ok_or("no latency extension")?;
+        Ok(lat.get(&handle))
+    }
+
+    /// Processes `n` frames of `self.ins[..][..][..n]` into `self.outs`.
+    fn process(&mut self, n: usize, events: &EventBuffer) -> Result<(), String> {
+        assert!(n >= 1 && n <= MAX_FRAMES as usize);
+        let processor = self.processor.as_mut().ok_or("process while inactive")?;
+        let mut in_ports =
+            AudioPorts::with_capacity(self.ins.iter().map(Vec::len).sum(), self.ins.len());
+        let mut out_ports =
+            AudioPorts::with_capacity(self.outs.iter().map(Vec::len).sum(), self.outs.len());
+        let inputs = in_ports.with_input_buffers(self.ins.iter_mut().map(|port| AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_input_only(
+                port.iter_mut().map(|c| InputChannel::variable(&mut c[..n])),
+            ),
+        }));
+        let mut outputs =
+            out_ports.with_output_buffers(self.outs.iter_mut().map(|port| AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    port.iter_mut().map(|c| &mut c[..n]),
+                ),
+            }));
+        self.out_events.clear();
+        let in_events = InputEvents::from_buffer(events);
+        let mut out_events = OutputEvents::from_buffer(&mut self.out_events);
+        processor
+            .process(
+                &inputs,
+                &mut outputs,
+                &in_events,
+                &mut out_events,
+                Some(self.steady),
+                None,
+            )
+            .map_err(|e| format!("process({n} frames) failed: {e}"))?;
+        self.steady += n as u64;
+        Ok(())
+    }
+
+    /// Sets parameters while inactive through `params.flush`.
+    fn flush(&mut self, values: &[(u32, f64)]) -> Result<(), String> {
+        let params = self.params()?;
+        let mut buf = EventBuffer::new();
+        for &(id, v) in values {
+            buf.push(&ParamValueEvent::new(
+                0,
+                ClapId::new(id),
+                Pckn::match_all(),
+                v,
+            ));
+        }
+        let mut out = EventBuffer::new();
+        let mut handle = self
+            .instance
+            .inactive_plugin_handle()
+            .ok_or("flush needs an inactive plugin")?;
+        params.flush(
+            &mut handle,
+            &InputEvents::from_buffer(&buf),
+            &mut OutputEvents::from_buffer(&mut out),
+        );
+        Ok(())
+    }
+
+    fn save(&mut self) -> Result<Vec<u8>, String> {
+        let handle = self.instance.plugin_handle();
+        let state = handle
+            .get_extension::<PluginState>()
+            .ok_or("no state extension")?;
+        let mut bytes = Vec::new();
+        state
+            .save(&handle, &mut bytes)
+            .map_err(|e| format!("state save failed: {e}"))?;
+        Ok(bytes)
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let handle = self.instance.plugin_handle();
+        let state = handle
+            .get_extension::<PluginState>()
+            .ok_or("no state extension")?;
+        let mut reader = bytes;
+        state
+            .load(&handle, &mut reader)
+            .map_err(|e| format!("state load failed: {e}"))
+    }
+
+    fn channels(&self) -> (usize, usize) {
+        (
+            self.ins.first().map_or(0, Vec::len),
+            self.outs.first().map_or(0, Vec::len),
+        )
+    }
+}
+
+impl Drop for Inst {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// xorshift64*: fixed-seed, dependency-free.
+struct Rng(u64);
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    fn bipolar(&mut self) -> f32 {
+        (self.unit() * 2.0 - 1.0) as f32
+    }
+}
+
+struct ParamInfoOwned {
+    id: u32,
+    name: String,
+    module: String,
+    min: f64,
+    max: f64,
+    default: f64,
+    stepped: bool,
+}
+
+fn param_infos(inst: &mut Inst) -> Result<BTreeMap<u32, ParamInfoOwned>, String> {
+    let params = inst.params()?;
+    let handle = inst.instance.plugin_handle();
+    let mut buf = ParamInfoBuffer::new();
+    let mut map = BTreeMap::new();
+    for i in 0..params.count(&handle) {
+        let info = params
+            .get_info(&handle, i, &mut buf)
+            .ok_or_else(|| format!("params get_info({i}) failed"))?;
+        map.insert(
+            info.id.get(),
+            ParamInfoOwned {
+                id: info.id.get(),
+                name: String::from_utf8_lossy(info.name).into_owned(),
+                module: String::from_utf8_lossy(info.module).into_owned(),
+                min: info.min_value,
+                max: info.max_value,
+                default: info.default_value,
+                stepped: info
+                    .flags
+                    .contains(clack_extensions::params::ParamInfoFlags::IS_STEPPED),
+            },
+        );
+    }
+    Ok(map)
+}
+
+fn value_to_text(inst: &mut Inst, id: u32, value: f64) -> Result<String, String> {
+    let params = inst.params()?;
+    let handle = inst.instance.plugin_handle();
+    let mut buf = [0u8; 256];
+    params
+        .value_to_text(&handle, ClapId::new(id), value, &mut buf)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .map_err(|_| format!("value_to_text({value}) failed"))
+}
+
+fn text_to_value(inst: &mut Inst, id: u32, text: &str) -> Option<f64> {
+    let params = inst.params().ok()?;
+    let handle = inst.instance.plugin_handle();
+    let c = CString::new(text).ok()?;
+    params.text_to_value(&handle, ClapId::new(id), &c)
+}
+
+/// Parses a displayed value back into plain units: leading number, `k` prefix before `Hz`, `%`.
+fn parse_display(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0)))
+        .map_or(t.len(), |(i, _)| i);
+    let mut v: f64 = t[..end].parse().ok()?;
+    let unit = t[end..].trim();
+    if unit.starts_with("kHz") {
+        v *= 1000.0;
+    } else if unit.starts_with('%') {
+        v /= 100.0;
+    }
+    Some(v)
+}
+
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn spec_param(spec: &PluginSpec, id: &str) -> ParamSpec {
+    *spec
+        .params
+        .iter()
+        .find(|p| p.id == id)
+        .unwrap_or_else(|| panic!("test table: no parameter {id}"))
+}
+
+/// A plain value (choice index for choices) to nice-plug's CLAP value.
+fn clap_value(p: &ParamSpec, plain: f64) -> f64 {
+    match p.kind {
+        Kind::Float {
+            min, max, linear, ..
+        } => {
+            assert!(
+                linear,
+                "test table: {} is not linear, cannot be set by plain value",
+                p.id
+            );
+            (plain - min) / (max - min)
+        }
+        Kind::Choice { .. } | Kind::Bool { .. } => plain,
+    }
+}
+
+fn check_output(inst: &Inst, n: usize, limit: f32, ctx: &str) -> Result<(), String> {
+    for (pi, port) in inst.outs.iter().enumerate() {
+        for (ci, ch) in port.iter().enumerate() {
+            if let Some((i, y)) = ch[..n]
+                .iter()
+                .enumerate()
+                .find(|(_, y)| !y.is_finite() || y.abs() >= limit)
+            {
+                return Err(format!("{ctx}: output port {pi} channel {ci} frame {i} = {y} (must be finite and |y| < {limit})"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fill_inputs(inst: &mut Inst, n: usize, mut f: impl FnMut(usize, usize, usize) -> f32) {
+    for (pi, port) in inst.ins.iter_mut().enumerate() {
+        for (ci, ch) in port.iter_mut().enumerate() {
+            for (i, x) in ch[..n].iter_mut().enumerate() {
+                *x = f(pi, ci, i);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1 + 2: descriptor and parameters
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn clap_descriptor() {
+    for_each_plugin("descriptor", |bundle, id, spec| {
+        let factory = bundle
+            .entry
+            .get_plugin_factory()
+            .ok_or("no plugin factory")?;
+        let d = factory
+            .plugin_descriptors()
+            .find(|d| d.id().is_some_and(|s| s.to_bytes() == id.as_bytes()))
+            .ok_or("descriptor vanished")?;
+        let s = |c: Option<&std::ffi::CStr>| {
+            c.map(|c| c.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let mut errs = Vec::new();
+        let want_id = format!("org.ferrite-audio.{}", spec.short);
+        if id != want_id {
+            errs.push(format!("ID {id:?}, expected {want_id:?}"));
+        }
+        if s(d.name()) != spec.name {
+            errs.push(format!("name {:?}, expected {:?}", s(d.name()), spec.name));
+        }
+        if s(d.vendor()) != VENDOR {
+            errs.push(format!("vendor {:?}, expected {VENDOR:?}", s(d.vendor())));
+        }
+        let features: Vec<String> = d
+            .features()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        for want in spec.features.iter().chain(&["audio-effect"]) {
+            if !features.iter().any(|f| f == want) {
+                errs.push(format!("features {features:?} lack {want:?}"));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("; "))
+        }
+    });
+}
+
+#[test]
+fn clap_params() {
+    for_each_plugin("params", |bundle, id, spec| {
+        let mut inst = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut inst)?;
+        let params = inst.params()?;
+        let mut errs = Vec::new();
+        for p in spec.params {
+            let hash = nice_param_hash(p.id);
+            let Some(info) = infos.get(&hash) else {
+                errs.push(format!(
+                    "parameter {:?} missing (expected CLAP param id {hash} = nice-plug hash of the string id); present: {:?}",
+                    p.id,
+                    infos.values().map(|i| (&i.name, i.id)).collect::<Vec<_>>()
+                ));
+                continue;
+            };
+            let pe = |e: String| {
+                format!(
+                    "parameter {:?} ({:?}, module {:?}): {e}",
+                    p.id, info.name, info.module
+                )
+            };
+            let handle = inst.instance.plugin_handle();
+            let current = params.get_value(&handle, ClapId::new(hash));
+            if current != Some(info.default) {
+                errs.push(pe(format!(
+                    "get_value of a fresh instance {current:?} != default_value {}",
+                    info.default
+                )));
+            }
+            match p.kind {
+                Kind::Float {
+                    min, max, default, ..
+                } => {
+                    if info.stepped {
+                        errs.push(pe("is stepped, expected continuous".into()));
+                    }
+                    for (what, v, want) in [
+                        ("min", info.min, min),
+                        ("max", info.max, max),
+                        ("default", info.default, default),
+                    ] {
+                        let text = match value_to_text(&mut inst, hash, v) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                errs.push(pe(e));
+                                continue;
+                            }
+                        };
+                        let got = parse_display(&text);
+                        let tol =
+                            1e-3 * want.abs() + if (max - min) > 2.0 { 0.051 } else { 0.0051 };
+                        if !got.is_some_and(|g| (g - want).abs() <= tol) {
+                            errs.push(pe(format!(
+                                "plain {what} displayed as {text:?}, expected {want}"
+                            )));
+                        }
+                    }
+                }
+                Kind::Choice { ids, default } => {
+                    let n = ids.len() as f64;
+                    if !info.stepped || info.min != 0.0 || info.max != n - 1.0 {
+                        errs.push(pe(format!(
+                            "range [{}, {}] stepped={}, expected stepped [0, {}] ({} choices)",
+                            info.min,
+                            info.max,
+                            info.stepped,
+                            n - 1.0,
+                            ids.len()
+                        )));
+                    }
+                    for (i, want) in ids.iter().enumerate() {
+                        match value_to_text(&mut inst, hash, i as f64) {
+                            Ok(t) if norm(&t) == norm(want) => {}
+                            Ok(t) => errs.push(pe(format!(
+                                "choice {i} displayed as {t:?}, expected {want:?}"
+                            ))),
+                            Err(e) => errs.push(pe(e)),
+                        }
+                    }
+                    let di = ids.iter().position(|x| x == &default).unwrap() as f64;
+                    // nice-plug stores normalized values as f32, so stepped values come back as
+                    // e.g. 3.0000001: allow f32 rounding.
+                    if (info.default - di).abs() > STEP_EPS {
+                        errs.push(pe(format!(
+                            "default index {}, expected {di} ({default:?})",
+                            info.default
+                        )));
+                    }
+                }
+                Kind::Bool { default } => {
+                    if !info.stepped
+                        || info.min != 0.0
+                        || info.max != 1.0
+                        || info.default != f64::from(u8::from(default))
+                    {
+                        errs.push(pe(format!(
+                            "bool range/default [{}, {}] {}",
+                            info.min, info.max, info.default
+                        )));
+                    }
+                }
+            }
+            // value_to_text -> text_to_value round trip.
+            let values: Vec<f64> = if info.stepped {
+                (0..=(info.max as i64)).map(|v| v as f64).collect()
+            } else {
+                [0.0, 0.013, 0.1, 0.25, 0.5, 0.618, 0.75, 0.9, 0.999, 1.0]
+                    .iter()
+                    .map(|t| info.min + t * (info.max - info.min))
+                    .collect()
+            };
+            for v in values {
+                let text = match value_to_text(&mut inst, hash, v) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        errs.push(pe(e));
+                        continue;
+                    }
+                };
+                let Some(back) = text_to_value(&mut inst, hash, &text) else {
+                    errs.push(pe(format!(
+                        "text_to_value({text:?}) failed (from value {v})"
+                    )));
+                    continue;
+                };
+                let text2 = value_to_text(&mut inst, hash, back).unwrap_or_default();
+                // The round trip must come back to a value that displays the same (the display
+                // is the resolution a user can type). For linear params the display resolution is
+                // uniform, so the value must also come back within 1% of the range; a skewed
+                // param's normalized value is not comparable at its compressed end (0.013 and 0.0
+                // are both "0.10 Hz"), so there the identical display is the whole criterion.
+                let linear = matches!(p.kind, Kind::Float { linear: true, .. });
+                let tol = if info.stepped {
+                    STEP_EPS
+                } else if linear {
+                    0.01 * (info.max - info.min)
+                } else {
+                    f64::INFINITY
+                };
+                if (back - v).abs() > tol || text2 != text {
+                    errs.push(pe(format!(
+                        "round trip {v} -> {text:?} -> {back} -> {text2:?} (tolerance {tol})"
+                    )));
+                }
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("\n    "))
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3: sample rates and block sizes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn clap_processing_rates_and_block_sizes() {
+    for_each_plugin("processing (rates x block sizes)", |bundle, id, _spec| {
+        let mut inst = Inst::new(bundle, id)?;
+        let (inch, outch) = inst.channels();
+        if inch != 2 || outch != 2 {
+            return Err(format!(
+                "default layout main in/out channels {inch}/{outch}, expected stereo 2/2"
+            ));
+        }
+        let mut rng = Rng::new(3);
+        let events = EventBuffer::new();
+        for sr in [44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+            inst.activate(sr)?;
+            for block in [Some(1usize), Some(7), Some(64), Some(512), Some(4096), None] {
+                let total = 8192usize;
+                let mut done = 0usize;
+                let mut calls = 0;
+                let mut peak = 0.0f32;
+                while done < total || calls < 3 {
+                    let n = block.unwrap_or_else(|| 1 + rng.below(MAX_FRAMES as usize));
+                    let t0 = done;
+                    fill_inputs(&mut inst, n, |port, ch, i| {
+                        let t = (t0 + i) as f64 / sr;
+                        if port == 0 {
+                            (0.5 * (std::f64::consts::TAU * (220.0 + 110.0 * ch as f64) * t).sin())
+                                as f32
+                        } else {
+                            (0.3 * (std::f64::consts::TAU * 1000.0 * t).sin()) as f32
+                        }
+                    });
+                    inst.process(n, &events)?;
+                    check_output(
+                        &inst,
+                        n,
+                        1000.0,
+                        &format!("{sr} Hz, block {block:?} (n={n}) at frame {done}"),
+                    )?;
+                    peak = inst
+                        .outs
+                        .iter()
+                        .flatten()
+                        .flat_map(|c| c[..n].iter())
+                        .fold(peak, |p, y| p.max(y.abs()));
+                    done += n;
+                    calls += 1;
+                    inst.pump_and_restart()?;
+                }
+                if peak < 1e-3 {
+                    return Err(format!("{sr} Hz, block {block:?}: output silent (peak {peak:e}) for a -6 dBFS sine input at default settings"));
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4: random automation and bad input
+// ---------------------------------------------------------------------------------------------
+
+fn random_param_events(
+    rng: &mut Rng,
+    infos: &BTreeMap<u32, ParamInfoOwned>,
+    n: usize,
+) -> EventBuffer {
+    let mut evs: Vec<(u32, u32, f64)> = Vec::new();
+    for info in infos.values() {
+        if rng.unit() < 0.4 {
+            let time = if rng.unit() < 0.5 {
+                0
+            } else {
+                rng.below(n) as u32
+            };
+            let v = if info.stepped {
+                (info.min + rng.below((info.max - info.min) as usize + 1) as f64).min(info.max)
+            } else {
+                info.min + rng.unit() * (info.max - info.min)
+            };
+            evs.push((time, info.id, v));
+        }
+    }
+    evs.sort_by_key(|e| e.0);
+    let mut buf = EventBuffer::new();
+    for (t, id, v) in evs {
+        buf.push(&ParamValueEvent::new(
+            t,
+            ClapId::new(id),
+            Pckn::match_all(),
+            v,
+        ));
+    }
+    buf
+}
+
+#[test]
+fn clap_random_automation_and_bad_input() {
+    for_each_plugin("random automation + bad input", |bundle, id, _spec| {
+        let mut inst = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut inst)?;
+        let sr = 48_000.0;
+        inst.activate(sr)?;
+        let mut rng = Rng::new(4);
+        let sr_i = sr as usize;
+        // Phases (frames): 0.5 s normal + automation, 1 s bad input + automation, then defaults and
+        // a normal signal: 1 s to recover, then 0.5 s that must be alive.
+        let bad_start = sr_i / 2;
+        let bad_end = bad_start + sr_i;
+        let recovered = bad_end + sr_i;
+        let total = recovered + sr_i / 2;
+        let mut done = 0usize;
+        let mut energy = 0.0f64;
+        let mut energy_n = 0usize;
+        let mut sent_defaults = false;
+        // Keep the oversampling cost bounded: choices above index 4 (16x) are skipped for the
+        // parameter named oversampling.
+        let os_hash = nice_param_hash("oversampling");
+        while done < total {
+            let n = (1 + rng.below(1024)).min(total - done);
+            let in_bad = done < bad_end;
+            let mut events = if in_bad {
+                random_param_events(&mut rng, &infos, n)
+            } else {
+                EventBuffer::new()
+            };
+            if in_bad {
+                // Cap oversampling at 16x to keep the run short.
+                let mut capped = EventBuffer::new();
+                for ev in events.iter() {
+                    if let Some(pv) = ev.as_event::<ParamValueEvent>() {
+                        if pv.param_id().map(|i| i.get()) == Some(os_hash) && pv.value() > 4.0 {
+                            capped.push(&ParamValueEvent::new(
+                                pv.header().time(),
+                                ClapId::new(os_hash),
+                                Pckn::match_all(),
+                                4.0,
+                            ));
+                            continue;
+                        }
+                    }
+                    capped.push(ev);
+                }
+                events = capped;
+            } else if !sent_defaults {
+                for info in infos.values() {
+                    events.push(&ParamValueEvent::new(
+                        0,
+                        ClapId::new(info.id),
+                        Pckn::match_all(),
+                        info.default,
+                    ));
+                }
+                sent_defaults = true;
+            }
+            let t0 = done;
+            let bad = |i: usize| (bad_start..bad_end).contains(&(t0 + i));
+            let mut r2 = Rng::new(rng.next_u64());
+            fill_inputs(&mut inst, n, |port, ch, i| {
+                let t = (t0 + i) as f64 / sr;
+                let normal =
+                    (0.5 * (std::f64::consts::TAU * (330.0 + 7.0 * ch as f64) * t).sin()) as f32;
+                if port != 0 {
+                    return 0.25 * normal;
+                }
+                if !bad(i) {
+                    return normal;
+                }
+                match r2.below(12) {
+                    0 => f32::NAN,
+                    1 => f32::INFINITY,
+                    2 => f32::NEG_INFINITY,
+                    3 => {
+                        f32::from_bits(1 + (r2.next_u64() as u32 & 0x007f_ffff))
+                            * if r2.unit() < 0.5 { 1.0 } else { -1.0 }
+                    }
+                    4 => 0.0,
+                    _ => r2.bipolar(), // 0 dBFS noise
+                }
+            });
+            // Random noise on the aux port in the bad phase too.
+            if in_bad {
+                for ch in inst.ins.iter_mut().skip(1).flatten() {
+                    for x in ch[..n].iter_mut() {
+                        if r2.below(50) == 0 {
+                            *x = f32::NAN;
+                        }
+                    }
+                }
+            }
+            inst.process(n, &events)?;
+            check_output(
+                &inst,
+                n,
+                1000.0,
+                &format!(
+                    "frames {done}..{} ({} phase)",
+                    done + n,
+                    if in_bad && done >= bad_start {
+                        "bad input"
+                    } else if in_bad {
+                        "automation"
+                    } else {
+                        "recovery"
+                    }
+                ),
+            )?;
+            if done >= recovered {
+                for ch in &inst.outs[0] {
+                    energy += ch[..n]
+                        .iter()
+                        .map(|&y| f64::from(y) * f64::from(y))
+                        .sum::<f64>();
+                    energy_n += n;
+                }
+            }
+            // A latency change (oversampling) makes nice-plug request a restart; a host restarts.
+            inst.pump_and_restart()?;
+            done += n;
+        }
+        let rms = (energy / energy_n.max(1) as f64).sqrt();
+        if !(rms > 1e-3) {
+            return Err(format!(
+                "output stuck silent after the bad input: RMS {rms:e} over the 0.5 s starting 1 s after it ended, with default parameters and a -6 dBFS sine input"
+            ));
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5: state
+// ---------------------------------------------------------------------------------------------
+
+fn render(inst: &mut Inst, sr: f64, frames: usize, block: usize) -> Result<Vec<f32>, String> {
+    let mut out = Vec::with_capacity(frames * 2);
+    let mut done = 0;
+    let events = EventBuffer::new();
+    while done < frames {
+        let n = block.min(frames - done);
+        let t0 = done;
+        fill_inputs(inst, n, |port, ch, i| {
+            let t = (t0 + i) as f64 / sr;
+            let f = if port == 0 {
+                250.0 + 50.0 * ch as f64
+            } else {
+                700.0
+            };
+            (0.5 * (std::f64::consts::TAU * f * t).sin()) as f32
+        });
+        inst.process(n, &events)?;
+        for ch in &inst.outs[0] {
+            out.extend_from_slice(&ch[..n]);
+        }
+        done += n;
+    }
+    Ok(out)
+}
+
+#[test]
+fn clap_state() {
+    for_each_plugin("state", |bundle, id, _spec| {
+        let sr = 48_000.0;
+        let mut a = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut a)?;
+        // Non-default values for every parameter, set while inactive (params.flush).
+        let mut rng = Rng::new(5);
+        let values: Vec<(u32, f64)> = infos
+            .values()
+            .map(|i| {
+                let v = if i.stepped {
+                    // Stay at or below index 3 (e.g. 8x oversampling) to keep rendering cheap.
+                    ((i.default.round() + 1.0 + rng.below(2) as f64) % (i.max.round() + 1.0))
+                        .min(3.0)
+                } else {
+                    i.min + (0.2 + 0.6 * rng.unit()) * (i.max - i.min)
+                };
+                (i.id, v)
+            })
+            .collect();
+        a.flush(&values)?;
+        let s1 = a.save()?;
+        if s1.is_empty() {
+            return Err("saved state is empty".into());
+        }
+        let mut b = Inst::new(bundle, id)?;
+        b.load(&s1)?;
+        let s2 = b.save()?;
+        if s1 != s2 {
+            return Err(format!(
+                "save -> load into a fresh instance -> save is not byte-identical:\n  first:  {}\n  second: {}",
+                String::from_utf8_lossy(&s1),
+                String::from_utf8_lossy(&s2)
+            ));
+        }
+        // Same parameter values.
+        let (pa, pb) = (a.params()?, b.params()?);
+        for info in infos.values() {
+            let va = pa.get_value(&a.instance.plugin_handle(), ClapId::new(info.id));
+            let vb = pb.get_value(&b.instance.plugin_handle(), ClapId::new(info.id));
+            if va != vb {
+                return Err(format!(
+                    "after load, param {:?} is {vb:?}, the saved instance has {va:?}",
+                    info.name
+                ));
+            }
+        }
+        a.activate(sr)?;
+        b.activate(sr)?;
+        let ya = render(&mut a, sr, 24_000, 500)?;
+        let yb = render(&mut b, sr, 24_000, 500)?;
+        let max_diff = ya
+            .iter()
+            .zip(&yb)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        if max_diff > 1e-6 || ya.iter().all(|&y| y == 0.0) {
+            return Err(format!(
+                "the loaded instance renders differently from the original (max |diff| {max_diff:e}, original all zero: {})",
+                ya.iter().all(|&y| y == 0.0)
+            ));
+        }
+        // Garbage must be rejected without crashing, and the instance must still work.
+        let mut garbage: Vec<(String, Vec<u8>)> = vec![("empty".into(), Vec::new())];
+        let mut rng = Rng::new(55);
+        for len in [1usize, 7, 8, 9, 64, 1000] {
+            garbage.push((
+                format!("{len} random bytes"),
+                (0..len).map(|_| rng.next_u64() as u8).collect(),
+            ));
+        }
+        // A valid length prefix followed by random bytes, and a truncated real state.
+        let mut framed = 100u64.to_le_bytes().to_vec();
+        framed.extend((0..100).map(|_| rng.next_u64() as u8));
+        garbage.push(("length prefix + 100 random bytes".into(), framed));
+        garbage.push(("truncated state".into(), s1[..s1.len() / 2].to_vec()));
+        b.deactivate();
+        for (what, bytes) in &garbage {
+            if b.load(bytes).is_ok() {
+                return Err(format!("loading {what} was accepted, expected an error"));
+            }
+        }
+        b.activate(sr)?;
+        let y = render(&mut b, sr, 4800, 480)?;
+        if let Some(bad) = y.iter().find(|y| !y.is_finite() || y.abs() >= 1000.0) {
+            return Err(format!("after rejected state loads the output is {bad}"));
+        }
+        // Also while active.
+        for (what, bytes) in &garbage {
+            if b.load(bytes).is_ok() {
+                return Err(format!(
+                    "loading {what} while active was accepted, expected an error"
+                ));
+            }
+        }
+        let y = render(&mut b, sr, 4800, 480)?;
+        if let Some(bad) = y.iter().find(|y| !y.is_finite() || y.abs() >= 1000.0) {
+            return Err(format!(
+                "after rejected state loads (active) the output is {bad}"
+            ));
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6: latency
+// ---------------------------------------------------------------------------------------------
+
+/// Processes an impulse at `at` and returns the delay of the output peak and its value.
+fn measure_delay(inst: &mut Inst, at: usize, frames: usize) -> Result<(usize, f32, f32), String> {
+    let mut out = Vec::with_capacity(frames);
+    let mut done = 0;
+    let events = EventBuffer::new();
+    while done < frames {
+        let n = 512.min(frames - done);
+        let t0 = done;
+        fill_inputs(
+            inst,
+            n,
+            |port, _ch, i| if port == 0 && t0 + i == at { 1.0 } else { 0.0 },
+        );
+        inst.process(n, &events)?;
+        out.extend_from_slice(&inst.outs[0][0][..n]);
+        done += n;
+    }
+    let (idx, peak) = out.iter().enumerate().fold((0, 0.0f32), |acc, (i, &y)| {
+        if y.abs() > acc.1.abs() {
+            (i, y)
+        } else {
+            acc
+        }
+    });
+    let rest = out
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != idx)
+        .map(|(_, y)| y.abs())
+        .fold(0.0f32, f32::max);
+    Ok((idx.wrapping_sub(at), peak, rest))
+}
+
+#[test]
+fn clap_latency() {
+    for_each_plugin("latency", |bundle, id, spec| {
+        let Some(probe) = &spec.latency else {
+            return Err("no LatencyProbe in the test table (how to get a dry path)".into());
+        };
+        let sr = 48_000.0;
+        let mut inst = Inst::new(bundle, id)?;
+        let settings: Vec<(u32, f64)> = probe
+            .settings
+            .iter()
+            .map(|&(pid, plain)| {
+                (
+                    nice_param_hash(pid),
+                    clap_value(&spec_param(spec, pid), plain),
+                )
+            })
+            .collect();
+        inst.flush(&settings)?;
+        inst.activate(sr)?;
+        let check = |inst: &mut Inst, what: &str| -> Result<u32, String> {
+            let lat = inst.latency()?;
+            let at = 100;
+            let (delay, peak, rest) = measure_delay(inst, at, at + lat as usize + 2048)?;
+            if delay != lat as usize || (peak - 1.0).abs() > 0.05 {
+                return Err(format!(
+                    "{what}: latency extension says {lat} samples, the impulse peak is at {delay} samples with value {peak} (expected 1 at {lat})"
+                ));
+            }
+            if rest > 0.05 {
+                return Err(format!("{what}: the dry impulse response has a side lobe of {rest} besides the peak at {lat}"));
+            }
+            Ok(lat)
+        };
+        let default_latency = check(&mut inst, "default settings")?;
+        let Some((pid, values)) = probe.latency_param else {
+            return Ok(());
+        };
+        let hash = nice_param_hash(pid);
+        let mut seen = vec![default_latency];
+        for &v in values {
+            let before_changed = inst.shared(|s| s.latency_changed.load(Ordering::SeqCst));
+            let old_latency = inst.latency()?;
+            let mut ev = EventBuffer::new();
+            ev.push(&ParamValueEvent::new(
+                0,
+                ClapId::new(hash),
+                Pckn::match_all(),
+                clap_value(&spec_param(spec, pid), v),
+            ));
+            fill_inputs(&mut inst, 64, |_, _, _| 0.0);
+            inst.process(64, &ev)?;
+            // A host answers request_restart by deactivating and reactivating.
+            let mut restarted = inst.pump_and_restart()?;
+            for _ in 0..4 {
+                if restarted {
+                    break;
+                }
+                fill_inputs(&mut inst, 64, |_, _, _| 0.0);
+                inst.process(64, &EventBuffer::new())?;
+                restarted = inst.pump_and_restart()?;
+            }
+            let new_latency = inst.latency()?;
+            let changed =
+                inst.shared(|s| s.latency_changed.load(Ordering::SeqCst)) > before_changed;
+            if new_latency != old_latency && !(restarted && changed) {
+                return Err(format!(
+                    "{pid}={v}: latency changed {old_latency} -> {new_latency} but the plugin did not request a restart \
+                     (requested: {restarted}) and report clap_host_latency.changed after reactivation (reported: {changed})"
+                ));
+            }
+            let lat = check(&mut inst, &format!("after {pid}={v}"))?;
+            seen.push(lat);
+        }
+        if seen.iter().all(|&l| l == default_latency) {
+            return Err(format!("changing {pid} never changed the latency (all {default_latency}); the probe is not testing anything"));
+        }
+        eprintln!("CLAP {id}: latencies at 48 kHz for default then {pid} = {values:?}: {seen:?}");
+        Ok(())
+    });
+}
