@@ -464,9 +464,39 @@ fn test(args: Vec<String>) -> Result<ExitCode> {
         }
     }
     let status = child.wait().context("could not wait for cargo")?;
+    let mut code = exit_code(status);
+    // The VST3 host-level tests (Python, pedalboard) need the bundles, which a whole-workspace
+    // run has just built.
+    if !selects_packages && status.success() {
+        let vst3 = run_vst3_tests(&mut totals)?;
+        if !vst3.success() {
+            code = exit_code(vst3);
+        }
+    }
     // The plain "N passed, N failed, N skipped" form that any CI reader understands.
     println!("tests: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.ignored);
-    Ok(exit_code(status))
+    Ok(code)
+}
+
+/// Run `tests/vst3/run.sh` (pytest in a virtual environment), passing its output through and
+/// adding its summary line ("21 passed, 16 xfailed in 6.2s") to `totals`.
+fn run_vst3_tests(totals: &mut TestTotals) -> Result<ExitStatus> {
+    use std::io::{BufRead, Write};
+    eprintln!("running: tests/vst3/run.sh");
+    let mut child = Command::new("bash")
+        .arg("tests/vst3/run.sh")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("could not run tests/vst3/run.sh")?;
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout().lock();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.context("could not read the VST3 tests' output")?;
+            totals.add_pytest_summary(&line);
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    child.wait().context("could not wait for the VST3 tests")
 }
 
 /// Sums of the `test result: ... N passed; N failed; N ignored; ...` lines of a cargo test run.
@@ -500,9 +530,44 @@ impl TestTotals {
     }
 }
 
+impl TestTotals {
+    /// pytest's closing line: "21 passed, 16 xfailed in 6.17s" (also "1 failed, ...",
+    /// "2 skipped", "3 errors"). Expected failures count as skipped; errors as failed.
+    fn add_pytest_summary(&mut self, line: &str) {
+        let line = line.trim().trim_matches('=').trim();
+        if !line.contains(" in ") || !(line.contains("passed") || line.contains("failed") || line.contains("error")) {
+            return;
+        }
+        for part in line.split(" in ").next().unwrap_or("").split(',') {
+            let mut words = part.split_whitespace();
+            let (Some(count), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match what {
+                "passed" | "xpassed" => self.passed += count,
+                "failed" | "error" | "errors" => self.failed += count,
+                "skipped" | "xfailed" | "deselected" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::TestTotals;
+
+    #[test]
+    fn pytest_summaries_add_up() {
+        let mut t = TestTotals::default();
+        t.add_pytest_summary("21 passed, 16 xfailed in 6.17s");
+        t.add_pytest_summary("========= 1 failed, 2 passed, 1 error in 0.5s =========");
+        t.add_pytest_summary("XFAIL tests/vst3/test_vst3.py::x - reason");
+        assert_eq!(t, TestTotals { passed: 23, failed: 2, ignored: 16 });
+    }
 
     #[test]
     fn test_totals_add_up_cargo_result_lines() {
