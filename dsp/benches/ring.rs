@@ -35,31 +35,9 @@ const RUNS: usize = 7;
 /// Stereo.
 const CHANNELS: usize = 2;
 
-/// A deterministic, full-scale "music-like" modulator: a few partials with different levels plus
-/// some white noise, peak-normalised to 1. `seed` makes the channels differ (phases and noise),
-/// as a real stereo signal does.
+/// The shared full-scale "music-like" test signal; `seed` makes the channels differ.
 fn music(seed: u32) -> Vec<f32> {
-    let partials = [(110.0f64, 0.35), (277.2, 0.25), (659.3, 0.15), (1_864.7, 0.10), (4_435.0, 0.05), (9_956.1, 0.02)];
-    let mut noise_state = 0x9E37_79B9u32 ^ seed.wrapping_mul(0x85EB_CA6B);
-    let mut x: Vec<f64> = (0..LEN)
-        .map(|i| {
-            let t = i as f64 / SR as f64;
-            let tone: f64 = partials
-                .iter()
-                .enumerate()
-                .map(|(k, &(f, a))| a * (std::f64::consts::TAU * f * t + 0.7 * (k as f64 + 1.0) * seed as f64).sin())
-                .sum();
-            // xorshift32 white noise in [-1, 1).
-            noise_state ^= noise_state << 13;
-            noise_state ^= noise_state >> 17;
-            noise_state ^= noise_state << 5;
-            let noise = noise_state as f64 / 2_147_483_648.0 - 1.0;
-            tone + 0.08 * noise
-        })
-        .collect();
-    let peak = x.iter().fold(0.0f64, |p, v| p.max(v.abs()));
-    x.iter_mut().for_each(|v| *v /= peak);
-    x.into_iter().map(|v| v as f32).collect()
+    ferrite_dsp::analysis::music_like(seed, LEN, SR as f64)
 }
 
 /// Median of `RUNS` timings of `pass` (after one untimed warm-up pass), seconds.

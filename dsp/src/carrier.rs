@@ -558,28 +558,6 @@ mod tests {
         }
     }
 
-    fn bessel_i0(x: f64) -> f64 {
-        let mut sum = 1.0;
-        let mut term = 1.0;
-        let mut m = 1.0;
-        while term > 1e-18 * sum {
-            term *= (x / (2.0 * m)) * (x / (2.0 * m));
-            sum += term;
-            m += 1.0;
-        }
-        sum
-    }
-
-    fn kaiser(len: usize, beta: f64) -> Vec<f64> {
-        let norm = bessel_i0(beta);
-        (0..len)
-            .map(|n| {
-                let t = 2.0 * n as f64 / (len - 1) as f64 - 1.0;
-                bessel_i0(beta * (1.0 - t * t).max(0.0).sqrt()) / norm
-            })
-            .collect()
-    }
-
     /// Worst component (dB re the fundamental, and its frequency) that is not within the
     /// main lobe of DC or of a harmonic `k·f ≤ fs/2`.
     fn worst_spur(x: &[f32], win: &[f64], fs: f64, f: f64) -> (f64, f64) {
@@ -676,7 +654,7 @@ mod tests {
                 (if p < 0.5 { 2.0 * p } else { 2.0 * p - 2.0 }) as f32
             })
             .collect();
-        let win = kaiser(len, KAISER_BETA);
+        let win = crate::analysis::kaiser_window(len, KAISER_BETA);
         let (naive_db, _) = worst_spur(&naive, &win, fs, f);
         assert!(
             naive_db > -60.0,
@@ -695,7 +673,7 @@ mod tests {
         for waveform in WAVEFORMS {
             let mut worst_overall = f64::NEG_INFINITY;
             for fs in RATES {
-                let win = kaiser(analysis_len(fs), KAISER_BETA);
+                let win = crate::analysis::kaiser_window(analysis_len(fs), KAISER_BETA);
                 for f in TEST_FREQS {
                     let x = render(waveform, fs, f, analysis_len(fs));
                     let (spur_db, at_hz) = worst_spur(&x, &win, fs as f64, f as f64);
@@ -717,7 +695,7 @@ mod tests {
             let (mut worst_err_db, mut worst_fold_db) = (0.0f64, f64::NEG_INFINITY);
             for fs in RATES {
                 let len = analysis_len(fs);
-                let win = kaiser(len, KAISER_BETA);
+                let win = crate::analysis::kaiser_window(len, KAISER_BETA);
                 let fs64 = fs as f64;
                 for f in [440.59f32, 600.31, 3000.71, 9000.37] {
                     let f64_ = f as f64;

@@ -106,20 +106,13 @@ impl Rng {
     }
 }
 
-/// `channels` channels of `frames` samples: a few sines plus noise, peaking near `peak`.
+/// `channels` channels of `frames` samples of the shared music-like test signal
+/// (`ferrite_dsp::analysis::music_like`), peaking at `peak`; `seed` varies the material.
 pub fn music_like(channels: usize, frames: usize, sample_rate: f32, peak: f32, seed: u64) -> Vec<Vec<f32>> {
-    let mut rng = Rng::new(seed);
     (0..channels)
         .map(|c| {
-            (0..frames)
-                .map(|i| {
-                    let t = i as f32 / sample_rate;
-                    let tones = 0.45 * (std::f32::consts::TAU * (110.0 + 3.0 * c as f32) * t).sin()
-                        + 0.25 * (std::f32::consts::TAU * 587.0 * t).sin()
-                        + 0.15 * (std::f32::consts::TAU * 2349.0 * t).sin();
-                    peak * (tones + 0.1 * rng.signed())
-                })
-                .collect()
+            let seed = (seed as u32).wrapping_mul(31).wrapping_add(c as u32);
+            ferrite_dsp::analysis::music_like(seed, frames, sample_rate as f64).into_iter().map(|x| x * peak).collect()
         })
         .collect()
 }

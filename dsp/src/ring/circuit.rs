@@ -1220,20 +1220,9 @@ mod lane_tests {
     /// The oversampled rate of the plugin's default 8× at 44.1 kHz.
     const RATE: f64 = 8.0 * 44_100.0;
 
-    /// A few partials and some noise, `amp` volts peak-ish; `seed` varies phases and noise.
+    /// The shared music-like signal at `amp` volts peak; `seed` varies phases and noise.
     fn signal(seed: u32, n: usize, amp: f64) -> Vec<f32> {
-        let mut noise = 0x1234_5678u32 ^ seed.wrapping_mul(0x9E37_79B9);
-        (0..n)
-            .map(|i| {
-                let t = i as f64 / RATE;
-                noise ^= noise << 13;
-                noise ^= noise >> 17;
-                noise ^= noise << 5;
-                let tone = (core::f64::consts::TAU * (110.0 + 37.0 * seed as f64) * t).sin()
-                    + 0.5 * (core::f64::consts::TAU * (1500.0 + 211.0 * seed as f64) * t + seed as f64).sin();
-                (amp * (0.6 * tone + 0.1 * (noise as f64 / 2_147_483_648.0 - 1.0))) as f32
-            })
-            .collect()
+        crate::analysis::music_like(seed, n, RATE).into_iter().map(|x| x * amp as f32).collect()
     }
 
     /// One circuit alone, one `step` at a time.

@@ -290,20 +290,9 @@ mod lock_step_tests {
 
     const SR: f32 = 44_100.0;
 
-    /// A few partials plus noise, `amp` volts; `seed` varies the channels.
+    /// The shared music-like signal at `amp` volts peak; `seed` varies the channels.
     fn signal(seed: u32, n: usize, amp: f32) -> Vec<f32> {
-        let mut noise = 0xDEAD_BEEFu32 ^ seed.wrapping_mul(0x85EB_CA6B);
-        (0..n)
-            .map(|i| {
-                let t = i as f32 / SR;
-                noise ^= noise << 13;
-                noise ^= noise >> 17;
-                noise ^= noise << 5;
-                let tone = (core::f32::consts::TAU * (97.0 + 41.0 * seed as f32) * t).sin()
-                    + 0.5 * (core::f32::consts::TAU * (2300.0 + 300.0 * seed as f32) * t).sin();
-                amp * (0.6 * tone + 0.1 * (noise as f32 / 2_147_483_648.0 - 1.0))
-            })
-            .collect()
+        crate::analysis::music_like(seed, n, SR as f64).into_iter().map(|x| x * amp).collect()
     }
 
     #[test]

@@ -18,24 +18,8 @@ const RUNS: usize = 5;
 
 fn main() {
     let frames = (SR * SECONDS) as usize;
-    let input: Vec<Vec<f32>> = (0..2)
-        .map(|c| {
-            let mut seed = 0x9E37_79B9u32 + c;
-            (0..frames)
-                .map(|i| {
-                    let t = i as f32 / SR;
-                    seed ^= seed << 13;
-                    seed ^= seed >> 17;
-                    seed ^= seed << 5;
-                    let noise = seed as f32 / u32::MAX as f32 - 0.5;
-                    0.45 * (std::f32::consts::TAU * 110.0 * t).sin()
-                        + 0.25 * (std::f32::consts::TAU * 587.0 * t).sin()
-                        + 0.15 * (std::f32::consts::TAU * 2349.0 * t).sin()
-                        + 0.1 * noise
-                })
-                .collect()
-        })
-        .collect();
+    let input: Vec<Vec<f32>> =
+        (0..2).map(|seed| ferrite_dsp::analysis::music_like(seed, frames, SR as f64)).collect();
     println!("Ferrite Ring process(), stereo, {SR} Hz, blocks of {BLOCK}, drive +6 dB; median of {RUNS} runs");
     println!("{:<8} {:>6} {:>22}", "model", "factor", "µs per channel-sample");
     for model in ["circuit", "parker"] {
