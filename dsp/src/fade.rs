@@ -25,13 +25,15 @@ pub struct SwitchFade {
     pos: u32,
     /// Current direction.
     direction: Direction,
+    /// Samples to stay silent after a switch before fading in (e.g. while a new latency fills).
+    hold: u32,
 }
 
 impl SwitchFade {
     /// A fade of `len` samples each way (at least 1).
     pub fn new(len: u32) -> Self {
         let len = len.max(1);
-        Self { len, pos: len, direction: Direction::Idle }
+        Self { len, pos: len, direction: Direction::Idle, hold: 0 }
     }
 
     /// Ask for a switch: fade out (from wherever the gain is now).
@@ -50,15 +52,27 @@ impl SwitchFade {
         (self.direction == Direction::Out).then_some(self.pos as usize)
     }
 
-    /// Call after switching (at zero gain): fade back in.
-    pub fn switched(&mut self) {
+    /// Call after switching (at zero gain): stay silent for `hold` samples (for example while a
+    /// delay line refills after a latency change, so the fade-in does not start on a
+    /// discontinuity), then fade back in.
+    pub fn switched(&mut self, hold: u32) {
         self.direction = Direction::In;
+        self.hold = hold;
+    }
+
+    /// Cancel a pending switch (the setting went back before the switch point): fade back in
+    /// from wherever the gain is.
+    pub fn cancel(&mut self) {
+        if self.direction == Direction::Out {
+            self.direction = Direction::In;
+        }
     }
 
     /// Return to fully open immediately (on reset).
     pub fn reset(&mut self) {
         self.pos = self.len;
         self.direction = Direction::Idle;
+        self.hold = 0;
     }
 
     /// True when the gain is 1 and nothing is pending: callers may skip applying it.
@@ -76,6 +90,7 @@ impl SwitchFade {
         for g in gains.iter_mut() {
             match self.direction {
                 Direction::Out => self.pos = self.pos.saturating_sub(1),
+                Direction::In if self.hold > 0 => self.hold -= 1,
                 Direction::In => {
                     self.pos = (self.pos + 1).min(self.len);
                     if self.pos == self.len {
@@ -86,6 +101,36 @@ impl SwitchFade {
             }
             *g = 0.5 - 0.5 * (core::f32::consts::PI * self.pos as f32 * inv).cos();
         }
+    }
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_keeps_the_gain_at_zero_before_fading_in() {
+        let mut f = SwitchFade::new(8);
+        f.request();
+        f.fill(&mut [0.0; 8]);
+        f.switched(5);
+        let mut g = [1.0; 13];
+        f.fill(&mut g);
+        assert!(g[..5].iter().all(|&x| x == 0.0), "{g:?}");
+        assert!(g[5] > 0.0 && g[12] == 1.0, "{g:?}");
+    }
+
+    #[test]
+    fn cancelling_a_pending_switch_fades_back_in() {
+        let mut f = SwitchFade::new(8);
+        f.request();
+        f.fill(&mut [0.0; 3]);
+        f.cancel();
+        assert!(!f.pending());
+        let mut g = [0.0; 8];
+        f.fill(&mut g);
+        assert_eq!(g[7], 1.0);
+        assert!(f.is_open());
     }
 }
 
@@ -102,7 +147,7 @@ mod tests {
         f.fill(&mut out);
         assert_eq!(*out.last().unwrap(), 0.0);
         assert_eq!(f.samples_to_switch(), Some(0));
-        f.switched();
+        f.switched(0);
         let mut back = vec![0.0; 64];
         f.fill(&mut back);
         assert_eq!(*back.last().unwrap(), 1.0);

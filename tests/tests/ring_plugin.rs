@@ -249,3 +249,16 @@ fn latency_report_follows_the_oversampling_factor() {
         assert_eq!(host.latency(), round_trip_latency(log2), "{os}");
     }
 }
+
+#[test]
+fn switching_the_oversampling_factor_fades_without_a_click() {
+    // After the switch the filters and the dry delay refill for the new latency; the fade must
+    // wait for them, or the fade-in would start on the signal's sudden return.
+    for (from, to) in [("oversampling=8x", "oversampling=1x"), ("oversampling=1x", "oversampling=32x")] {
+        let y = automate(&[from], to, 1.0);
+        let level = *y.last().unwrap();
+        assert!(level > 0.2, "{to}: the signal must come back ({level})");
+        let largest_step = y.windows(2).skip(SR as usize / 20).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        assert!(largest_step < level / 20.0, "{from} → {to}: a step of {largest_step} at level {level}");
+    }
+}

@@ -229,6 +229,12 @@ impl RingModulator {
         for out in outs.iter_mut().skip(count) {
             out.fill(0.0);
         }
+        // Outputs longer than the common length get silence past it, not stale samples.
+        let common = if count == 0 { 0 } else { len };
+        for out in outs.iter_mut().take(count) {
+            let end = out.len();
+            out[common.min(end)..].fill(0.0);
+        }
         let (model, parker, factor_log2) = (self.model, self.parker, self.factor_log2);
         let channels = &mut self.channels[..count];
         let mut start = 0;

@@ -228,7 +228,10 @@ impl<P: Plugin> OfflineHost<P> {
     /// Process the first `len` samples (≤ max block) of the main buffers in place, with the aux
     /// buffers as sidechain input. No allocation happens here.
     pub fn process(&mut self, len: usize) -> ProcessStatus {
-        let len = len.min(self.max_block);
+        // Callers can reach the channel `Vec`s through `buffers_mut`; never build a slice longer
+        // than any of them, so resizing one cannot make the slices below reach past it.
+        let shortest = self.main.iter().chain(self.aux.iter().flatten()).map(Vec::len).min().unwrap_or(0);
+        let len = len.min(self.max_block).min(shortest);
         let mut transport = Transport::new(self.sample_rate);
         transport.playing = true;
         transport.pos_samples = Some(self.position);
@@ -241,7 +244,9 @@ impl<P: Plugin> OfflineHost<P> {
             let main_ptrs = self.main.iter_mut().map(|c| c.as_mut_ptr());
             self.main_buffer.set_slices(len, |slices| {
                 slices.clear();
-                for p in main_ptrs {
+                // At most the channel count reserved at activation: pushing more would allocate.
+                let room = slices.capacity();
+                for p in main_ptrs.take(room) {
                     slices.push(std::slice::from_raw_parts_mut(p, len));
                 }
             });
@@ -249,7 +254,8 @@ impl<P: Plugin> OfflineHost<P> {
                 let ptrs = port.iter_mut().map(|c| c.as_mut_ptr());
                 buffer.set_slices(len, |slices| {
                     slices.clear();
-                    for p in ptrs {
+                    let room = slices.capacity();
+                    for p in ptrs.take(room) {
                         slices.push(std::slice::from_raw_parts_mut(p, len));
                     }
                 });

@@ -16,9 +16,15 @@ use nice_plug::util::db_to_gain;
 
 use crate::params::{CarrierChoice, ModelChoice, RingParams};
 
-/// Input samples are clamped to ±64 (+36 dBFS) before anything else: any finite value is then
-/// safe for the models, and nothing musical is that loud.
-const INPUT_LIMIT: f32 = 64.0;
+/// Input samples are clamped to ±16 (+24 dBFS) before anything else: nothing musical is that
+/// loud, and it bounds how hard the circuit's solver can be pushed (with +24 dB drive the
+/// modulator still reaches 100 V).
+const INPUT_LIMIT: f32 = 16.0;
+
+/// The sidechain carrier is clamped to ±1.5 full scale (about the band-limited square's Gibbs
+/// peak): a carrier only needs to switch the diodes, and a runaway sidechain must not make the
+/// solver work arbitrarily hard.
+const SIDECHAIN_LIMIT: f32 = 1.5;
 
 /// Most channels an engine processes (the layouts offer mono and stereo); the per-block slice
 /// arrays handed to the ring modulator are this long, so building them never allocates.
@@ -178,6 +184,9 @@ impl RingEngine {
         let wanted = Discrete::from_params(params);
         if wanted != self.applied && !self.fade.pending() {
             self.fade.request();
+        } else if wanted == self.applied && self.fade.pending() {
+            // Set back before the switch point: nothing to switch, fade straight back in.
+            self.fade.cancel();
         }
         // At most two spans: up to the switch point, then the rest (after switching).
         let mut pos = 0;
@@ -200,19 +209,23 @@ impl RingEngine {
         if wanted.model != self.applied.model {
             self.ring.set_model(model_of(wanted.model));
         }
+        // A new oversampling factor clears the filters and the dry delay, which then output
+        // silence for the new latency: hold the fade at zero until the signal is back.
+        let mut hold = 0;
         if wanted.oversampling_log2 != self.applied.oversampling_log2 {
             self.ring.set_oversampling_log2(wanted.oversampling_log2);
             let latency = self.ring.latency() as usize;
             for d in &mut self.dry_delays {
                 d.set_delay(latency);
             }
+            hold = latency as u32;
         }
         if wanted.carrier != self.applied.carrier {
             // Start the new waveform from its zero crossing, like a freshly reset oscillator.
             self.oscillator.reset();
         }
         self.applied = wanted;
-        self.fade.switched();
+        self.fade.switched(hold);
     }
 
     /// Render samples `[offset, offset + n)` of the current chunk (which starts at `start` in
@@ -252,7 +265,7 @@ impl RingEngine {
                     match src {
                         Some(src) if src.len() >= io.end => {
                             for ((c, &s), &v) in dst.iter_mut().zip(&src[io.clone()]).zip(&self.carrier_volts[span.clone()]) {
-                                *c = sanitize(s) * v;
+                                *c = sanitize(s).clamp(-SIDECHAIN_LIMIT, SIDECHAIN_LIMIT) * v;
                             }
                         }
                         // No sidechain connected: no carrier, so the ring outputs silence.
