@@ -445,25 +445,12 @@ fn test(args: Vec<String>) -> Result<ExitCode> {
     command_line.extend(args.iter().cloned());
 
     eprintln!("running: cargo {}", command_line.join(" "));
-    let mut child = Command::new(cargo())
-        .args(&command_line)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .context("could not run cargo")?;
-    // Pass the output through as it comes, and add up every test binary's result line, so the
-    // run ends with one total (cargo's own last line is that of the last binary, often a
-    // doc-test run with nothing in it).
+    // Add up every test binary's result line, so the run ends with one total (cargo's own last
+    // line is that of the last binary, often a doc-test run with nothing in it).
     let mut totals = TestTotals::default();
-    if let Some(stdout) = child.stdout.take() {
-        use std::io::{BufRead, Write};
-        let mut out = std::io::stdout().lock();
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.context("could not read cargo's output")?;
-            totals.add_line(&line);
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    let status = child.wait().context("could not wait for cargo")?;
+    let mut cargo_test = Command::new(cargo());
+    cargo_test.args(&command_line);
+    let status = run_streaming(cargo_test, "cargo", |line| totals.add_line(line))?;
     let mut code = exit_code(status);
     // The VST3 host-level tests (Python, pedalboard) need the bundles, which a whole-workspace
     // run has just built.
@@ -481,22 +468,29 @@ fn test(args: Vec<String>) -> Result<ExitCode> {
 /// Run `tests/vst3/run.sh` (pytest in a virtual environment), passing its output through and
 /// adding its summary line ("21 passed, 16 xfailed in 6.2s") to `totals`.
 fn run_vst3_tests(totals: &mut TestTotals) -> Result<ExitStatus> {
-    use std::io::{BufRead, Write};
     eprintln!("running: tests/vst3/run.sh");
-    let mut child = Command::new("bash")
-        .arg("tests/vst3/run.sh")
+    let mut script = Command::new("bash");
+    script.arg("tests/vst3/run.sh");
+    run_streaming(script, "tests/vst3/run.sh", |line| totals.add_pytest_summary(line))
+}
+
+/// Run `command`, passing its standard output through line by line as it comes and showing each
+/// line to `on_line` (for the totals); `what` names it in errors.
+fn run_streaming(mut command: Command, what: &str, mut on_line: impl FnMut(&str)) -> Result<ExitStatus> {
+    use std::io::{BufRead, Write};
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .context("could not run tests/vst3/run.sh")?;
+        .with_context(|| format!("could not run {what}"))?;
     if let Some(stdout) = child.stdout.take() {
         let mut out = std::io::stdout().lock();
         for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.context("could not read the VST3 tests' output")?;
-            totals.add_pytest_summary(&line);
+            let line = line.with_context(|| format!("could not read the output of {what}"))?;
+            on_line(&line);
             let _ = writeln!(out, "{line}");
         }
     }
-    child.wait().context("could not wait for the VST3 tests")
+    child.wait().with_context(|| format!("could not wait for {what}"))
 }
 
 /// Sums of the `test result: ... N passed; N failed; N ignored; ...` lines of a cargo test run.
