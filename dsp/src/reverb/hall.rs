@@ -1,0 +1,408 @@
+//! Feedback-delay-network hall in the style of zita-rev1 (Fons Adriaensen; models.md §4).
+//!
+//! Structure per sample, for the 8 lines `k` (processed as `[f32; 8]` lanes):
+//!
+//! ```text
+//! v_k  = delay_k read at d_k(t) = L_k + depth·lfo_k(t)    (allpass-interpolated, unit magnitude)
+//! y_k  = F_k(v_k)                                          (per-line gain + low shelf + low-pass)
+//! z    = H·y,   H = Sylvester Hadamard / √8 (orthonormal, as three butterfly stages)
+//! z_k += c_Lk·ℓ + c_Rk·r                                   (diffused, scaled input)
+//! u_k  = A_k(z_k),  A_k(z) = (±0.6 + z^−M_k)/(1 ± 0.6·z^−M_k)   (zita-rev1's per-line diffuser)
+//! delay_k ← u_k
+//! outL = G·Σ a_k y_k,  outR = G·Σ b_k y_k                  (a, b: Hadamard rows 2 and 4)
+//! ```
+//!
+//! Decay (Jot & Chaigne 1991, absorptive delays; zita-rev1 `Filt1` for the bands): with the
+//! per-sample decay `γ = 10^(−3/(T·fs))` for a band whose RT60 is `T`, every delay of `m`
+//! samples gets the gain `γ^m`, so every path of `n` samples through the network is attenuated
+//! by `γ^n` and the measured RT60 is `T` whatever the path mix. The main delay `L_k` gets
+//! `g(T) = 10^(−3·L_k/(T·fs))` through the filter below; the diffuser's internal delay gets
+//! `γ_mid^M_k` inside the allpass (`w = z − a·γ^M·w[n−M]`, `u = a·w + γ^M·w[n−M]`, i.e.
+//! `A(z/γ)`): lumping its loss into the line gain instead (zita-rev1's `D_k = L_k + M_k`) has
+//! the same mean but lets the diffuser ring at its own rate, which lengthened T30 by 5 % at
+//! 0.5 s. The filter is
+//!
+//! ```text
+//! s_lo += w_lo·(x − s_lo);  x' = x + (g_lo/g_mid − 1)·s_lo     low shelf at 200 Hz
+//! s_hi  = x' + p·(s_hi − x');  y = g_mid·s_hi                   one-pole low-pass, DC gain 1
+//! ```
+//!
+//! with `p` solved so that `|LP(f_hi)| = g_hi/g_mid` exactly at `f_hi` = 5 kHz, i.e.
+//! `p = B − √(B² − 1)`, `B = (1 − ρ²cos ω)/(1 − ρ²)`, `ρ = g_hi/g_mid`. The RT60s are
+//! `T_mid = decay`, `T_lo = decay` (the plugin has no bass-ratio parameter; the shelf is kept
+//! so one can be added without touching the network), and the damping mapping
+//! `T_hi = decay·(1 − 0.9·damping)` at 5 kHz (shorter still above, the low-pass keeps falling).
+//! With damping 0 the filter is the identity times `g_mid`, so the broadband RT60 is `decay`.
+//!
+//! `size` ∈ [0, 1] scales the line lengths by 0.5…1.5 of a base set of primes between 32 and 93
+//! ms (at 44.1 kHz, rounded at other rates); a change glides at 1/32 sample per sample, a pitch
+//! glide of at most 3 %, never a jump. `modulation` ∈ [0, 1] sets the excursion, up to ±8
+//! samples at 44.1 kHz (scaled), of eight sub-hertz LFOs at different rates: the slowly moving
+//! delays break up the fixed modal pattern that rings metallically in a static FDN. Freeze:
+//! every gain 1, no damping, no input (the input glides off over 20 ms); H, the allpasses and
+//! the interpolators are lossless (and γ = 1), so the energy is kept up to f32 rounding.
+//!
+//! Input: true stereo. Each channel goes through its own four series allpasses (Dattorro's input
+//! diffusion coefficients 0.75, 0.75, 0.625, 0.625, with different prime lengths per channel),
+//! then left feeds the even lines and right the odd ones (one pass of H spreads both over all
+//! eight), so a hard-panned source starts on its side and fills both outputs.
+
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Lanes};
+use super::ReverbSettings;
+use crate::denormal::flush;
+
+/// Rate at which the lengths below are given.
+const REFERENCE_RATE: f64 = 44_100.0;
+/// Base line lengths at size 0.5, samples at 44.1 kHz: primes from 32 to 93 ms, spaced roughly
+/// geometrically so the modal densities of the lines interleave.
+const LINE_BASE: [usize; 8] = [1423, 1693, 1999, 2371, 2729, 3137, 3571, 4111];
+/// Per-line diffuser allpass lengths, samples at 44.1 kHz (primes, 5–16 ms, shuffled against
+/// the line lengths so the total loop lengths stay spread).
+const LINE_ALLPASS: [usize; 8] = [431, 641, 293, 571, 227, 701, 359, 503];
+/// zita-rev1's per-line diffuser coefficient (alternating sign between lines).
+const LINE_ALLPASS_GAIN: f32 = 0.6;
+/// Input diffuser lengths, samples at 44.1 kHz: left then right (primes; close to Dattorro's
+/// 142/107/379/277 at 29761 Hz scaled to 44.1 kHz, different per channel).
+const INPUT_ALLPASS: [[usize; 4]; 2] = [[211, 157, 563, 409], [223, 167, 547, 421]];
+/// Dattorro's input diffusion coefficients.
+const INPUT_ALLPASS_GAIN: [f32; 4] = [0.75, 0.75, 0.625, 0.625];
+/// Line-length factor at size 0 and its span up to size 1 (0.5× … 1.5×).
+const SIZE_MIN: f32 = 0.5;
+/// See [`SIZE_MIN`].
+const SIZE_SPAN: f32 = 1.0;
+/// Largest glide of a line length, samples per sample (a pitch change of at most 1/32).
+const LENGTH_GLIDE: f32 = 1.0 / 32.0;
+/// Largest delay excursion at modulation 1, samples at 44.1 kHz.
+const MAX_EXCURSION: f32 = 8.0;
+/// Time for the modulation depth to glide over its full range, seconds.
+const DEPTH_GLIDE_S: f32 = 0.1;
+/// LFO rates per line, Hz: incommensurate fractions of a hertz.
+const LFO_HZ: [f32; 8] = [0.31, 0.37, 0.43, 0.53, 0.59, 0.67, 0.71, 0.79];
+/// Low-shelf crossover, Hz (zita-rev1's default).
+const LOW_CROSSOVER_HZ: f64 = 200.0;
+/// Frequency at which the damped RT60 is specified, Hz.
+const HIGH_REFERENCE_HZ: f64 = 5_000.0;
+/// RT60 below the crossover relative to `decay` (1: no separate bass decay parameter).
+const BASS_RATIO: f64 = 1.0;
+/// `damping` = 1 makes the RT60 at 5 kHz this fraction shorter than `decay`.
+const DAMPING_DEPTH: f64 = 0.9;
+/// Time for the input gain to glide on or off when freeze toggles, seconds.
+const INPUT_GLIDE_S: f32 = 0.02;
+/// Input scale per fed line: each channel feeds four lines with ±½ (unit total power).
+const INPUT_SCALE: f32 = 0.5;
+/// Output scale, chosen so that the impulse-response energy per second of RT60 matches
+/// Freeverb's (see the level test in `reverb::tests`).
+const OUTPUT_GAIN: f32 = 1.69;
+/// Signs with which the left output sums the lines: Hadamard row 2 (rows 2 and 4 are
+/// orthogonal to each other and to row 1, the diffusers' alternating sign pattern).
+const OUT_L: [f32; 8] = [1.0, 1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0];
+/// Signs with which the right output sums the lines: Hadamard row 4.
+const OUT_R: [f32; 8] = [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0];
+/// Left input per line: the even lines, alternating signs.
+const IN_L: [f32; 8] = [INPUT_SCALE, 0.0, -INPUT_SCALE, 0.0, INPUT_SCALE, 0.0, -INPUT_SCALE, 0.0];
+/// Right input per line: the odd lines.
+const IN_R: [f32; 8] = [0.0, INPUT_SCALE, 0.0, INPUT_SCALE, 0.0, -INPUT_SCALE, 0.0, -INPUT_SCALE];
+
+/// In-place orthonormal 8-point Hadamard transform (three butterfly stages, then 1/√8).
+#[inline(always)]
+fn hadamard8(v: &mut [f32; 8]) {
+    let mut h = 1;
+    while h < 8 {
+        let mut i = 0;
+        while i < 8 {
+            for j in i..i + h {
+                let (a, b) = (v[j], v[j + h]);
+                v[j] = a + b;
+                v[j + h] = a - b;
+            }
+            i += 2 * h;
+        }
+        h *= 2;
+    }
+    const SCALE: f32 = 0.353_553_38; // 1/√8
+    for x in v.iter_mut() {
+        *x *= SCALE;
+    }
+}
+
+/// The 8-line FDN hall.
+#[derive(Clone)]
+pub struct Hall {
+    /// Sample rate, Hz.
+    sample_rate: f32,
+    /// Main delay memory of the 8 lines.
+    lines: Lanes,
+    /// Per-line diffuser allpass memory.
+    line_allpasses: Lanes,
+    /// Input diffuser memory (lanes 0–3 left, 4–7 right).
+    input_allpasses: Lanes,
+    /// Running write position shared by all memories.
+    pos: usize,
+    /// Current line lengths, samples (glide towards `length_target`).
+    length: [f32; 8],
+    /// Line lengths for the current `size`, samples (integers).
+    length_target: [f32; 8],
+    /// Diffuser allpass lengths at this rate, samples.
+    line_allpass_len: [usize; 8],
+    /// `γ^M` of each diffuser's internal delay (absorptive delay, see the module doc).
+    line_allpass_loss: [f32; 8],
+    /// Diffuser allpass coefficients (±0.6).
+    line_allpass_gain: [f32; 8],
+    /// Input diffuser lengths at this rate, samples (left 0–3, right 4–7).
+    input_allpass_len: [usize; 8],
+    /// Allpass-interpolator output states.
+    interp: [f32; 8],
+    /// Low-shelf one-pole states.
+    shelf: [f32; 8],
+    /// Low-pass one-pole states.
+    lowpass: [f32; 8],
+    /// Mid-band loop gain per line.
+    gain_mid: [f32; 8],
+    /// Low-shelf boost g_lo/g_mid − 1 per line.
+    shelf_gain: [f32; 8],
+    /// Low-shelf one-pole coefficient (1 − e^(−2π·200/fs)).
+    shelf_coeff: f32,
+    /// Low-pass pole per line.
+    lowpass_pole: [f32; 8],
+    /// LFO phases in [−1, 1).
+    phase: [f32; 8],
+    /// LFO phase increments per sample.
+    phase_inc: [f32; 8],
+    /// Current excursion, samples (glides).
+    depth: f32,
+    /// Excursion for the current `modulation`, samples.
+    depth_target: f32,
+    /// Largest excursion change per sample.
+    depth_step: f32,
+    /// Current input gain (glides).
+    input_gain: f32,
+    /// 1, or 0 in freeze.
+    input_gain_target: f32,
+    /// Largest input-gain change per sample.
+    input_gain_step: f32,
+    /// Last settings applied (sanitised).
+    settings: ReverbSettings,
+}
+
+impl Hall {
+    /// Allocate every line for the largest size and excursion at `sample_rate` (Hz, clamped to
+    /// 8 kHz..768 kHz).
+    pub fn new(sample_rate: f32) -> Self {
+        let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
+        let ratio = sample_rate as f64 / REFERENCE_RATE;
+        let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(2);
+        let max_line = ((*LINE_BASE.iter().max().unwrap_or(&1) as f64) * (SIZE_MIN + SIZE_SPAN) as f64 * ratio
+            + MAX_EXCURSION as f64 * ratio)
+            .ceil() as usize
+            + 4;
+        let line_allpass_len: [usize; 8] = core::array::from_fn(|k| scale(LINE_ALLPASS[k]));
+        let input_allpass_len: [usize; 8] = core::array::from_fn(|k| scale(INPUT_ALLPASS[k / 4][k % 4]));
+        let phase_inc = core::array::from_fn(|k| 2.0 * LFO_HZ[k] / sample_rate);
+        // Spread the initial LFO phases so the lines do not move together.
+        let phase = core::array::from_fn(|k| -1.0 + 2.0 * k as f32 / 8.0);
+        let mut hall = Self {
+            sample_rate,
+            lines: Lanes::new(8, max_line),
+            line_allpasses: Lanes::new(8, *line_allpass_len.iter().max().unwrap_or(&2)),
+            input_allpasses: Lanes::new(8, *input_allpass_len.iter().max().unwrap_or(&2)),
+            pos: 0,
+            length: [0.0; 8],
+            length_target: [0.0; 8],
+            line_allpass_len,
+            line_allpass_loss: [1.0; 8],
+            line_allpass_gain: core::array::from_fn(|k| if k % 2 == 0 { LINE_ALLPASS_GAIN } else { -LINE_ALLPASS_GAIN }),
+            input_allpass_len,
+            interp: [0.0; 8],
+            shelf: [0.0; 8],
+            lowpass: [0.0; 8],
+            gain_mid: [0.0; 8],
+            shelf_gain: [0.0; 8],
+            shelf_coeff: (1.0 - (-core::f64::consts::TAU * LOW_CROSSOVER_HZ / sample_rate as f64).exp()) as f32,
+            lowpass_pole: [0.0; 8],
+            phase,
+            phase_inc,
+            depth: 0.0,
+            depth_target: 0.0,
+            depth_step: MAX_EXCURSION * ratio as f32 / (DEPTH_GLIDE_S * sample_rate),
+            input_gain: 1.0,
+            input_gain_target: 1.0,
+            input_gain_step: 1.0 / (INPUT_GLIDE_S * sample_rate),
+            settings: ReverbSettings::default(),
+        };
+        hall.set_settings(&ReverbSettings::default());
+        hall.snap();
+        hall
+    }
+
+    /// Jump every glide to its target (after construction or a sample-rate change).
+    fn snap(&mut self) {
+        self.length = self.length_target;
+        self.depth = self.depth_target;
+        self.input_gain = self.input_gain_target;
+    }
+
+    /// Re-allocate for a new sample rate (not real-time safe), keeping the settings.
+    pub fn set_sample_rate(&mut self, sample_rate: f32) {
+        let settings = self.settings;
+        *self = Self::new(sample_rate);
+        self.set_settings(&settings);
+        self.snap();
+    }
+
+    /// The sample rate, Hz.
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Apply the settings: line-length targets from `size`, per-line gains and filters from
+    /// `decay_s` and `damping`, excursion from `modulation`, and freeze. A few `powf`/`sqrt`
+    /// per line, no allocation: fine once per block.
+    pub fn set_settings(&mut self, settings: &ReverbSettings) {
+        let s = settings.sanitized();
+        self.settings = s;
+        let fs = self.sample_rate as f64;
+        let ratio = fs / REFERENCE_RATE;
+        let size_factor = (SIZE_MIN + SIZE_SPAN * s.size) as f64;
+        let cos_hi = (core::f64::consts::TAU * HIGH_REFERENCE_HZ / fs).cos();
+        for k in 0..8 {
+            let target = (LINE_BASE[k] as f64 * size_factor * ratio).round().max(2.0);
+            self.length_target[k] = target as f32;
+            if s.freeze {
+                self.gain_mid[k] = 1.0;
+                self.shelf_gain[k] = 0.0;
+                self.lowpass_pole[k] = 0.0;
+                self.line_allpass_loss[k] = 1.0;
+                continue;
+            }
+            // The diffuser's internal delay carries the mid-band loss γ_mid^M; the filter makes
+            // up the rest, so the whole loop (L + M samples) decays at each band's own RT60.
+            let m = self.line_allpass_len[k] as f64;
+            let t_mid = s.decay_s as f64;
+            let gain = |rt60: f64| 10f64.powf(-3.0 * (target + m) / (rt60 * fs) + 3.0 * m / (t_mid * fs));
+            self.line_allpass_loss[k] = 10f64.powf(-3.0 * m / (t_mid * fs)) as f32;
+            let t = s.decay_s as f64;
+            let g_mid = gain(t);
+            let g_lo = gain(t * BASS_RATIO);
+            let rho = gain(t * (1.0 - DAMPING_DEPTH * s.damping as f64)) / g_mid;
+            self.gain_mid[k] = g_mid as f32;
+            self.shelf_gain[k] = (g_lo / g_mid - 1.0) as f32;
+            self.lowpass_pole[k] = if rho >= 1.0 - 1e-9 {
+                0.0
+            } else {
+                let r2 = rho * rho;
+                let b = (1.0 - r2 * cos_hi) / (1.0 - r2);
+                (b - (b * b - 1.0).max(0.0).sqrt()) as f32
+            };
+        }
+        // The interpolators are lossless, so the modulation may keep running in freeze.
+        self.depth_target = s.modulation * MAX_EXCURSION * ratio as f32;
+        self.input_gain_target = if s.freeze { 0.0 } else { 1.0 };
+    }
+
+    /// Clear all state; settings (and the glides' targets) are kept, glides jump to their
+    /// targets.
+    pub fn reset(&mut self) {
+        self.lines.reset();
+        self.line_allpasses.reset();
+        self.input_allpasses.reset();
+        self.pos = 0;
+        self.interp = [0.0; 8];
+        self.shelf = [0.0; 8];
+        self.lowpass = [0.0; 8];
+        self.phase = core::array::from_fn(|k| -1.0 + 2.0 * k as f32 / 8.0);
+        self.snap();
+    }
+
+    /// Heap memory held, bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.lines.memory_bytes() + self.line_allpasses.memory_bytes() + self.input_allpasses.memory_bytes()
+    }
+
+    /// True when any state value is subnormal (for tests of the denormal guards).
+    pub fn has_subnormal_state(&self) -> bool {
+        let sub = |x: &f32| crate::denormal::is_subnormal_f32(*x);
+        self.lines.samples().iter().any(sub)
+            || self.line_allpasses.samples().iter().any(sub)
+            || self.input_allpasses.samples().iter().any(sub)
+            || self.interp.iter().chain(&self.shelf).chain(&self.lowpass).any(sub)
+    }
+
+    /// Wet-only stereo reverb of one block (any length; the common length of the slices).
+    pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+        let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
+        let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
+        let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
+        let max_delay = self.lines.max_delay() as f32 - 1.0;
+        {
+            let mut lines = self.lines.view();
+            let mut line_allpasses = self.line_allpasses.view();
+            let mut input_allpasses = self.input_allpasses.view();
+            for (((&xl, &xr), yl), yr) in in_l.iter().zip(in_r).zip(out_l.iter_mut()).zip(out_r.iter_mut()) {
+                let pos = self.pos;
+                self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
+                self.depth = glide(self.depth, self.depth_target, self.depth_step);
+
+                // Input diffusion, left and right.
+                let mut x = [sanitize_input(xl) * self.input_gain, sanitize_input(xr) * self.input_gain];
+                for stage in 0..4 {
+                    for (ch, xc) in x.iter_mut().enumerate() {
+                        let lane = ch * 4 + stage;
+                        let g = INPUT_ALLPASS_GAIN[stage];
+                        let d = input_allpasses.read(lane, pos, self.input_allpass_len[lane]);
+                        let w = flush(*xc - g * d);
+                        input_allpasses.write(lane, pos, w);
+                        *xc = g * w + d;
+                    }
+                }
+
+                // Line outputs: modulated, allpass-interpolated reads.
+                let mut v = [0.0f32; 8];
+                for k in 0..8 {
+                    self.length[k] = glide(self.length[k], self.length_target[k], LENGTH_GLIDE);
+                    let d = (self.length[k] + self.depth * parabolic_sine(self.phase[k])).min(max_delay);
+                    self.phase[k] = advance_phase(self.phase[k], self.phase_inc[k]);
+                    let (n, eta) = allpass_split(d);
+                    let newer = lines.read(k, pos, n);
+                    let older = lines.read(k, pos, n + 1);
+                    v[k] = allpass_interpolate(eta, newer, older, self.interp[k]);
+                }
+                // Per-line decay filters.
+                let mut y = [0.0f32; 8];
+                for k in 0..8 {
+                    let x0 = flush(v[k]);
+                    self.interp[k] = x0;
+                    let shelf = flush(self.shelf[k] + self.shelf_coeff * (x0 - self.shelf[k]));
+                    self.shelf[k] = shelf;
+                    let x1 = x0 + self.shelf_gain[k] * shelf;
+                    let lp = flush(x1 + self.lowpass_pole[k] * (self.lowpass[k] - x1));
+                    self.lowpass[k] = lp;
+                    y[k] = self.gain_mid[k] * lp;
+                }
+                let (mut l, mut r) = (0.0f32, 0.0f32);
+                for k in 0..8 {
+                    l += OUT_L[k] * y[k];
+                    r += OUT_R[k] * y[k];
+                }
+                *yl = l * OUTPUT_GAIN;
+                *yr = r * OUTPUT_GAIN;
+
+                // Mix, inject, diffuse, write.
+                hadamard8(&mut y);
+                for k in 0..8 {
+                    let z = y[k] + IN_L[k] * x[0] + IN_R[k] * x[1];
+                    let g = self.line_allpass_gain[k];
+                    let d = line_allpasses.read(k, pos, self.line_allpass_len[k]) * self.line_allpass_loss[k];
+                    let w = flush(z - g * d);
+                    line_allpasses.write(k, pos, w);
+                    lines.write(k, pos, flush(g * w + d));
+                }
+                self.pos = pos.wrapping_add(1);
+            }
+        }
+        if !all_finite(out_l, out_r) {
+            self.reset();
+            out_l.fill(0.0);
+            out_r.fill(0.0);
+        }
+    }
+}

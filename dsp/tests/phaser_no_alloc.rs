@@ -1,0 +1,103 @@
+//! The phaser's processing path never allocates: a counting global allocator wraps the system
+//! allocator, and every `process_*`, `set_settings` and `sync_lfo_phase` call (static and
+//! sweeping settings, feedback, stage-count crossfades, shape changes, odd block lengths, mono
+//! and stereo, bad input) runs with the count checked before and after.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ferrite_dsp::lfo::LfoShape;
+use ferrite_dsp::phaser::{Phaser, PhaserSettings};
+
+/// Counts allocations (and reallocations) made through the global allocator.
+struct CountingAllocator;
+
+/// Allocations so far.
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwards the caller's contract to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwards the caller's contract to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: forwards the caller's contract to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+#[test]
+fn processing_never_allocates() {
+    let sr = 48_000.0;
+    let len = 48_000;
+    // All buffers and settings are prepared before counting.
+    let input_l: Vec<f32> = (0..len).map(|n| (n as f32 * 0.031).sin() * 0.8).collect();
+    let input_r: Vec<f32> = (0..len).map(|n| (n as f32 * 0.017).cos() * 0.8).collect();
+    let mut left = input_l.clone();
+    let mut right = input_r.clone();
+    let mut mono = input_l.clone();
+    let base = PhaserSettings {
+        stages: 8,
+        freq_hz: 600.0,
+        spread: 1.3,
+        q: 4.0,
+        feedback: 0.7,
+        lfo_rate_hz: 2.0,
+        lfo_depth_octaves: 2.0,
+        lfo_shape: LfoShape::Sine,
+        stereo_phase_deg: 90.0,
+        mix: 0.5,
+    };
+    let variants = [
+        base,
+        PhaserSettings { stages: 48, lfo_shape: LfoShape::Saw, ..base },
+        PhaserSettings { stages: 13, lfo_depth_octaves: 0.0, feedback: 0.0, ..base },
+        PhaserSettings { stages: 1, q: 100.0, feedback: -0.99, lfo_rate_hz: 20.0, lfo_shape: LfoShape::Square, ..base },
+        PhaserSettings { stages: 30, freq_hz: f32::NAN, spread: 9.0, q: -3.0, lfo_shape: LfoShape::Triangle, ..base },
+    ];
+    let mut phaser = Phaser::new(sr, 512);
+    phaser.set_settings(&base);
+    phaser.reset();
+    for (k, bad) in [f32::NAN, f32::INFINITY, 1e30, 1e-40].into_iter().enumerate() {
+        let at = 1000 + 9000 * k;
+        left[at] = bad;
+        right[at + 1] = bad;
+        mono[at + 2] = bad;
+    }
+
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let blocks = [1usize, 7, 64, 256, 333, 512, 4096];
+    let mut pos = 0;
+    let mut i = 0;
+    let mut all_finite = true;
+    while pos < len {
+        let n = blocks[i % blocks.len()].min(len - pos);
+        phaser.set_settings(&variants[(i / 5) % variants.len()]);
+        if i % 11 == 0 {
+            phaser.sync_lfo_phase(0.37 * i as f64);
+        }
+        let (l, r) = (&mut left[pos..pos + n], &mut right[pos..pos + n]);
+        if i % 3 == 0 {
+            let m = &mut mono[pos..pos + n];
+            phaser.process_mono(m);
+            all_finite &= m.iter().all(|v| v.is_finite());
+        } else {
+            phaser.process_stereo(l, r);
+            all_finite &= left[pos..pos + n].iter().chain(&right[pos..pos + n]).all(|v| v.is_finite());
+        }
+        pos += n;
+        i += 1;
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(after - before, 0, "allocations during processing");
+    assert!(all_finite);
+}
