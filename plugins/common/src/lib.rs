@@ -2,6 +2,8 @@
 //!
 //! - [`host`]: an offline host that drives a plugin's own `Plugin::process` (the same code a DAW
 //!   runs), used by `render`, by the tests and by benchmarks.
+//! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers, input
+//!   sanitising.
 //! - [`settings`]: `ID=VALUE` parsing against a plugin's parameters (plain values, range
 //!   checked), for `--set`, presets and the standalone.
 //! - [`wav`]: WAV reading (16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
@@ -10,6 +12,7 @@
 
 pub mod cli;
 pub mod host;
+pub mod params;
 pub mod settings;
 pub mod wav;
 

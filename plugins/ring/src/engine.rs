@@ -11,15 +11,10 @@ use ferrite_dsp::oversampler::{round_trip_latency, MAX_FACTOR_LOG2};
 use ferrite_dsp::ring::{
     output_volts_per_full_scale, RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE,
 };
-use nice_plug::prelude::FloatParam;
+use ferrite_plugin_common::params::{fill_mapped, sanitize, INPUT_LIMIT};
 use nice_plug::util::db_to_gain;
 
 use crate::params::{CarrierChoice, ModelChoice, RingParams};
-
-/// Input samples are clamped to ±16 (+24 dBFS) before anything else: nothing musical is that
-/// loud, and it bounds how hard the circuit's solver can be pushed (with +24 dB drive the
-/// modulator still reaches 100 V).
-const INPUT_LIMIT: f32 = 16.0;
 
 /// The sidechain carrier is clamped to ±1.5 full scale (about the band-limited square's Gibbs
 /// peak): a carrier only needs to switch the diodes, and a runaway sidechain must not make the
@@ -265,7 +260,7 @@ impl RingEngine {
                     match src {
                         Some(src) if src.len() >= io.end => {
                             for ((c, &s), &v) in dst.iter_mut().zip(&src[io.clone()]).zip(&self.carrier_volts[span.clone()]) {
-                                *c = sanitize(s).clamp(-SIDECHAIN_LIMIT, SIDECHAIN_LIMIT) * v;
+                                *c = sanitize(s, SIDECHAIN_LIMIT) * v;
                             }
                         }
                         // No sidechain connected: no carrier, so the ring outputs silence.
@@ -284,7 +279,7 @@ impl RingEngine {
             for (((m, d), &x), &drive) in
                 modulator.iter_mut().zip(dry.iter_mut()).zip(&samples[io.clone()]).zip(&self.drive_volts[span.clone()])
             {
-                let x = sanitize(x);
+                let x = sanitize(x, INPUT_LIMIT);
                 *d = x;
                 *m = x * drive;
             }
@@ -311,29 +306,6 @@ impl RingEngine {
                 *y = if out.is_finite() { out } else { 0.0 };
             }
         }
-    }
-}
-
-/// Fill `out` with the parameter's smoothed values mapped through `map`, calling `map` once per
-/// sample while the smoother moves and once per block otherwise.
-fn fill_mapped(param: &FloatParam, out: &mut [f32], map: impl Fn(f32) -> f32) {
-    if param.smoothed.is_smoothing() {
-        param.smoothed.next_block(out, out.len());
-        for v in out.iter_mut() {
-            *v = map(*v);
-        }
-    } else {
-        out.fill(map(param.smoothed.next()));
-    }
-}
-
-/// Non-finite samples become silence; finite ones are clamped to ±[`INPUT_LIMIT`].
-#[inline(always)]
-fn sanitize(x: f32) -> f32 {
-    if x.is_finite() {
-        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-    } else {
-        0.0
     }
 }
 

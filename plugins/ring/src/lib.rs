@@ -47,8 +47,12 @@ impl Plugin for FerriteRing {
             aux_input_ports: &[new_nonzero_u32(2)],
             names: PortNames {
                 layout: Some("Stereo"),
-                main_input: Some("Input"),
-                main_output: Some("Output"),
+                // Left unset on purpose: nice-plug 0.4.2's `main_output_name()` returns
+                // `names.main_input`, so naming the input would name the output "Input" too (and
+                // the JACK standalone then fails registering a second "input_1" port). The
+                // defaults are "Input" and "Output".
+                main_input: None,
+                main_output: None,
                 aux_inputs: &["Carrier"],
                 aux_outputs: &[],
             },
@@ -67,8 +71,8 @@ impl Plugin for FerriteRing {
             aux_input_ports: &[new_nonzero_u32(2)],
             names: PortNames {
                 layout: Some("Mono"),
-                main_input: Some("Input"),
-                main_output: Some("Output"),
+                main_input: None,
+                main_output: None,
                 aux_inputs: &["Carrier"],
                 aux_outputs: &[],
             },

@@ -1,7 +1,6 @@
 //! Ferrite Ring's parameters: IDs, ranges, units, defaults and smoothing (`interfaces.md`).
 
-use std::sync::Arc;
-
+use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 /// Which diode ring model runs.
@@ -80,10 +79,6 @@ impl OversamplingChoice {
     }
 }
 
-/// Smoothing time of the continuous parameters: long enough that automating them never zippers,
-/// short enough to feel immediate.
-const SMOOTHING_MS: f32 = 20.0;
-
 /// The default oversampling factor: the lowest whose output stays within −60 dB of the 64×
 /// f64 reference with +12 dB drive (see `ferrite_dsp::ring::DEFAULT_OVERSAMPLING_LOG2`).
 pub const DEFAULT_OVERSAMPLING: OversamplingChoice = OversamplingChoice::from_log2(ferrite_dsp::ring::DEFAULT_OVERSAMPLING_LOG2);
@@ -116,15 +111,6 @@ pub struct RingParams {
     pub oversampling: EnumParam<OversamplingChoice>,
 }
 
-/// A dB parameter smoothed linearly in dB (perceptually even) and shown with one decimal.
-fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(name, default, FloatRange::Linear { min, max })
-        .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
-        .with_step_size(0.1)
-        .with_unit(" dB")
-        .with_value_to_string(formatters::v2s_f32_rounded(1))
-}
-
 impl Default for RingParams {
     fn default() -> Self {
         Self {
@@ -141,13 +127,7 @@ impl Default for RingParams {
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
             carrier_level: db_param("Carrier Level", 0.0, -36.0, 12.0),
             drive: db_param("Drive", 0.0, -24.0, 24.0),
-            mix: FloatParam::new("Mix", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
-                .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
-                // Shown as a percentage in hosts; the plain value stays 0 to 1 (`interfaces.md`).
-                .with_value_to_string(Arc::new(|v| format!("{:.0}%", v * 100.0)))
-                .with_string_to_value(Arc::new(|s| {
-                    s.trim().trim_end_matches('%').trim().parse::<f32>().ok().map(|v| v / 100.0)
-                })),
+            mix: fraction_param("Mix", 1.0),
             output: db_param("Output", 0.0, -36.0, 12.0),
             oversampling: EnumParam::new("Oversampling", DEFAULT_OVERSAMPLING),
         }
