@@ -1,0 +1,5 @@
+//! `ferrite-reverb`: the standalone app, and the offline `render`/`params` tool.
+
+fn main() {
+    ferrite_plugin_common::main::<ferrite_reverb::FerriteReverb>();
+}

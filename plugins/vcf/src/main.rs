@@ -1,0 +1,5 @@
+//! `ferrite-vcf`: the standalone app, and the offline `render`/`params` tool.
+
+fn main() {
+    ferrite_plugin_common::main::<ferrite_vcf::FerriteVcf>();
+}
