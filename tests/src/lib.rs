@@ -4,7 +4,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
@@ -18,21 +17,22 @@ pub struct CountingAllocator;
 thread_local! {
     /// Whether this thread's allocations are being counted (const-initialised: no allocation).
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// Allocator calls this thread made while counting was on. Per thread, so tests running in
+    /// parallel never see each other's allocations.
+    static EVENTS: Cell<usize> = const { Cell::new(0) };
+    /// Bytes this thread allocated minus bytes it freed while counting was on (wrapping).
+    static NET_BYTES: Cell<usize> = const { Cell::new(0) };
 }
-/// Allocator calls seen while counting was on, on any thread.
-static EVENTS: AtomicUsize = AtomicUsize::new(0);
-/// Bytes allocated minus bytes freed while counting was on (wrapping: may go "negative").
-static NET_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 fn note() {
     if COUNTING.with(Cell::get) {
-        EVENTS.fetch_add(1, Ordering::Relaxed);
+        EVENTS.with(|e| e.set(e.get() + 1));
     }
 }
 
 fn note_bytes(added: usize, removed: usize) {
     if COUNTING.with(Cell::get) {
-        NET_BYTES.fetch_add(added.wrapping_sub(removed), Ordering::Relaxed);
+        NET_BYTES.with(|n| n.set(n.get().wrapping_add(added.wrapping_sub(removed))));
     }
 }
 
@@ -63,21 +63,21 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// Run `f` with this thread's allocations counted; returns `f`'s result and the count.
 /// Only meaningful in a test binary that installs [`CountingAllocator`] as `#[global_allocator]`.
 pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let before = EVENTS.load(Ordering::Relaxed);
+    let before = EVENTS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     let r = f();
     COUNTING.with(|c| c.set(false));
-    (r, EVENTS.load(Ordering::Relaxed) - before)
+    (r, EVENTS.with(Cell::get) - before)
 }
 
 /// Run `f` and return its result with the net number of bytes it left allocated on this thread
 /// (allocations minus frees). Only meaningful with [`CountingAllocator`] installed.
 pub fn net_allocated_bytes<R>(f: impl FnOnce() -> R) -> (R, isize) {
-    let before = NET_BYTES.load(Ordering::Relaxed);
+    let before = NET_BYTES.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     let r = f();
     COUNTING.with(|c| c.set(false));
-    (r, NET_BYTES.load(Ordering::Relaxed).wrapping_sub(before) as isize)
+    (r, NET_BYTES.with(Cell::get).wrapping_sub(before) as isize)
 }
 
 /// xorshift64*: small, fast, deterministic (tests must be reproducible).

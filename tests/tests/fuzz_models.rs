@@ -67,3 +67,18 @@ fn rounds() -> usize {
 fn ferrite_ring_survives_random_settings_and_hostile_input() {
     fuzz::<ferrite_ring::FerriteRing>(rounds(), 0xF0F0_1234);
 }
+
+#[test]
+fn ferrite_vcf_survives_random_settings_and_hostile_input() {
+    fuzz::<ferrite_vcf::FerriteVcf>(rounds(), 0xF0F0_5678);
+}
+
+#[test]
+fn ferrite_phaser_survives_random_settings_and_hostile_input() {
+    fuzz::<ferrite_phaser::FerritePhaser>(rounds(), 0xF0F0_9ABC);
+}
+
+#[test]
+fn ferrite_reverb_survives_random_settings_and_hostile_input() {
+    fuzz::<ferrite_reverb::FerriteReverb>(rounds(), 0xF0F0_DEF0);
+}

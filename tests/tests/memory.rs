@@ -50,3 +50,20 @@ fn ferrite_ring_memory_per_instance_is_small() {
     println!("shared carrier wavetables (once per process): {:.0} KiB", ferrite_dsp::carrier::table_memory_bytes() as f64 / 1024.0);
     report::<ferrite_ring::FerriteRing>(1 << 20);
 }
+
+#[test]
+fn ferrite_vcf_memory_per_instance_is_small() {
+    report::<ferrite_vcf::FerriteVcf>(256 << 10);
+}
+
+#[test]
+fn ferrite_phaser_memory_per_instance_is_small() {
+    report::<ferrite_phaser::FerritePhaser>(256 << 10);
+}
+
+#[test]
+fn ferrite_reverb_memory_per_instance_is_small() {
+    // Without an impulse response; a loaded IR adds its convolver (README). The delay networks
+    // are sized in seconds, so the memory grows with the sample rate (4.5 MiB at 192 kHz).
+    report::<ferrite_reverb::FerriteReverb>(6 << 20);
+}

@@ -63,6 +63,21 @@ fn ferrite_ring_process_never_allocates() {
 }
 
 #[test]
+fn ferrite_vcf_process_never_allocates() {
+    check_plugin::<ferrite_vcf::FerriteVcf>();
+}
+
+#[test]
+fn ferrite_phaser_process_never_allocates() {
+    check_plugin::<ferrite_phaser::FerritePhaser>();
+}
+
+#[test]
+fn ferrite_reverb_process_never_allocates() {
+    check_plugin::<ferrite_reverb::FerriteReverb>();
+}
+
+#[test]
 fn the_allocation_counter_detects_an_allocation() {
     // Guards the guard: a test that cannot fail proves nothing.
     let (_, count) = count_allocations(|| std::hint::black_box(vec![1u8; 16]));

@@ -28,12 +28,20 @@
 //! one-pole's pole `d` becomes `d^(44100/fs)` so its corner stays at the same frequency in Hz.
 //! At 44.1 kHz everything is exactly Jezar's.
 //!
-//! Solver/layout: the 16 combs (8 left, 8 right) are processed as lanes of `[f32; 16]` so the
-//! loop filter and feedback vectorise; their delay memories share one power-of-two stride and
-//! one running write position (mask, no modulo). Wet-only, stereo in → stereo out at width 1
-//! (`wet1 = 3`, `wet2 = 0`); the plugin mixes for width.
+//! Solver/layout: every comb and allpass has a buffer of exactly its delay, read and then
+//! overwritten at one running index as in Jezar's code ([`Rings`]). `process` works in
+//! sub-blocks of at most `SUB_BLOCK` (64) samples that end before any buffer wraps (so no
+//! sub-block is longer than the shortest delay); within one, every comb's and allpass's reads
+//! are samples written before the sub-block, so each buffer is read and written as one
+//! contiguous span. The 16 comb recursions (8 left, 8 right) run across lanes of `[f32; 16]`
+//! rows of a transposed scratch block (SSE2 4×4 transposes in and out, the loop filter and
+//! feedback as four 4-lane [`Quad`]s), and the allpasses run along time over whole spans
+//! (4 samples per [`Quad`]). Every sample sees exactly the per-sample
+//! arithmetic of the published structure, in the same order, so the output does not depend on
+//! how the signal is split. Wet-only, stereo in → stereo out at width 1 (`wet1 = 3`,
+//! `wet2 = 0`); the plugin mixes for width.
 
-use super::blocks::{all_finite, sanitize_input, Lanes};
+use super::blocks::{all_finite, glide, sanitize_input, transpose_in, transpose_out, Plain, Quad, Rings};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -60,24 +68,33 @@ pub const ALLPASS_FEEDBACK: f32 = 0.5;
 /// Time for the input gain to glide fully on or off when freeze toggles (Jezar switches it
 /// abruptly, which clicks when the input is loud).
 const INPUT_GLIDE_S: f32 = 0.01;
+/// Longest sub-block `process` works on, samples: large enough to amortise the per-sub-block
+/// set-up, small enough for the transposed comb block (16 × 64 f32, 4 KiB) to stay in L1.
+const SUB_BLOCK: usize = 64;
+
+/// Per-sub-block working memory of [`Freeverb::process`], on the heap so that no call zeroes
+/// or moves 4.5 KiB of stack.
+#[derive(Clone)]
+struct Scratch {
+    /// Comb input per sample (the mono sum times the input gain).
+    input: [f32; SUB_BLOCK],
+    /// Comb outputs, then the values written back, one row of 16 combs per sample.
+    rows: [[f32; 16]; SUB_BLOCK],
+    /// Left and right signals: comb sums, then through the allpasses.
+    sum: [[f32; SUB_BLOCK]; 2],
+}
 
 /// Jezar's Freeverb, stereo, at any sample rate.
 #[derive(Clone)]
 pub struct Freeverb {
     /// Sample rate, Hz.
     sample_rate: f32,
-    /// Delay memory of the 16 combs (lanes 0–7 left, 8–15 right).
-    combs: Lanes,
-    /// Comb delays at this rate, samples.
-    comb_len: [usize; 16],
+    /// Delay memory of the 16 combs (0–7 left, 8–15 right), each exactly its delay long.
+    combs: Rings<16>,
     /// The combs' low-pass states (Jezar's `filterstore`).
     comb_state: [f32; 16],
-    /// Delay memory of the 8 allpasses (lanes 0–3 left in series order, 4–7 right).
-    allpasses: Lanes,
-    /// Allpass delays at this rate, samples.
-    allpass_len: [usize; 8],
-    /// Running write position shared by all delay memories.
-    pos: usize,
+    /// Delay memory of the 8 allpasses (0–3 left in series order, 4–7 right).
+    allpasses: Rings<8>,
     /// Comb feedback g (1 in freeze).
     feedback: f32,
     /// Damping pole d at this rate (0 in freeze).
@@ -92,6 +109,8 @@ pub struct Freeverb {
     input_gain_step: f32,
     /// The last settings applied (sanitised), kept across `set_sample_rate`.
     settings: ReverbSettings,
+    /// Working memory of `process` (no state: overwritten before every use).
+    scratch: Box<Scratch>,
 }
 
 impl Freeverb {
@@ -109,16 +128,11 @@ impl Freeverb {
                 scale(ALLPASS_TUNING[k - 4] + STEREO_SPREAD)
             }
         });
-        let max_comb = comb_len.iter().copied().max().unwrap_or(1);
-        let max_allpass = allpass_len.iter().copied().max().unwrap_or(1);
         let mut reverb = Self {
             sample_rate,
-            combs: Lanes::new(16, max_comb),
-            comb_len,
+            combs: Rings::new(comb_len),
             comb_state: [0.0; 16],
-            allpasses: Lanes::new(8, max_allpass),
-            allpass_len,
-            pos: 0,
+            allpasses: Rings::new(allpass_len),
             feedback: 0.0,
             damp1: 0.0,
             damp2: 1.0,
@@ -126,8 +140,9 @@ impl Freeverb {
             input_gain_target: FIXED_GAIN,
             input_gain_step: FIXED_GAIN / (INPUT_GLIDE_S * sample_rate),
             settings: ReverbSettings::default(),
+            scratch: Box::new(Scratch { input: [0.0; SUB_BLOCK], rows: [[0.0; 16]; SUB_BLOCK], sum: [[0.0; SUB_BLOCK]; 2] }),
         };
-        reverb.set_settings(&ReverbSettings::default());
+        reverb.apply_settings(ReverbSettings::default().sanitized());
         reverb.input_gain = reverb.input_gain_target;
         reverb
     }
@@ -147,9 +162,18 @@ impl Freeverb {
     }
 
     /// Apply `size` (room), `damping` and `freeze`; `decay_s` and `modulation` do not exist in
-    /// Freeverb. Cheap (one `powf`), so it can run every block.
+    /// Freeverb. Cheap (one `powf`, skipped when nothing changed), so it can run every block.
     pub fn set_settings(&mut self, settings: &ReverbSettings) {
         let s = settings.sanitized();
+        // Everything below is a function of the settings and the rate only, so unchanged
+        // settings (the usual case when the host calls this every block) change nothing.
+        if s != self.settings {
+            self.apply_settings(s);
+        }
+    }
+
+    /// The work of [`Self::set_settings`] for sanitised settings `s`.
+    fn apply_settings(&mut self, s: ReverbSettings) {
         self.settings = s;
         if s.freeze {
             self.feedback = 1.0;
@@ -173,13 +197,12 @@ impl Freeverb {
         self.combs.reset();
         self.allpasses.reset();
         self.comb_state = [0.0; 16];
-        self.pos = 0;
         self.input_gain = self.input_gain_target;
     }
 
     /// Heap memory held, bytes.
     pub fn memory_bytes(&self) -> usize {
-        self.combs.memory_bytes() + self.allpasses.memory_bytes()
+        self.combs.memory_bytes() + self.allpasses.memory_bytes() + core::mem::size_of::<Scratch>()
     }
 
     /// True when any state value is subnormal (for tests of the denormal guards).
@@ -191,46 +214,84 @@ impl Freeverb {
     /// Wet-only stereo reverb of one block (any length; only the common length of the four
     /// slices is processed).
     pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if super::blocks::use_sse2() {
+            return self.process_with::<super::blocks::Sse>(in_l, in_r, out_l, out_r);
+        }
+        self.process_with::<Plain>(in_l, in_r, out_l, out_r)
+    }
+
+    /// [`Self::process`] with the lane arithmetic of `Q` (identical results for every `Q`).
+    #[inline(always)]
+    fn process_with<Q: Quad>(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
         let (fb, damp1, damp2) = (self.feedback, self.damp1, self.damp2);
-        {
-            let mut combs = self.combs.view();
-            let mut allpasses = self.allpasses.view();
-            for (((&xl, &xr), yl), yr) in in_l.iter().zip(in_r).zip(out_l.iter_mut()).zip(out_r.iter_mut()) {
-                self.input_gain = super::blocks::glide(self.input_gain, self.input_gain_target, self.input_gain_step);
-                let input = (sanitize_input(xl) + sanitize_input(xr)) * self.input_gain;
-                let pos = self.pos;
-                let mut comb_out = [0.0f32; 16];
-                for (k, o) in comb_out.iter_mut().enumerate() {
-                    *o = combs.read(k, pos, self.comb_len[k]);
-                }
-                for (s, &o) in self.comb_state.iter_mut().zip(&comb_out) {
-                    *s = flush(o * damp2 + *s * damp1);
-                }
-                for (k, &s) in self.comb_state.iter().enumerate() {
-                    combs.write(k, pos, flush(input + s * fb));
-                }
-                let mut l = 0.0f32;
-                let mut r = 0.0f32;
-                for k in 0..8 {
-                    l += comb_out[k];
-                    r += comb_out[k + 8];
-                }
-                for stage in 0..4 {
-                    let bl = allpasses.read(stage, pos, self.allpass_len[stage]);
-                    let br = allpasses.read(stage + 4, pos, self.allpass_len[stage + 4]);
-                    allpasses.write(stage, pos, flush(l + bl * ALLPASS_FEEDBACK));
-                    allpasses.write(stage + 4, pos, flush(r + br * ALLPASS_FEEDBACK));
-                    l = bl - l;
-                    r = br - r;
-                }
-                *yl = l * SCALE_WET;
-                *yr = r * SCALE_WET;
-                self.pos = pos.wrapping_add(1);
+        let (gain_target, gain_step) = (self.input_gain_target, self.input_gain_step);
+        let mut gain = self.input_gain;
+        let mut state = self.comb_state;
+        // Each pass handles `b ≥ 1` samples (every room is ≥ 1), so at most `len` passes.
+        let mut done = 0;
+        while done < len {
+            let sub = if super::blocks::per_sample_only() { 1 } else { SUB_BLOCK };
+            let b = (len - done).min(sub).min(self.combs.min_room()).min(self.allpasses.min_room());
+            let (xl, xr) = (&in_l[done..done + b], &in_r[done..done + b]);
+            let (yl, yr) = (&mut out_l[done..done + b], &mut out_r[done..done + b]);
+
+            let Scratch { input, rows, sum } = &mut *self.scratch;
+            let input = &mut input[..b];
+            for g in input.iter_mut() {
+                gain = glide(gain, gain_target, gain_step);
+                *g = gain;
             }
+            for ((x, &l), &r) in input.iter_mut().zip(xl).zip(xr) {
+                *x *= sanitize_input(l) + sanitize_input(r);
+            }
+
+            // Comb outputs (the samples written D ago), transposed into rows of 16 lanes, and
+            // summed per channel in Jezar's order (comb 1 first).
+            let rows = &mut rows[..b];
+            let [l, r] = sum;
+            let (l, r) = (&mut l[..b], &mut r[..b]);
+            l.fill(0.0);
+            r.fill(0.0);
+            for group in 0..4 {
+                if let Some([a, b, c, d]) = self.combs.spans4(4 * group, b) {
+                    transpose_in([a, b, c, d], rows, group);
+                    let acc = if group < 2 { &mut *l } else { &mut *r };
+                    for span in [a, b, c, d] {
+                        for (s, &v) in acc.iter_mut().zip(span.iter()) {
+                            *s += v;
+                        }
+                    }
+                }
+            }
+            // The comb recursions, 16 lanes per sample; each row becomes the values to write.
+            comb_rows::<Q>(rows, input, &mut state, fb, damp1, damp2);
+            for group in 0..4 {
+                if let Some(spans) = self.combs.spans4(4 * group, b) {
+                    transpose_out(rows, group, spans);
+                }
+            }
+
+            // The allpasses in series, each over the whole span.
+            for stage in 0..8 {
+                let x = if stage < 4 { &mut *l } else { &mut *r };
+                allpass_span::<Q>(self.allpasses.span(stage, b), x);
+            }
+            for (y, &v) in yl.iter_mut().zip(l.iter()) {
+                *y = v * SCALE_WET;
+            }
+            for (y, &v) in yr.iter_mut().zip(r.iter()) {
+                *y = v * SCALE_WET;
+            }
+            self.combs.advance(b);
+            self.allpasses.advance(b);
+            done += b;
         }
+        self.input_gain = gain;
+        self.comb_state = state;
         if !all_finite(out_l, out_r) {
             self.reset();
             out_l.fill(0.0);
@@ -239,13 +300,54 @@ impl Freeverb {
     }
 }
 
+/// The 16 comb recursions over a sub-block: on entry `rows[i]` holds the combs' outputs at
+/// sample `i`, on exit the values to write back (`f = flush(out·(1−d) + f·d)`,
+/// `buf = flush(x + g·f)` per lane, Jezar's `comb::process` with the denormal guard).
+#[inline(always)]
+fn comb_rows<Q: Quad>(rows: &mut [[f32; 16]], input: &[f32], state: &mut [f32; 16], fb: f32, damp1: f32, damp2: f32) {
+    let (d1, d2, g) = (Q::splat(damp1), Q::splat(damp2), Q::splat(fb));
+    let (chunks, _) = state.as_chunks_mut::<4>();
+    let mut s: [Q; 4] = core::array::from_fn(|j| Q::load(&chunks[j]));
+    for (row, &x) in rows.iter_mut().zip(input) {
+        let x = Q::splat(x);
+        let (lanes, _) = row.as_chunks_mut::<4>();
+        for (o, s) in lanes.iter_mut().zip(s.iter_mut()) {
+            *s = Q::load(o).mul(d2).add(s.mul(d1)).flush();
+            x.add(s.mul(g)).flush().store(o);
+        }
+    }
+    for (c, s) in chunks.iter_mut().zip(s) {
+        s.store(c);
+    }
+}
+
+/// One of Jezar's "allpasses" over a whole span (`buf.len() ≤` its delay, so every read is a
+/// sample written before the span): `b = buf; buf = flush(x + ½·b); x = b − x`.
+#[inline(always)]
+fn allpass_span<Q: Quad>(buf: &mut [f32], x: &mut [f32]) {
+    let half = Q::splat(ALLPASS_FEEDBACK);
+    let (bc, bt) = buf.as_chunks_mut::<4>();
+    let (xc, xt) = x.as_chunks_mut::<4>();
+    for (b4, x4) in bc.iter_mut().zip(xc.iter_mut()) {
+        let (bo, xv) = (Q::load(b4), Q::load(x4));
+        xv.add(bo.mul(half)).flush().store(b4);
+        bo.sub(xv).store(x4);
+    }
+    for (v, x) in bt.iter_mut().zip(xt.iter_mut()) {
+        let bo = *v;
+        *v = flush(*x + bo * ALLPASS_FEEDBACK);
+        *x = bo - *x;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Sum of squares of the last `D_k` values written into each comb: the comb's stored energy.
+    /// Sum of squares of the `D_k` values each comb holds (the last `D_k` written): its stored
+    /// energy.
     fn comb_energies(m: &Freeverb) -> [f64; 16] {
-        core::array::from_fn(|k| (1..=m.comb_len[k]).map(|d| (m.combs.peek(k, m.pos, d) as f64).powi(2)).sum())
+        core::array::from_fn(|k| m.combs.contents(k).iter().map(|&v| (v as f64).powi(2)).sum())
     }
 
     #[test]

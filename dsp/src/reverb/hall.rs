@@ -46,8 +46,18 @@
 //! diffusion coefficients 0.75, 0.75, 0.625, 0.625, with different prime lengths per channel),
 //! then left feeds the even lines and right the odd ones (one pass of H spreads both over all
 //! eight), so a hard-panned source starts on its side and fills both outputs.
+//!
+//! Solver: the lines and diffusers live frame by frame ([`Frames8`]: the 8 samples of one
+//! position are adjacent, so writing all lines is two 4-lane stores). While no glide is in
+//! progress `process` works in sub-blocks (no longer than the shortest input diffuser): the
+//! input diffusers run along time over the sub-block, the modulation (LFO, delay, the
+//! interpolators' read indices and coefficients η, with the division) is computed for the
+//! sub-block ahead, and then each sample runs the network with the eight lines as two 4-lane
+//! [`Quad`]s (SSE2 on x86_64). During glides samples go one by one through the plain scalar
+//! path. Both paths do exactly the same f32 operations per sample in the same order, so the
+//! output is bit-identical whichever runs, with or without SSE2 (tested).
 
-use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Lanes};
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Frames8, Lanes, Plain, Quad};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -103,6 +113,11 @@ const IN_L: [f32; 8] = [INPUT_SCALE, 0.0, -INPUT_SCALE, 0.0, INPUT_SCALE, 0.0, -
 /// Right input per line: the odd lines.
 const IN_R: [f32; 8] = [0.0, INPUT_SCALE, 0.0, INPUT_SCALE, 0.0, -INPUT_SCALE, 0.0, -INPUT_SCALE];
 
+/// 1/√8, the orthonormal Hadamard's scale.
+const HADAMARD_SCALE: f32 = 0.353_553_38;
+/// Longest sub-block of the block-wise path, samples (also capped per rate by `max_sub`).
+const SUB_BLOCK: usize = 64;
+
 /// In-place orthonormal 8-point Hadamard transform (three butterfly stages, then 1/√8).
 #[inline(always)]
 fn hadamard8(v: &mut [f32; 8]) {
@@ -119,10 +134,23 @@ fn hadamard8(v: &mut [f32; 8]) {
         }
         h *= 2;
     }
-    const SCALE: f32 = 0.353_553_38; // 1/√8
     for x in v.iter_mut() {
-        *x *= SCALE;
+        *x *= HADAMARD_SCALE;
     }
+}
+
+/// Per-sub-block working memory of the hall's block-wise path (no state: overwritten before
+/// every use), on the heap so no call zeroes or moves it on the stack.
+#[derive(Clone)]
+struct HallScratch {
+    /// Per sample and line: flat index of the interpolator's newer sample.
+    newer: [[i32; 8]; SUB_BLOCK],
+    /// Per sample and line: flat index of the interpolator's older sample.
+    older: [[i32; 8]; SUB_BLOCK],
+    /// Per sample and line: the interpolator's coefficient η.
+    eta: [[f32; 8]; SUB_BLOCK],
+    /// Per sample and line: flat index of the line diffuser's delayed sample.
+    ap_index: [[i32; 8]; SUB_BLOCK],
 }
 
 /// The 8-line FDN hall.
@@ -130,10 +158,10 @@ fn hadamard8(v: &mut [f32; 8]) {
 pub struct Hall {
     /// Sample rate, Hz.
     sample_rate: f32,
-    /// Main delay memory of the 8 lines.
-    lines: Lanes,
-    /// Per-line diffuser allpass memory.
-    line_allpasses: Lanes,
+    /// Main delay memory of the 8 lines (frame by frame: one row of 8 per position).
+    lines: Frames8,
+    /// Per-line diffuser allpass memory (frame by frame).
+    line_allpasses: Frames8,
     /// Input diffuser memory (lanes 0–3 left, 4–7 right).
     input_allpasses: Lanes,
     /// Running write position shared by all memories.
@@ -182,6 +210,11 @@ pub struct Hall {
     input_gain_step: f32,
     /// Last settings applied (sanitised).
     settings: ReverbSettings,
+    /// Longest sub-block at this rate: no longer than the shortest input diffuser, so the
+    /// block-wise diffusers read only samples written before the sub-block.
+    max_sub: usize,
+    /// Working memory of the block-wise path.
+    scratch: Box<HallScratch>,
 }
 
 impl Hall {
@@ -200,10 +233,18 @@ impl Hall {
         let phase_inc = core::array::from_fn(|k| 2.0 * LFO_HZ[k] / sample_rate);
         // Spread the initial LFO phases so the lines do not move together.
         let phase = core::array::from_fn(|k| -1.0 + 2.0 * k as f32 / 8.0);
+        let max_sub = input_allpass_len.iter().copied().min().unwrap_or(1).clamp(1, SUB_BLOCK);
         let mut hall = Self {
+            scratch: Box::new(HallScratch {
+                newer: [[0; 8]; SUB_BLOCK],
+                older: [[0; 8]; SUB_BLOCK],
+                eta: [[0.0; 8]; SUB_BLOCK],
+                ap_index: [[0; 8]; SUB_BLOCK],
+            }),
+            max_sub,
             sample_rate,
-            lines: Lanes::new(8, max_line),
-            line_allpasses: Lanes::new(8, *line_allpass_len.iter().max().unwrap_or(&2)),
+            lines: Frames8::new(max_line),
+            line_allpasses: Frames8::new(*line_allpass_len.iter().max().unwrap_or(&2)),
             input_allpasses: Lanes::new(8, *input_allpass_len.iter().max().unwrap_or(&2)),
             pos: 0,
             length: [0.0; 8],
@@ -229,7 +270,7 @@ impl Hall {
             input_gain_step: 1.0 / (INPUT_GLIDE_S * sample_rate),
             settings: ReverbSettings::default(),
         };
-        hall.set_settings(&ReverbSettings::default());
+        hall.apply_settings(ReverbSettings::default().sanitized());
         hall.snap();
         hall
     }
@@ -256,9 +297,18 @@ impl Hall {
 
     /// Apply the settings: line-length targets from `size`, per-line gains and filters from
     /// `decay_s` and `damping`, excursion from `modulation`, and freeze. A few `powf`/`sqrt`
-    /// per line, no allocation: fine once per block.
+    /// per line when the settings changed, nothing otherwise; no allocation: fine once per block.
     pub fn set_settings(&mut self, settings: &ReverbSettings) {
         let s = settings.sanitized();
+        // Everything below is a function of the settings and the rate only, so unchanged
+        // settings (the usual case when the host calls this every block) change nothing.
+        if s != self.settings {
+            self.apply_settings(s);
+        }
+    }
+
+    /// The work of [`Self::set_settings`] for sanitised settings `s`.
+    fn apply_settings(&mut self, s: ReverbSettings) {
         self.settings = s;
         let fs = self.sample_rate as f64;
         let ratio = fs / REFERENCE_RATE;
@@ -327,76 +377,42 @@ impl Hall {
             || self.interp.iter().chain(&self.shelf).chain(&self.lowpass).any(sub)
     }
 
+    /// True when no glide is in progress (input gain, excursion and every length at their
+    /// targets): then the per-sample values are constants and `process` can work block-wise.
+    fn settled(&self) -> bool {
+        self.input_gain == self.input_gain_target && self.depth == self.depth_target && self.length == self.length_target
+    }
+
     /// Wet-only stereo reverb of one block (any length; the common length of the slices).
+    ///
+    /// While a glide is in progress, samples go one at a time through `Self::sample`;
+    /// otherwise sub-blocks of at most `max_sub` samples go through `Self::sub_block`, which
+    /// computes the same per-sample arithmetic with the eight lines as lanes of two 4-wide
+    /// vectors (SSE2 on x86_64), so the result does not depend on which path or split was taken.
     pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
-        let max_delay = self.lines.max_delay() as f32 - 1.0;
-        {
-            let mut lines = self.lines.view();
-            let mut line_allpasses = self.line_allpasses.view();
-            let mut input_allpasses = self.input_allpasses.view();
-            for (((&xl, &xr), yl), yr) in in_l.iter().zip(in_r).zip(out_l.iter_mut()).zip(out_r.iter_mut()) {
-                let pos = self.pos;
-                self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
-                self.depth = glide(self.depth, self.depth_target, self.depth_step);
-
-                // Input diffusion, left and right.
-                let mut x = [sanitize_input(xl) * self.input_gain, sanitize_input(xr) * self.input_gain];
-                for stage in 0..4 {
-                    for (ch, xc) in x.iter_mut().enumerate() {
-                        let lane = ch * 4 + stage;
-                        let g = INPUT_ALLPASS_GAIN[stage];
-                        let d = input_allpasses.read(lane, pos, self.input_allpass_len[lane]);
-                        let w = flush(*xc - g * d);
-                        input_allpasses.write(lane, pos, w);
-                        *xc = g * w + d;
-                    }
+        #[cfg(target_arch = "x86_64")]
+        let sse = super::blocks::use_sse2();
+        // Each pass handles at least one sample, so at most `len` passes.
+        let mut done = 0;
+        while done < len {
+            if !super::blocks::per_sample_only() && self.settled() {
+                let b = (len - done).min(self.max_sub);
+                let r = done..done + b;
+                let (xl, xr, yl, yr) = (&in_l[r.clone()], &in_r[r.clone()], &mut out_l[r.clone()], &mut out_r[r]);
+                #[cfg(target_arch = "x86_64")]
+                if sse {
+                    self.sub_block::<super::blocks::Sse>(xl, xr, yl, yr);
+                    done += b;
+                    continue;
                 }
-
-                // Line outputs: modulated, allpass-interpolated reads.
-                let mut v = [0.0f32; 8];
-                for k in 0..8 {
-                    self.length[k] = glide(self.length[k], self.length_target[k], LENGTH_GLIDE);
-                    let d = (self.length[k] + self.depth * parabolic_sine(self.phase[k])).min(max_delay);
-                    self.phase[k] = advance_phase(self.phase[k], self.phase_inc[k]);
-                    let (n, eta) = allpass_split(d);
-                    let newer = lines.read(k, pos, n);
-                    let older = lines.read(k, pos, n + 1);
-                    v[k] = allpass_interpolate(eta, newer, older, self.interp[k]);
-                }
-                // Per-line decay filters.
-                let mut y = [0.0f32; 8];
-                for k in 0..8 {
-                    let x0 = flush(v[k]);
-                    self.interp[k] = x0;
-                    let shelf = flush(self.shelf[k] + self.shelf_coeff * (x0 - self.shelf[k]));
-                    self.shelf[k] = shelf;
-                    let x1 = x0 + self.shelf_gain[k] * shelf;
-                    let lp = flush(x1 + self.lowpass_pole[k] * (self.lowpass[k] - x1));
-                    self.lowpass[k] = lp;
-                    y[k] = self.gain_mid[k] * lp;
-                }
-                let (mut l, mut r) = (0.0f32, 0.0f32);
-                for k in 0..8 {
-                    l += OUT_L[k] * y[k];
-                    r += OUT_R[k] * y[k];
-                }
-                *yl = l * OUTPUT_GAIN;
-                *yr = r * OUTPUT_GAIN;
-
-                // Mix, inject, diffuse, write.
-                hadamard8(&mut y);
-                for k in 0..8 {
-                    let z = y[k] + IN_L[k] * x[0] + IN_R[k] * x[1];
-                    let g = self.line_allpass_gain[k];
-                    let d = line_allpasses.read(k, pos, self.line_allpass_len[k]) * self.line_allpass_loss[k];
-                    let w = flush(z - g * d);
-                    line_allpasses.write(k, pos, w);
-                    lines.write(k, pos, flush(g * w + d));
-                }
-                self.pos = pos.wrapping_add(1);
+                self.sub_block::<Plain>(xl, xr, yl, yr);
+                done += b;
+            } else {
+                (out_l[done], out_r[done]) = self.sample(in_l[done], in_r[done]);
+                done += 1;
             }
         }
         if !all_finite(out_l, out_r) {
@@ -404,5 +420,209 @@ impl Hall {
             out_l.fill(0.0);
             out_r.fill(0.0);
         }
+    }
+
+    /// One sample, the general path (every glide advances).
+    fn sample(&mut self, xl: f32, xr: f32) -> (f32, f32) {
+        let max_delay = self.lines.max_delay() as f32 - 1.0;
+        let mut lines = self.lines.view();
+        let mut line_allpasses = self.line_allpasses.view();
+        let mut input_allpasses = self.input_allpasses.view();
+        let pos = self.pos;
+        self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
+        self.depth = glide(self.depth, self.depth_target, self.depth_step);
+
+        // Input diffusion, left and right.
+        let mut x = [sanitize_input(xl) * self.input_gain, sanitize_input(xr) * self.input_gain];
+        for stage in 0..4 {
+            for (ch, xc) in x.iter_mut().enumerate() {
+                let lane = ch * 4 + stage;
+                let g = INPUT_ALLPASS_GAIN[stage];
+                let d = input_allpasses.read(lane, pos, self.input_allpass_len[lane]);
+                let w = flush(*xc - g * d);
+                input_allpasses.write(lane, pos, w);
+                *xc = g * w + d;
+            }
+        }
+
+        // Line outputs: modulated, allpass-interpolated reads.
+        let mut v = [0.0f32; 8];
+        for k in 0..8 {
+            self.length[k] = glide(self.length[k], self.length_target[k], LENGTH_GLIDE);
+            let d = (self.length[k] + self.depth * parabolic_sine(self.phase[k])).min(max_delay);
+            self.phase[k] = advance_phase(self.phase[k], self.phase_inc[k]);
+            let (n, eta) = allpass_split(d);
+            let newer = lines.read(k, pos, n);
+            let older = lines.read(k, pos, n + 1);
+            v[k] = allpass_interpolate(eta, newer, older, self.interp[k]);
+        }
+        // Per-line decay filters.
+        let mut y = [0.0f32; 8];
+        for k in 0..8 {
+            let x0 = flush(v[k]);
+            self.interp[k] = x0;
+            let shelf = flush(self.shelf[k] + self.shelf_coeff * (x0 - self.shelf[k]));
+            self.shelf[k] = shelf;
+            let x1 = x0 + self.shelf_gain[k] * shelf;
+            let lp = flush(x1 + self.lowpass_pole[k] * (self.lowpass[k] - x1));
+            self.lowpass[k] = lp;
+            y[k] = self.gain_mid[k] * lp;
+        }
+        let (mut l, mut r) = (0.0f32, 0.0f32);
+        for k in 0..8 {
+            l += OUT_L[k] * y[k];
+            r += OUT_R[k] * y[k];
+        }
+        let out = (l * OUTPUT_GAIN, r * OUTPUT_GAIN);
+
+        // Mix, inject, diffuse, write.
+        hadamard8(&mut y);
+        for k in 0..8 {
+            let z = y[k] + IN_L[k] * x[0] + IN_R[k] * x[1];
+            let g = self.line_allpass_gain[k];
+            let d = line_allpasses.read(k, pos, self.line_allpass_len[k]) * self.line_allpass_loss[k];
+            let w = flush(z - g * d);
+            line_allpasses.write(k, pos, w);
+            lines.write(k, pos, flush(g * w + d));
+        }
+        self.pos = pos.wrapping_add(1);
+        out
+    }
+
+    /// `b ≤ max_sub` samples with every glide settled: [`Self::sample`]'s arithmetic with the
+    /// input diffusers run over the whole sub-block (`max_sub` is at most their shortest
+    /// delay, so each reads only samples written before it) and the eight lines as lanes of
+    /// two [`Quad`]s: the allpass-interpolated reads, the decay filters, the Hadamard
+    /// butterflies (pairs, halves, then between the two vectors; `a + b` is commutative and
+    /// `a + (−b) = a − b` exactly, so the lane forms give the scalar butterflies' values), the
+    /// diffusers and the writes. The output sums stay scalar, in the scalar order.
+    #[inline(always)]
+    fn sub_block<Q: Quad>(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+        let b = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len()).min(SUB_BLOCK);
+        let max_delay = self.lines.max_delay() as f32 - 1.0;
+        let mut lines = self.lines.view();
+        let mut line_allpasses = self.line_allpasses.view();
+        let mut input_allpasses = self.input_allpasses.view();
+        let pos = self.pos;
+
+        // Input diffusion, left and right, over the sub-block.
+        let mut x = [[0.0f32; SUB_BLOCK]; 2];
+        let mut d = [0.0f32; SUB_BLOCK];
+        let mut w = [0.0f32; SUB_BLOCK];
+        let (d, w) = (&mut d[..b], &mut w[..b]);
+        for (ch, input) in [in_l, in_r].into_iter().enumerate() {
+            let x = &mut x[ch][..b];
+            for (x, &v) in x.iter_mut().zip(input) {
+                *x = sanitize_input(v) * self.input_gain;
+            }
+            for (stage, &g) in INPUT_ALLPASS_GAIN.iter().enumerate() {
+                let lane = ch * 4 + stage;
+                input_allpasses.read_span(lane, pos.wrapping_sub(self.input_allpass_len[lane]), d);
+                for ((x, &d), w) in x.iter_mut().zip(d.iter()).zip(w.iter_mut()) {
+                    *w = flush(*x - g * d);
+                    *x = g * *w + d;
+                }
+                input_allpasses.write_span(lane, pos, w);
+            }
+        }
+
+        // Per-line constants and states as two quads (lines 0–3, 4–7).
+        let quads = |a: &[f32; 8]| [Q::load(a[..4].try_into().unwrap_or(&[0.0; 4])), Q::load(a[4..].try_into().unwrap_or(&[0.0; 4]))];
+        let (length, phase_inc, gain_mid) = (quads(&self.length), quads(&self.phase_inc), quads(&self.gain_mid));
+        let (shelf_gain, pole) = (quads(&self.shelf_gain), quads(&self.lowpass_pole));
+        let (ap_gain, ap_loss) = (quads(&self.line_allpass_gain), quads(&self.line_allpass_loss));
+        let (in_l_gain, in_r_gain) = (quads(&IN_L), quads(&IN_R));
+        let (mut phase, mut interp, mut shelf, mut lowpass) = (quads(&self.phase), quads(&self.interp), quads(&self.shelf), quads(&self.lowpass));
+        let (depth, shelf_coeff, max_d) = (Q::splat(self.depth), Q::splat(self.shelf_coeff), Q::splat(max_delay));
+        let (one, two, four) = (Q::splat(1.0), Q::splat(2.0), Q::splat(4.0));
+        let pair_signs = Q::from_array([1.0, -1.0, 1.0, -1.0]);
+        let half_signs = Q::from_array([1.0, 1.0, -1.0, -1.0]);
+        let hadamard_scale = Q::splat(HADAMARD_SCALE);
+        let ap_len = self.line_allpass_len;
+
+        // The modulation, independent of the signal: per sample and line, the interpolator's
+        // two read indices and its coefficient, and the diffusers' read indices.
+        let HallScratch { newer, older, eta, ap_index } = &mut *self.scratch;
+        let mask = lines.mask();
+        let base: [[i32; 4]; 2] = [[0, 1, 2, 3], [4, 5, 6, 7]];
+        let ap_mask = line_allpasses.mask();
+        let ap_delay: [[i32; 4]; 2] = core::array::from_fn(|h| core::array::from_fn(|j| ap_len[4 * h + j] as i32));
+        for i in 0..b {
+            let p = pos.wrapping_add(i);
+            for h in 0..2 {
+                let lfo = four.mul(phase[h]).mul(one.sub(phase[h].abs()));
+                let delay = length[h].add(depth.mul(lfo)).min(max_d);
+                let next = phase[h].add(phase_inc[h]);
+                phase[h] = next.sub(next.ge_select(one, two));
+                let (nw, ol, e) = delay.split_ring([p as i32; 4], mask as i32, 3, base[h]);
+                newer[i][4 * h..4 * h + 4].copy_from_slice(&nw);
+                older[i][4 * h..4 * h + 4].copy_from_slice(&ol);
+                e.store((&mut eta[i][4 * h..4 * h + 4]).try_into().unwrap_or(&mut [0.0; 4]));
+            }
+            for h in 0..2 {
+                let idx = Q::ring_index([p as i32; 4], ap_delay[h], ap_mask as i32, 3, base[h]);
+                ap_index[i][4 * h..4 * h + 4].copy_from_slice(&idx);
+            }
+        }
+
+        for i in 0..b {
+            let p = pos.wrapping_add(i);
+            let mut y = [Q::splat(0.0); 2];
+            for h in 0..2 {
+                // Allpass-interpolated reads.
+                let nw: [f32; 4] = core::array::from_fn(|j| lines.at(newer[i][4 * h + j] as usize));
+                let ol: [f32; 4] = core::array::from_fn(|j| lines.at(older[i][4 * h + j] as usize));
+                let e = Q::load((&eta[i][4 * h..4 * h + 4]).try_into().unwrap_or(&[0.0; 4]));
+                let v = e.mul(Q::from_array(nw).sub(interp[h])).add(Q::from_array(ol));
+                // Decay filters.
+                let x0 = v.flush();
+                interp[h] = x0;
+                shelf[h] = shelf[h].add(shelf_coeff.mul(x0.sub(shelf[h]))).flush();
+                let x1 = x0.add(shelf_gain[h].mul(shelf[h]));
+                lowpass[h] = x1.add(pole[h].mul(lowpass[h].sub(x1))).flush();
+                y[h] = gain_mid[h].mul(lowpass[h]);
+            }
+            let lanes = [y[0].to_array(), y[1].to_array()];
+            let (mut l, mut r) = (0.0f32, 0.0f32);
+            for k in 0..8 {
+                l += OUT_L[k] * lanes[k / 4][k % 4];
+                r += OUT_R[k] * lanes[k / 4][k % 4];
+            }
+            out_l[i] = l * OUTPUT_GAIN;
+            out_r[i] = r * OUTPUT_GAIN;
+
+            // Hadamard butterflies (h = 1, 2 within each quad, h = 4 between them), then 1/√8.
+            for y in y.iter_mut() {
+                *y = y.swap_pairs().add(y.mul(pair_signs));
+                *y = y.swap_halves().add(y.mul(half_signs));
+            }
+            let z = [y[0].add(y[1]).mul(hadamard_scale), y[0].sub(y[1]).mul(hadamard_scale)];
+            // Inject, diffuse, write.
+            let (xl, xr) = (Q::splat(x[0][i]), Q::splat(x[1][i]));
+            let mut wu = [(xl, xl); 2];
+            for h in 0..2 {
+                let z = z[h].add(in_l_gain[h].mul(xl)).add(in_r_gain[h].mul(xr));
+                let dl: [f32; 4] = core::array::from_fn(|j| line_allpasses.at(ap_index[i][4 * h + j] as usize));
+                let dl = Q::from_array(dl).mul(ap_loss[h]);
+                let w = z.sub(ap_gain[h].mul(dl)).flush();
+                let u = ap_gain[h].mul(w).add(dl).flush();
+                wu[h] = (w, u);
+            }
+            line_allpasses.write_quads(p, wu[0].0, wu[1].0);
+            lines.write_quads(p, wu[0].1, wu[1].1);
+        }
+
+        let store = |q: [Q; 2], to: &mut [f32; 8]| {
+            let (a, b) = to.split_at_mut(4);
+            if let (Ok(a), Ok(b)) = (<&mut [f32; 4]>::try_from(a), <&mut [f32; 4]>::try_from(b)) {
+                q[0].store(a);
+                q[1].store(b);
+            }
+        };
+        store(phase, &mut self.phase);
+        store(interp, &mut self.interp);
+        store(shelf, &mut self.shelf);
+        store(lowpass, &mut self.lowpass);
+        self.pos = pos.wrapping_add(b);
     }
 }

@@ -48,8 +48,19 @@
 //! `0.9·damping` at 29761 Hz (mapped to the rate as `p^(29761/fs)`: corner ≈ 500 Hz at 1,
 //! none at 0). `size` 0..1 scales the four tank delays and their output taps by 0.75…1.25
 //! (1 at size 0.5 = the published plate); changes glide at 1/32 sample per sample.
+//!
+//! Solver: while no glide is in progress `process` works in sub-blocks no longer than the
+//! shortest distance any stage reads back (`max_sub`), so every stage can run over the whole
+//! sub-block in turn, reading samples written before it: the tank ends, the first delays'
+//! outputs and the modulated reads' indices and coefficients are gathered first; one loop then
+//! runs the five short recursions (bandwidth, the two interpolators, the two dampings), whose
+//! latencies overlap there; the allpasses, delay writes and output taps then run along time
+//! over contiguous spans (taps last, as they may reach into the sub-block). During glides
+//! samples go one by one through the scalar path. Both paths do exactly the same f32
+//! operations per sample in the same order, so the output is bit-identical whichever runs
+//! (tested).
 
-use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Lanes, LanesView};
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Lanes, LanesView, Plain, Quad};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -120,6 +131,31 @@ fn read_linear(lanes: &LanesView<'_>, lane: usize, pos: usize, d: f32) -> f32 {
     a + f * (b - a)
 }
 
+/// [`read_linear`] for `out.len()` consecutive samples (positions `pos ..`) at a constant
+/// delay `d`: the same arithmetic per sample; `scratch` (at least as long as `out`) holds the
+/// second tap. For an integer `d` (every settled length) `f = 0` and `a + 0·(b − a)` is `a`
+/// exactly: `b − a` is finite and `a` is never −0 (every value the plate stores went through
+/// [`flush`], which returns +0 for zeros), so the second read is skipped.
+#[inline(always)]
+fn read_linear_span(lanes: &LanesView<'_>, lane: usize, pos: usize, d: f32, out: &mut [f32], scratch: &mut [f32]) {
+    let n = d as usize;
+    let f = d - n as f32;
+    if f == 0.0 {
+        lanes.read_span(lane, pos.wrapping_sub(n), out);
+        return;
+    }
+    let m = out.len().min(scratch.len());
+    let older = &mut scratch[..m];
+    lanes.read_span(lane, pos.wrapping_sub(n), out);
+    lanes.read_span(lane, pos.wrapping_sub(n + 1), older);
+    for (a, &b) in out.iter_mut().zip(older.iter()) {
+        *a += f * (b - *a);
+    }
+}
+
+/// Longest sub-block of the block-wise path, samples (also capped per rate by `max_sub`).
+const SUB_BLOCK: usize = 64;
+
 /// Dattorro's plate reverb.
 #[derive(Clone)]
 pub struct Plate {
@@ -185,6 +221,9 @@ pub struct Plate {
     input_gain_step: f32,
     /// Last settings applied (sanitised).
     settings: ReverbSettings,
+    /// Longest sub-block at this rate: shorter than every delay a block-wise stage reads
+    /// across, and than the distance from the farthest output tap to the line's capacity.
+    max_sub: usize,
 }
 
 impl Plate {
@@ -208,7 +247,30 @@ impl Plate {
         .max()
         .unwrap_or(&2);
         let max_delay = ((TANK_DELAY[0] as f64) * (SIZE_MIN + SIZE_SPAN) as f64 * ratio).ceil() as usize + 2;
+        // The block-wise path's limits (see `max_sub`): the shortest read distance of any
+        // stage (input diffusers, the modulated allpasses at full excursion, the fixed tank
+        // allpasses, the tank delays at size 0), and the room between the farthest output tap
+        // (at size 1) and each memory's capacity.
+        let tank_ap_stride = (max_tank_ap + 2).next_power_of_two();
+        let delay_stride = (max_delay + 2).next_power_of_two();
+        let shortest_tank_delay = TANK_DELAY.iter().map(|&n| (n as f64 * SIZE_MIN as f64 * ratio).round() as usize).min().unwrap_or(1);
+        let farthest_tap = DELAY_TAPS.iter().map(|t| (t.1 as f64 * (SIZE_MIN + SIZE_SPAN) as f64 * ratio).round() as usize + 2).max().unwrap_or(0);
+        let farthest_ap_tap = ALLPASS_TAPS.iter().map(|t| scale(t.1) + 1).max().unwrap_or(0);
+        let max_sub = [
+            SUB_BLOCK,
+            *input_allpass_len.iter().min().unwrap_or(&1),
+            MOD_ALLPASS.iter().map(|&n| scale(n)).min().unwrap_or(0).saturating_sub(max_excursion + 2),
+            *allpass_len.iter().min().unwrap_or(&1),
+            shortest_tank_delay.saturating_sub(1),
+            delay_stride.saturating_sub(farthest_tap),
+            tank_ap_stride.saturating_sub(farthest_ap_tap),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(1)
+        .max(1);
         let mut plate = Self {
+            max_sub,
             sample_rate,
             input_allpasses: Lanes::new(4, scale(INPUT_ALLPASS[2])),
             input_allpass_len,
@@ -241,7 +303,7 @@ impl Plate {
             input_gain_step: 1.0 / (INPUT_GLIDE_S * sample_rate),
             settings: ReverbSettings::default(),
         };
-        plate.set_settings(&ReverbSettings::default());
+        plate.apply_settings(ReverbSettings::default().sanitized());
         plate.snap();
         plate
     }
@@ -267,10 +329,20 @@ impl Plate {
     }
 
     /// Apply the settings: tank lengths and taps from `size`, the tank gain from `decay_s`
-    /// (and the loop length), the damping pole, the excursion, freeze. Two `powf`, no
+    /// (and the loop length), the damping pole, the excursion, freeze. A few `exp`/`powf` when the
+    /// settings changed, nothing otherwise; no
     /// allocation: fine once per block.
     pub fn set_settings(&mut self, settings: &ReverbSettings) {
         let s = settings.sanitized();
+        // Everything below is a function of the settings and the rate only, so unchanged
+        // settings (the usual case when the host calls this every block) change nothing.
+        if s != self.settings {
+            self.apply_settings(s);
+        }
+    }
+
+    /// The work of [`Self::set_settings`] for sanitised settings `s`.
+    fn apply_settings(&mut self, s: ReverbSettings) {
         self.settings = s;
         let fs = self.sample_rate as f64;
         let ratio = fs / REFERENCE_RATE;
@@ -345,86 +417,41 @@ impl Plate {
             || [self.bandwidth].iter().chain(&self.damping).chain(&self.interp).any(sub)
     }
 
+    /// True when no glide is in progress (input gain, excursion and every length at their
+    /// targets): then the per-sample values are constants and `process` can work block-wise.
+    fn settled(&self) -> bool {
+        self.input_gain == self.input_gain_target && self.depth == self.depth_target && self.length == self.length_target
+    }
+
     /// Wet-only stereo reverb of one block (any length; the common length of the slices).
+    ///
+    /// While a glide is in progress, samples go one at a time through `Self::sample`;
+    /// otherwise sub-blocks of at most `max_sub` samples go through `Self::sub_block`, which
+    /// computes the same per-sample arithmetic stage by stage, so the result does not depend on
+    /// which path or split was taken.
     pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
-        let (gain, dd2) = (self.segment_gain, self.diffusion2);
-        {
-            let mut input_allpasses = self.input_allpasses.view();
-            let mut tank_allpasses = self.tank_allpasses.view();
-            let mut delays = self.delays.view();
-            for (((&xl, &xr), yl), yr) in in_l.iter().zip(in_r).zip(out_l.iter_mut()).zip(out_r.iter_mut()) {
-                let pos = self.pos;
-                self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
-                self.depth = glide(self.depth, self.depth_target, self.depth_step);
-                for (l, &t) in self.length.iter_mut().zip(&self.length_target) {
-                    *l = glide(*l, t, LENGTH_GLIDE);
+        #[cfg(target_arch = "x86_64")]
+        let sse = super::blocks::use_sse2();
+        // Each pass handles at least one sample, so at most `len` passes.
+        let mut done = 0;
+        while done < len {
+            if !super::blocks::per_sample_only() && self.settled() {
+                let b = (len - done).min(self.max_sub);
+                let r = done..done + b;
+                let (xl, xr, yl, yr) = (&in_l[r.clone()], &in_r[r.clone()], &mut out_l[r.clone()], &mut out_r[r]);
+                done += b;
+                #[cfg(target_arch = "x86_64")]
+                if sse {
+                    self.sub_block::<super::blocks::Sse>(xl, xr, yl, yr);
+                    continue;
                 }
-
-                // Bandwidth and input diffusion.
-                let x = (sanitize_input(xl) + sanitize_input(xr)) * (0.5 * self.input_gain);
-                self.bandwidth = flush(x + self.bandwidth_pole * (self.bandwidth - x));
-                let mut x = self.bandwidth;
-                for stage in 0..4 {
-                    let g = INPUT_ALLPASS_GAIN[stage];
-                    let d = input_allpasses.read(stage, pos, self.input_allpass_len[stage]);
-                    let w = flush(x - g * d);
-                    input_allpasses.write(stage, pos, w);
-                    x = g * w + d;
-                }
-
-                // The tank: both ends are read before either half writes.
-                let end_l = read_linear(&delays, 1, pos, self.length[1]) * gain[1];
-                let end_r = read_linear(&delays, 3, pos, self.length[3]) * gain[3];
-                let lfo = [parabolic_sine(self.phase), parabolic_sine(advance_phase(self.phase, 0.5))];
-                self.phase = advance_phase(self.phase, self.phase_inc);
-                let feed = [x + end_r, x + end_l];
-                for half in 0..2 {
-                    // Modulated allpass (decay diffusion 1), allpass-interpolated read.
-                    let (n, eta) = allpass_split(self.mod_len[half] + self.depth * lfo[half]);
-                    let newer = tank_allpasses.read(half, pos, n);
-                    let older = tank_allpasses.read(half, pos, n + 1);
-                    let interpolated = flush(allpass_interpolate(eta, newer, older, self.interp[half]));
-                    self.interp[half] = interpolated;
-                    let dm = interpolated * self.allpass_loss[half];
-                    let w = flush(feed[half] - MOD_ALLPASS_GAIN * dm);
-                    tank_allpasses.write(half, pos, w);
-                    delays.write(2 * half, pos, flush(MOD_ALLPASS_GAIN * w + dm));
-                    // First delay, damping, decay.
-                    let a = read_linear(&delays, 2 * half, pos, self.length[2 * half]);
-                    let damped = flush(a + self.damping_pole * (self.damping[half] - a));
-                    self.damping[half] = damped;
-                    let t = damped * gain[2 * half];
-                    // Decay diffusion 2, then the second delay.
-                    let d = tank_allpasses.read(2 + half, pos, self.allpass_len[half]) * self.allpass_loss[2 + half];
-                    let w2 = flush(t - dd2 * d);
-                    tank_allpasses.write(2 + half, pos, w2);
-                    delays.write(2 * half + 1, pos, flush(dd2 * w2 + d));
-                }
-
-                // Output taps.
-                let (mut l, mut r) = (0.0f32, 0.0f32);
-                for (i, &(line, _, _, left)) in DELAY_TAPS.iter().enumerate() {
-                    let v = self.delay_tap_gain[i] * read_linear(&delays, line, pos, self.length[4 + i]);
-                    if left {
-                        l += v;
-                    } else {
-                        r += v;
-                    }
-                }
-                for (i, &(ap, _, _, left)) in ALLPASS_TAPS.iter().enumerate() {
-                    let v = self.allpass_tap_gain[i] * tank_allpasses.read(2 + ap, pos, self.allpass_tap[i]);
-                    if left {
-                        l += v;
-                    } else {
-                        r += v;
-                    }
-                }
-                *yl = l * (OUTPUT_GAIN * LEVEL);
-                *yr = r * (OUTPUT_GAIN * LEVEL);
-                self.pos = pos.wrapping_add(1);
+                self.sub_block::<Plain>(xl, xr, yl, yr);
+            } else {
+                (out_l[done], out_r[done]) = self.sample(in_l[done], in_r[done]);
+                done += 1;
             }
         }
         if !all_finite(out_l, out_r) {
@@ -432,5 +459,229 @@ impl Plate {
             out_l.fill(0.0);
             out_r.fill(0.0);
         }
+    }
+
+    /// One sample of the figure-8 tank, the general path (every glide advances).
+    fn sample(&mut self, xl: f32, xr: f32) -> (f32, f32) {
+        let (gain, dd2) = (self.segment_gain, self.diffusion2);
+        let mut input_allpasses = self.input_allpasses.view();
+        let mut tank_allpasses = self.tank_allpasses.view();
+        let mut delays = self.delays.view();
+        let pos = self.pos;
+        self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
+        self.depth = glide(self.depth, self.depth_target, self.depth_step);
+        for (l, &t) in self.length.iter_mut().zip(&self.length_target) {
+            *l = glide(*l, t, LENGTH_GLIDE);
+        }
+
+        // Bandwidth and input diffusion.
+        let x = (sanitize_input(xl) + sanitize_input(xr)) * (0.5 * self.input_gain);
+        self.bandwidth = flush(x + self.bandwidth_pole * (self.bandwidth - x));
+        let mut x = self.bandwidth;
+        for stage in 0..4 {
+            let g = INPUT_ALLPASS_GAIN[stage];
+            let d = input_allpasses.read(stage, pos, self.input_allpass_len[stage]);
+            let w = flush(x - g * d);
+            input_allpasses.write(stage, pos, w);
+            x = g * w + d;
+        }
+
+        // The tank: both ends are read before either half writes.
+        let end_l = read_linear(&delays, 1, pos, self.length[1]) * gain[1];
+        let end_r = read_linear(&delays, 3, pos, self.length[3]) * gain[3];
+        let lfo = [parabolic_sine(self.phase), parabolic_sine(advance_phase(self.phase, 0.5))];
+        self.phase = advance_phase(self.phase, self.phase_inc);
+        let feed = [x + end_r, x + end_l];
+        for half in 0..2 {
+            // Modulated allpass (decay diffusion 1), allpass-interpolated read.
+            let (n, eta) = allpass_split(self.mod_len[half] + self.depth * lfo[half]);
+            let newer = tank_allpasses.read(half, pos, n);
+            let older = tank_allpasses.read(half, pos, n + 1);
+            let interpolated = flush(allpass_interpolate(eta, newer, older, self.interp[half]));
+            self.interp[half] = interpolated;
+            let dm = interpolated * self.allpass_loss[half];
+            let w = flush(feed[half] - MOD_ALLPASS_GAIN * dm);
+            tank_allpasses.write(half, pos, w);
+            delays.write(2 * half, pos, flush(MOD_ALLPASS_GAIN * w + dm));
+            // First delay, damping, decay.
+            let a = read_linear(&delays, 2 * half, pos, self.length[2 * half]);
+            let damped = flush(a + self.damping_pole * (self.damping[half] - a));
+            self.damping[half] = damped;
+            let t = damped * gain[2 * half];
+            // Decay diffusion 2, then the second delay.
+            let d = tank_allpasses.read(2 + half, pos, self.allpass_len[half]) * self.allpass_loss[2 + half];
+            let w2 = flush(t - dd2 * d);
+            tank_allpasses.write(2 + half, pos, w2);
+            delays.write(2 * half + 1, pos, flush(dd2 * w2 + d));
+        }
+
+        // Output taps.
+        let (mut l, mut r) = (0.0f32, 0.0f32);
+        for (i, &(line, _, _, left)) in DELAY_TAPS.iter().enumerate() {
+            let v = self.delay_tap_gain[i] * read_linear(&delays, line, pos, self.length[4 + i]);
+            if left {
+                l += v;
+            } else {
+                r += v;
+            }
+        }
+        for (i, &(ap, _, _, left)) in ALLPASS_TAPS.iter().enumerate() {
+            let v = self.allpass_tap_gain[i] * tank_allpasses.read(2 + ap, pos, self.allpass_tap[i]);
+            if left {
+                l += v;
+            } else {
+                r += v;
+            }
+        }
+        self.pos = pos.wrapping_add(1);
+        (l * (OUTPUT_GAIN * LEVEL), r * (OUTPUT_GAIN * LEVEL))
+    }
+
+    /// `b ≤ max_sub` samples with every glide settled: [`Self::sample`]'s arithmetic, stage by
+    /// stage over the whole sub-block. Valid because every read of a stage reaches at least
+    /// `max_sub` samples back (so it sees samples written before the sub-block, or, for the
+    /// output taps, which run after all writes, samples written earlier in it), and because
+    /// the only recursions shorter than that (bandwidth, damping, interpolator states) run
+    /// sample by sample.
+    #[inline(always)]
+    fn sub_block<Q: Quad>(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+        let b = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len()).min(SUB_BLOCK);
+        let (gain, dd2) = (self.segment_gain, self.diffusion2);
+        let mut input_allpasses = self.input_allpasses.view();
+        let mut tank_allpasses = self.tank_allpasses.view();
+        let mut delays = self.delays.view();
+        let pos = self.pos;
+        let mut tmp = [0.0f32; SUB_BLOCK];
+        let tmp = &mut tmp[..b];
+        let mut tmp2 = [0.0f32; SUB_BLOCK];
+        let tmp2 = &mut tmp2[..b];
+
+        // Everything the serial recursions need comes from before the sub-block (every read
+        // below reaches ≥ max_sub samples back, and is made before this sub-block writes that
+        // memory): the input, the tank ends, the first delays' outputs, the LFO.
+        let mut x = [0.0f32; SUB_BLOCK];
+        let x = &mut x[..b];
+        let in_gain = 0.5 * self.input_gain;
+        for ((x, &l), &r) in x.iter_mut().zip(in_l).zip(in_r) {
+            *x = (sanitize_input(l) + sanitize_input(r)) * in_gain;
+        }
+        let mut end = [[0.0f32; SUB_BLOCK]; 2];
+        for (e, lane) in end.iter_mut().zip([1, 3]) {
+            read_linear_span(&delays, lane, pos, self.length[lane], &mut e[..b], tmp);
+            for v in e[..b].iter_mut() {
+                *v *= gain[lane];
+            }
+        }
+        let mut a = [[0.0f32; SUB_BLOCK]; 2];
+        for (half, a) in a.iter_mut().enumerate() {
+            read_linear_span(&delays, 2 * half, pos, self.length[2 * half], &mut a[..b], tmp);
+        }
+        let mut lfo = [[0.0f32; SUB_BLOCK]; 2];
+        let mut phase = self.phase;
+        let [lfo0, lfo1] = &mut lfo;
+        for (l0, l1) in lfo0[..b].iter_mut().zip(lfo1[..b].iter_mut()) {
+            *l0 = parabolic_sine(phase);
+            *l1 = parabolic_sine(advance_phase(phase, 0.5));
+            phase = advance_phase(phase, self.phase_inc);
+        }
+        self.phase = phase;
+        // The modulated allpasses' read indices and coefficients, four samples at a time.
+        let (mut newer, mut older, mut eta) = ([[0i32; SUB_BLOCK]; 2], [[0i32; SUB_BLOCK]; 2], [[0.0f32; SUB_BLOCK]; 2]);
+        let mask = tank_allpasses.mask() as i32;
+        for half in 0..2 {
+            let (mod_len, depth, lane_base) = (Q::splat(self.mod_len[half]), Q::splat(self.depth), tank_allpasses.base(half) as i32);
+            for c in 0..b.div_ceil(4) {
+                let lfo4: [f32; 4] = core::array::from_fn(|j| lfo[half][4 * c + j]);
+                let d = mod_len.add(depth.mul(Q::from_array(lfo4)));
+                let p: [i32; 4] = core::array::from_fn(|j| pos.wrapping_add(4 * c + j) as i32);
+                let (n4, o4, e4) = d.split_ring(p, mask, 0, [lane_base; 4]);
+                newer[half][4 * c..4 * c + 4].copy_from_slice(&n4);
+                older[half][4 * c..4 * c + 4].copy_from_slice(&o4);
+                eta[half][4 * c..4 * c + 4].copy_from_slice(&e4.to_array());
+            }
+        }
+
+        // The five serial recursions (bandwidth, both interpolators, both dampings) are
+        // independent of each other within the sub-block: one loop, so their latencies overlap.
+        let mut v = [[0.0f32; SUB_BLOCK]; 2];
+        let (mut bw, bw_pole) = (self.bandwidth, self.bandwidth_pole);
+        let (mut interp, mut damp, pole) = (self.interp, self.damping, self.damping_pole);
+        let seg = [gain[0], gain[2]];
+        for i in 0..b {
+            bw = Q::flush1(x[i] + bw_pole * (bw - x[i]));
+            x[i] = bw;
+            for h in 0..2 {
+                let (nw, ol) = (tank_allpasses.at(newer[h][i] as usize), tank_allpasses.at(older[h][i] as usize));
+                interp[h] = Q::flush1(allpass_interpolate(eta[h][i], nw, ol, interp[h]));
+                v[h][i] = interp[h];
+                damp[h] = Q::flush1(a[h][i] + pole * (damp[h] - a[h][i]));
+                a[h][i] = damp[h] * seg[h];
+            }
+        }
+        self.bandwidth = bw;
+        self.interp = interp;
+        self.damping = damp;
+
+        // Input diffusion.
+        for (stage, &g) in INPUT_ALLPASS_GAIN.iter().enumerate() {
+            input_allpasses.read_span(stage, pos.wrapping_sub(self.input_allpass_len[stage]), tmp);
+            for ((x, &d), w) in x.iter_mut().zip(tmp.iter()).zip(tmp2.iter_mut()) {
+                *w = flush(*x - g * d);
+                *x = g * *w + d;
+            }
+            input_allpasses.write_span(stage, pos, tmp2);
+        }
+
+        for half in 0..2 {
+            // Modulated allpass (decay diffusion 1) around the interpolated reads, then the
+            // first delay's input.
+            let loss = self.allpass_loss[half];
+            let other = &end[1 - half][..b];
+            for ((&v, w), ((&x, &e), t)) in v[half].iter().zip(tmp2.iter_mut()).zip(x.iter().zip(other).zip(tmp.iter_mut())) {
+                let dm = v * loss;
+                *w = flush((x + e) - MOD_ALLPASS_GAIN * dm);
+                *t = flush(MOD_ALLPASS_GAIN * *w + dm);
+            }
+            tank_allpasses.write_span(half, pos, tmp2);
+            delays.write_span(2 * half, pos, tmp);
+            // Decay diffusion 2 on the damped first-delay output, then the second delay.
+            let loss2 = self.allpass_loss[2 + half];
+            tank_allpasses.read_span(2 + half, pos.wrapping_sub(self.allpass_len[half]), tmp);
+            for ((d, w), &t) in tmp.iter_mut().zip(tmp2.iter_mut()).zip(a[half][..b].iter()) {
+                let dl = *d * loss2;
+                *w = flush(t - dd2 * dl);
+                *d = flush(dd2 * *w + dl);
+            }
+            tank_allpasses.write_span(2 + half, pos, tmp2);
+            delays.write_span(2 * half + 1, pos, tmp);
+        }
+        let a = &mut a[0][..b];
+
+        // Output taps, after all writes (a tap may reach into this sub-block), summed in the
+        // order of `sample`.
+        let (l, r) = (&mut out_l[..b], &mut out_r[..b]);
+        l.fill(0.0);
+        r.fill(0.0);
+        for (i, &(line, _, _, left)) in DELAY_TAPS.iter().enumerate() {
+            let (d, g) = (self.length[4 + i], self.delay_tap_gain[i]);
+            let o = if left { &mut *l } else { &mut *r };
+            if d == d.trunc() {
+                // Integer length: the interpolation is the identity (see `read_linear_span`).
+                delays.accumulate_span(line, pos.wrapping_sub(d as usize), g, o);
+            } else {
+                read_linear_span(&delays, line, pos, d, a, tmp);
+                for (o, &v) in o.iter_mut().zip(a.iter()) {
+                    *o += g * v;
+                }
+            }
+        }
+        for (i, &(ap, _, _, left)) in ALLPASS_TAPS.iter().enumerate() {
+            let o = if left { &mut *l } else { &mut *r };
+            tank_allpasses.accumulate_span(2 + ap, pos.wrapping_sub(self.allpass_tap[i]), self.allpass_tap_gain[i], o);
+        }
+        for o in l.iter_mut().chain(r.iter_mut()) {
+            *o *= OUTPUT_GAIN * LEVEL;
+        }
+        self.pos = pos.wrapping_add(b);
     }
 }

@@ -56,8 +56,9 @@ enum Kind {
         default: &'static str,
     },
     /// Boolean parameter.
-    #[allow(dead_code)]
     Bool { default: bool },
+    /// Integer parameter (stepped, displayed as the plain number).
+    Int { min: i64, max: i64, default: i64 },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -105,6 +106,18 @@ const fn skewed(id: &'static str, min: f64, max: f64, default: f64) -> ParamSpec
         },
     }
 }
+const fn int(id: &'static str, min: i64, max: i64, default: i64) -> ParamSpec {
+    ParamSpec {
+        id,
+        kind: Kind::Int { min, max, default },
+    }
+}
+const fn boolean(id: &'static str, default: bool) -> ParamSpec {
+    ParamSpec {
+        id,
+        kind: Kind::Bool { default },
+    }
+}
 const fn choice(
     id: &'static str,
     ids: &'static [&'static str],
@@ -141,6 +154,76 @@ const PLUGINS: &[PluginSpec] = &[PluginSpec {
     latency: Some(LatencyProbe {
         settings: &[("mix", 0.0)],
         latency_param: Some(("oversampling", &[1.0, 5.0, 0.0])),
+    }),
+},
+PluginSpec {
+    short: "vcf",
+    name: "Ferrite VCF",
+    features: &["audio-effect", "filter"],
+    params: &[
+        skewed("cutoff", 20.0, 20000.0, 1000.0),
+        float("resonance", 0.0, 10.0, 1.0),
+        float("drive", -24.0, 24.0, 0.0),
+        float("mix", 0.0, 1.0, 1.0),
+        float("output", -36.0, 12.0, 0.0),
+        choice("oversampling", &["1x", "2x", "4x", "8x"], "2x"),
+    ],
+    latency: Some(LatencyProbe {
+        settings: &[("mix", 0.0)],
+        latency_param: Some(("oversampling", &[3.0, 0.0])),
+    }),
+},
+PluginSpec {
+    short: "phaser",
+    name: "Ferrite Phaser",
+    features: &["audio-effect", "phaser"],
+    params: &[
+        int("stages", 1, 48, 8),
+        skewed("freq", 20.0, 20000.0, 800.0),
+        skewed("spread", 0.5, 2.0, 1.1),
+        skewed("q", 0.5, 100.0, 2.0),
+        float("feedback", -0.99, 0.99, 0.0),
+        skewed("lfo_rate", 0.01, 20.0, 0.5),
+        choice(
+            "lfo_sync",
+            &[
+                "free", "4/1", "2/1", "1/1", "1/2", "1/2d", "1/2t", "1/4", "1/4d", "1/4t", "1/8", "1/8d",
+                "1/8t", "1/16", "1/16d", "1/16t",
+            ],
+            "free",
+        ),
+        float("lfo_depth", 0.0, 5.0, 1.5),
+        choice("lfo_shape", &["sine", "triangle", "square", "saw"], "sine"),
+        float("stereo_phase", 0.0, 360.0, 90.0),
+        float("mix", 0.0, 1.0, 0.5),
+        float("output", -36.0, 12.0, 0.0),
+    ],
+    latency: Some(LatencyProbe {
+        settings: &[("mix", 0.0)],
+        latency_param: None,
+    }),
+},
+PluginSpec {
+    short: "reverb",
+    name: "Ferrite Reverb",
+    features: &["audio-effect", "reverb"],
+    params: &[
+        choice("algorithm", &["freeverb", "hall", "plate", "convolution"], "hall"),
+        skewed("decay", 0.1, 30.0, 2.0),
+        float("size", 0.0, 1.0, 0.5),
+        float("damping", 0.0, 1.0, 0.5),
+        skewed("predelay", 0.0, 500.0, 10.0),
+        float("width", 0.0, 1.0, 1.0),
+        float("modulation", 0.0, 1.0, 0.3),
+        boolean("freeze", false),
+        skewed("low_cut", 20.0, 2000.0, 20.0),
+        skewed("high_cut", 1000.0, 20000.0, 16000.0),
+        float("mix", 0.0, 1.0, 0.3),
+        float("output", -36.0, 12.0, 0.0),
+    ],
+    latency: Some(LatencyProbe {
+        settings: &[("mix", 0.0)],
+        latency_param: None,
     }),
 }];
 
@@ -700,6 +783,7 @@ fn clap_value(p: &ParamSpec, plain: f64) -> f64 {
             (plain - min) / (max - min)
         }
         Kind::Choice { .. } | Kind::Bool { .. } => plain,
+        Kind::Int { min, .. } => plain - min as f64,
     }
 }
 
@@ -864,6 +948,24 @@ fn clap_params() {
                             "default index {}, expected {di} ({default:?})",
                             info.default
                         )));
+                    }
+                }
+                Kind::Int { min, max, default } => {
+                    if !info.stepped || info.min != 0.0 || info.max != (max - min) as f64 {
+                        errs.push(pe(format!(
+                            "range [{}, {}] stepped={}, expected stepped [0, {}]",
+                            info.min,
+                            info.max,
+                            info.stepped,
+                            max - min
+                        )));
+                    }
+                    for (what, v, want) in [("min", 0.0, min), ("max", (max - min) as f64, max), ("default", info.default, default)] {
+                        match value_to_text(&mut inst, hash, v) {
+                            Ok(t) if parse_display(&t) == Some(want as f64) => {}
+                            Ok(t) => errs.push(pe(format!("{what} displayed as {t:?}, expected {want}"))),
+                            Err(e) => errs.push(pe(e)),
+                        }
                     }
                 }
                 Kind::Bool { default } => {
@@ -1295,6 +1397,98 @@ fn clap_state() {
                 "after rejected state loads (active) the output is {bad}"
             ));
         }
+        Ok(())
+    });
+}
+
+/// Mutate a saved state the ways a damaged or hand-edited project file would be: random byte
+/// changes, truncation, numbers replaced by absurd ones, strings replaced, a chunk repeated.
+fn mutate_state(valid: &[u8], rng: &mut Rng) -> (String, Vec<u8>) {
+    let mut s = valid.to_vec();
+    match rng.below(5) {
+        0 => {
+            let flips = 1 + rng.below(8);
+            for _ in 0..flips {
+                let i = rng.below(s.len());
+                s[i] = rng.next_u64() as u8;
+            }
+            (format!("{flips} random bytes changed"), s)
+        }
+        1 => {
+            let at = rng.below(s.len());
+            s.truncate(at);
+            (format!("truncated at {at}"), s)
+        }
+        2 => {
+            // Replace one number (in the JSON after the length prefix) by an absurd one.
+            let text = String::from_utf8_lossy(&s).into_owned();
+            let starts: Vec<usize> = text
+                .char_indices()
+                .filter(|&(i, c)| (c.is_ascii_digit() || c == '-') && i > 8 && !text.as_bytes()[i - 1].is_ascii_digit())
+                .map(|(i, _)| i)
+                .collect();
+            if starts.is_empty() {
+                return ("unchanged".into(), s);
+            }
+            let a = starts[rng.below(starts.len())];
+            let b = a + text[a..].find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(text.len() - a);
+            let value = ["1e308", "-1e308", "NaN", "-0", "1e-45", "99999999999999999999", "-7", "3.5"][rng.below(8)];
+            let mut t = text.clone();
+            t.replace_range(a..b, value);
+            (format!("number {:?} replaced by {value}", &text[a..b]), t.into_bytes())
+        }
+        3 => {
+            // Replace one quoted string by another.
+            let text = String::from_utf8_lossy(&s).into_owned();
+            let quotes: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+            if quotes.len() < 2 {
+                return ("unchanged".into(), s);
+            }
+            let k = rng.below(quotes.len() / 2) * 2;
+            let (a, b) = (quotes[k] + 1, quotes[k + 1]);
+            let value = ["", "ferrite", "1x", "nan", "\u{1F3B5}", "../../../etc/passwd"][rng.below(6)];
+            let mut t = text.clone();
+            t.replace_range(a..b, value);
+            (format!("string {:?} replaced by {value:?}", &text[a..b]), t.into_bytes())
+        }
+        _ => {
+            let a = rng.below(s.len());
+            let b = (a + 1 + rng.below(64)).min(s.len());
+            let chunk = s[a..b].to_vec();
+            s.splice(b..b, chunk);
+            (format!("bytes {a}..{b} repeated"), s)
+        }
+    }
+}
+
+/// A bounded fuzz of state loading: mutated copies of a real saved state, loaded into an active
+/// instance. Each is accepted or rejected, never a crash; afterwards the instance still renders
+/// finite, bounded audio, and an accepted state saves and loads again. Rounds per plugin:
+/// `FERRITE_FUZZ_ROUNDS` (default 100); a longer run is
+/// `FERRITE_FUZZ_ROUNDS=5000 cargo test --release -p ferrite-clap-host-tests clap_state_fuzz`.
+#[test]
+fn clap_state_fuzz() {
+    let rounds: usize = std::env::var("FERRITE_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(100);
+    for_each_plugin("state fuzz", |bundle, id, _spec| {
+        let sr = 48_000.0;
+        let mut inst = Inst::new(bundle, id)?;
+        let valid = inst.save()?;
+        inst.activate(sr)?;
+        let mut rng = Rng::new(0x57A7E);
+        let mut accepted = 0;
+        for round in 0..rounds {
+            let (what, bytes) = mutate_state(&valid, &mut rng);
+            if inst.load(&bytes).is_ok() {
+                accepted += 1;
+                let again = inst.save()?;
+                inst.load(&again).map_err(|e| format!("round {round} ({what}): re-saved state does not load: {e}"))?;
+            }
+            let y = render(&mut inst, sr, 960, 480)?;
+            if let Some(bad) = y.iter().find(|y| !y.is_finite() || y.abs() >= 1000.0) {
+                return Err(format!("round {round} ({what}): after loading the output is {bad}"));
+            }
+        }
+        eprintln!("{id}: state fuzz, {rounds} rounds, {accepted} mutated states accepted");
         Ok(())
     });
 }

@@ -1,0 +1,454 @@
+//! Every standalone app in `target/bundled` (`$FERRITE_BUNDLE_DIR`), tested the way a user runs it:
+//!
+//! - on a real JACK server (Debian's jackd2 with its dummy driver, 48 kHz, 64-frame periods):
+//!   the app runs with `--backend jack` and `--set` values, a JACK client of this test feeds it a
+//!   known signal (main and auxiliary inputs), records its output, and the recording must equal
+//!   the app's own `render` of the same signal at the same settings once the stream offset is
+//!   found; no xrun may occur;
+//! - with `--backend dummy` it runs until SIGINT or SIGTERM and then exits with status 0;
+//! - with a backend or device that is not there it exits non-zero with a message naming it.
+//!
+//! Apps are discovered, so a new plugin is covered by adding its settings to [`JACK_SETTINGS`]
+//! (an app without an entry fails, naming the table). `cargo xtask test` builds the bundles and
+//! installs jackd2 first (as root; otherwise it prints the command).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// JACK server sample rate and period (the issue's real-time setting).
+const JACK_RATE: u32 = 48_000;
+const JACK_PERIOD: u32 = 64;
+/// Length of the test signal, seconds.
+const SIGNAL_SECONDS: f64 = 1.5;
+/// Largest stream offset searched for (JACK's one-period loop delay plus the app's latency).
+const MAX_OFFSET: usize = 8192;
+/// Largest accepted error between the JACK recording and `render`, relative to the signal.
+const MATCH_DB: f64 = -100.0;
+
+/// Per app: `--set` values whose output does not depend on when the signal starts (no free-running
+/// oscillator or LFO), so the stream and the offline render can be compared sample by sample.
+const JACK_SETTINGS: &[(&str, &[&str])] = &[
+    // The carrier comes from the sidechain, which the test feeds along with the main input.
+    ("ferrite-ring", &["carrier=sidechain", "drive=6", "mix=0.8", "oversampling=4x"]),
+    ("ferrite-vcf", &["cutoff=900", "resonance=2.5", "drive=6"]),
+    ("ferrite-phaser", &["stages=12", "lfo_depth=0", "feedback=0.5", "q=3"]),
+    ("ferrite-reverb", &["algorithm=plate", "modulation=0", "decay=1.5", "mix=0.5"]),
+];
+
+fn bundle_dir() -> PathBuf {
+    match std::env::var_os("FERRITE_BUNDLE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bundled"),
+    }
+}
+
+/// The standalone apps in the bundle folder: executable files named `ferrite-*` without an
+/// extension.
+fn apps() -> Vec<(String, PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = bundle_dir();
+    let mut apps: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!("no bundle folder {} ({e}); build the bundles first: cargo xtask bundle", dir.display())
+        })
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("ferrite-")
+                && !name.contains('.')
+                && p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        })
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    apps.sort();
+    assert!(!apps.is_empty(), "no standalone apps (ferrite-*) in {}; build them: cargo xtask bundle", dir.display());
+    apps
+}
+
+/// Run `check` for every app and fail once at the end, listing every app that failed and why.
+fn for_each_app(what: &str, check: impl Fn(&str, &Path) -> Result<(), String>) {
+    let failures: Vec<String> = apps()
+        .iter()
+        .filter_map(|(name, path)| check(name, path).err().map(|e| format!("standalone {name}: {what}: {e}")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Kill a child process when dropped (a failing test must not leave servers or apps behind).
+struct Reaper(Option<Child>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Send `signal` (`-INT`, `-TERM`) to `child` and wait up to ten seconds for it to exit.
+fn stop(child: &mut Child, signal: &str) -> Result<std::process::ExitStatus, String> {
+    let killed = Command::new("kill").args([signal, &child.id().to_string()]).status().map_err(|e| e.to_string())?;
+    if !killed.success() {
+        return Err(format!("kill {signal} failed"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("did not exit within 10 s of {signal}"))
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut s = String::new();
+    if let Some(e) = child.stderr.as_mut() {
+        let _ = e.read_to_string(&mut s);
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dummy backend and missing backends/devices
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_standalone_stops_cleanly_on_sigint_and_sigterm() {
+    for_each_app("dummy backend, SIGINT/SIGTERM", |_, path| {
+        for signal in ["-INT", "-TERM"] {
+            let child = Command::new(path)
+                .args(["--backend", "dummy"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| e.to_string())?;
+            let mut child = Reaper(Some(child));
+            std::thread::sleep(Duration::from_millis(1500));
+            let c = child.0.as_mut().unwrap();
+            if let Some(status) = c.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("exited by itself ({status}) before {signal}: {}", stderr_of(c)));
+            }
+            let status = stop(c, signal)?;
+            child.0 = None;
+            if status.code() != Some(0) {
+                return Err(format!("{signal}: exit status {status}, expected 0"));
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn every_standalone_fails_clearly_without_its_backend_or_device() {
+    for_each_app("missing backend/device", |_, path| {
+        let cases: [(&[&str], &str); 2] = [
+            // No JACK server of that name runs, and none may be started.
+            (&["--backend", "jack"], "JACK"),
+            (&["--backend", "alsa", "--output-device", "ferrite-no-such-device"], "ferrite-no-such-device"),
+        ];
+        for (args, mention) in cases {
+            let out = Command::new(path)
+                .args(args)
+                .env("JACK_DEFAULT_SERVER", "ferrite-test-no-such-server")
+                .env("JACK_NO_START_SERVER", "1")
+                .output()
+                .map_err(|e| e.to_string())?;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() || !stderr.contains(mention) {
+                return Err(format!("{args:?}: status {}, stderr {stderr:?}; expected failure mentioning {mention:?}", out.status));
+            }
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// JACK
+// ---------------------------------------------------------------------------------------------
+
+/// A private JACK server (dummy driver) for this test process.
+struct JackServer {
+    /// The running `jackd`.
+    _process: Reaper,
+}
+
+impl JackServer {
+    fn start(name: &str) -> Self {
+        let jackd = ["/usr/bin/jackd", "/usr/local/bin/jackd"].into_iter().find(|p| Path::new(p).exists()).unwrap_or_else(|| {
+            panic!(
+                "JACK: jackd not found; install Debian's jackd2 (cargo xtask test does, as root): \
+                 sudo apt-get install -y jackd2"
+            )
+        });
+        // Real-time scheduling where allowed (root, or an audio group with rtprio), as a real
+        // studio runs JACK; otherwise jackd prints a warning and runs without it.
+        let log = std::env::temp_dir().join(format!("{name}.log"));
+        let child = Command::new(jackd)
+            .args(["-n", name, "-R", "-P", "70", "-d", "dummy", "-r", &JACK_RATE.to_string(), "-p", &JACK_PERIOD.to_string()])
+            .env("JACK_NO_AUDIO_RESERVATION", "1")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start jackd");
+        let mut server = Self { _process: Reaper(Some(child)) };
+        // Wait until a client can connect.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).is_ok() {
+                break;
+            }
+            if let Some(status) = server._process.0.as_mut().unwrap().try_wait().unwrap() {
+                panic!("JACK: jackd exited ({status}); its output is in {}", log.display());
+            }
+            assert!(Instant::now() < deadline, "JACK: jackd did not accept clients within 10 s (log: {})", log.display());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+}
+
+/// What the test's JACK client does every period: play the signal into the app's inputs once
+/// `started` is set, and record the app's outputs from that moment on. Everything is allocated
+/// before activation.
+struct Feeder {
+    /// Ports feeding the app's inputs, in the app's input order.
+    outs: Vec<jack::Port<jack::AudioOut>>,
+    /// Ports recording the app's outputs.
+    ins: Vec<jack::Port<jack::AudioIn>>,
+    /// Signal per feeding port.
+    signal: Vec<Vec<f32>>,
+    /// Recording per app output (fixed length).
+    recorded: Vec<Vec<f32>>,
+    /// Frames played/recorded so far.
+    position: usize,
+    /// Set by the test once all connections are made.
+    started: Arc<AtomicBool>,
+    /// Set by the callback when the recording is full.
+    done: Arc<AtomicBool>,
+}
+
+impl jack::ProcessHandler for Feeder {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        let n = ps.n_frames() as usize;
+        let playing = self.started.load(Ordering::Acquire);
+        for (port, signal) in self.outs.iter_mut().zip(&self.signal) {
+            let out = port.as_mut_slice(ps);
+            for (i, y) in out.iter_mut().enumerate() {
+                *y = if playing { signal.get(self.position + i).copied().unwrap_or(0.0) } else { 0.0 };
+            }
+        }
+        if playing {
+            let mut full = false;
+            for (port, rec) in self.ins.iter().zip(self.recorded.iter_mut()) {
+                let input = port.as_slice(ps);
+                let end = (self.position + n).min(rec.len());
+                let start = self.position.min(end);
+                rec[start..end].copy_from_slice(&input[..end - start]);
+                full = end == rec.len();
+            }
+            self.position += n;
+            if full {
+                self.done.store(true, Ordering::Release);
+            }
+        }
+        jack::Control::Continue
+    }
+}
+
+/// Counts the server's xruns.
+struct XrunCounter(Arc<AtomicUsize>);
+
+impl jack::NotificationHandler for XrunCounter {
+    fn xrun(&mut self, _: &jack::Client) -> jack::Control {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        jack::Control::Continue
+    }
+}
+
+fn test_signal(channels: usize, frames: usize, seed: u64) -> Vec<Vec<f32>> {
+    ferrite_tests::music_like(channels, frames, JACK_RATE as f32, 0.5, seed)
+}
+
+fn write_wav(path: &Path, channels: &[Vec<f32>]) {
+    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: JACK_RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for c in channels {
+            w.write_sample(c[i]).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn read_wav(path: &Path) -> Vec<Vec<f32>> {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let n = r.spec().channels as usize;
+    let samples: Vec<f32> = r.samples::<f32>().map(|s| s.unwrap()).collect();
+    (0..n).map(|c| samples.iter().skip(c).step_by(n).copied().collect()).collect()
+}
+
+/// Run `app` on the JACK server with `sets`, feed it the test signal, and compare its output
+/// with its own `render`.
+fn jack_round_trip(app: &str, path: &Path, sets: &[&str]) -> Result<(), String> {
+    let tmp = std::env::temp_dir().join(format!("ferrite-jack-{app}-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let mut args: Vec<String> = vec!["--backend".into(), "jack".into()];
+    for s in sets {
+        args.push("--set".into());
+        args.push((*s).into());
+    }
+    let child = Command::new(path).args(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+    let mut app_process = Reaper(Some(child));
+
+    // The app's JACK client is its plugin name in lower case with underscores ("ferrite_ring").
+    let client_name = app.replace('-', "_");
+    let (client, _) = jack::Client::new("ferrite_feeder", jack::ClientOptions::NO_START_SERVER).map_err(|e| format!("test client: {e}"))?;
+    let pattern = format!("^{client_name}:");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let (app_inputs, app_outputs) = loop {
+        let ins = client.ports(Some(&pattern), Some("audio"), jack::PortFlags::IS_INPUT);
+        let outs = client.ports(Some(&pattern), Some("audio"), jack::PortFlags::IS_OUTPUT);
+        if !ins.is_empty() && !outs.is_empty() {
+            // Give the app a moment to register the rest of its ports.
+            std::thread::sleep(Duration::from_millis(300));
+            break (
+                client.ports(Some(&pattern), Some("audio"), jack::PortFlags::IS_INPUT),
+                client.ports(Some(&pattern), Some("audio"), jack::PortFlags::IS_OUTPUT),
+            );
+        }
+        let c = app_process.0.as_mut().unwrap();
+        if let Some(status) = c.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("exited ({status}) before registering its JACK ports: {}", stderr_of(c)));
+        }
+        if Instant::now() > deadline {
+            return Err("no JACK ports within 15 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Main inputs are `input_N`; anything else is an auxiliary (sidechain) input.
+    let (main_in, aux_in): (Vec<String>, Vec<String>) =
+        app_inputs.iter().cloned().partition(|p| p.starts_with(&format!("{client_name}:input_")));
+    let frames = (SIGNAL_SECONDS * JACK_RATE as f64) as usize;
+    let main_signal = test_signal(main_in.len(), frames, 11);
+    let aux_signal: Vec<Vec<f32>> = (0..aux_in.len())
+        .map(|c| ferrite_tests::sine(330.0 + 110.0 * c as f64, 0.8, JACK_RATE as f64, frames))
+        .collect();
+
+    let feeding: Vec<&String> = main_in.iter().chain(&aux_in).collect();
+    let outs = (0..feeding.len())
+        .map(|i| client.register_port(&format!("feed_{i}"), jack::AudioOut::default()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let ins = (0..app_outputs.len())
+        .map(|i| client.register_port(&format!("record_{i}"), jack::AudioIn::default()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let out_names: Vec<String> = outs.iter().map(|p| p.name().unwrap()).collect();
+    let in_names: Vec<String> = ins.iter().map(|p| p.name().unwrap()).collect();
+    let started = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let xruns = Arc::new(AtomicUsize::new(0));
+    let feeder = Feeder {
+        outs,
+        ins,
+        signal: main_signal.iter().chain(&aux_signal).cloned().collect(),
+        recorded: vec![vec![0.0; frames + MAX_OFFSET]; app_outputs.len()],
+        position: 0,
+        started: started.clone(),
+        done: done.clone(),
+    };
+    let active = client.activate_async(XrunCounter(xruns.clone()), feeder).map_err(|e| e.to_string())?;
+    for (ours, theirs) in out_names.iter().zip(&feeding) {
+        active.as_client().connect_ports_by_name(ours, theirs).map_err(|e| format!("connect {ours} -> {theirs}: {e}"))?;
+    }
+    for (theirs, ours) in app_outputs.iter().zip(&in_names) {
+        active.as_client().connect_ports_by_name(theirs, ours).map_err(|e| format!("connect {theirs} -> {ours}: {e}"))?;
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    xruns.store(0, Ordering::SeqCst);
+    started.store(true, Ordering::Release);
+    let deadline = Instant::now() + Duration::from_secs_f64(SIGNAL_SECONDS * 4.0 + 10.0);
+    while !done.load(Ordering::Acquire) {
+        if Instant::now() > deadline {
+            return Err("the recording did not complete (is the JACK server running?)".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let xrun_count = xruns.load(Ordering::SeqCst);
+    let (_, _, feeder) = active.deactivate().map_err(|e| e.to_string())?;
+
+    let status = stop(app_process.0.as_mut().unwrap(), "-INT")?;
+    app_process.0 = None;
+    if status.code() != Some(0) {
+        return Err(format!("exit status {status} after SIGINT, expected 0"));
+    }
+    if xrun_count != 0 {
+        return Err(format!("{xrun_count} xruns while playing {SIGNAL_SECONDS} s at {JACK_PERIOD} frames"));
+    }
+
+    // The same signal through `render` at the same settings.
+    let input_wav = tmp.join("in.wav");
+    let output_wav = tmp.join("out.wav");
+    write_wav(&input_wav, &main_signal);
+    let mut render = Command::new(path);
+    render.arg("render").arg(&input_wav).arg(&output_wav);
+    for s in sets {
+        render.args(["--set", s]);
+    }
+    if !aux_signal.is_empty() {
+        let sc = tmp.join("sidechain.wav");
+        write_wav(&sc, &aux_signal);
+        render.arg("--sidechain").arg(&sc);
+    }
+    let out = render.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("render failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let reference = read_wav(&output_wav);
+    let _ = std::fs::remove_dir_all(&tmp);
+
+    // The stream offset: the lag where the recording best matches the render.
+    let energy: f64 = reference.iter().flatten().map(|&x| (x as f64).powi(2)).sum();
+    if energy == 0.0 {
+        return Err("the render is silent: the settings in JACK_SETTINGS test nothing".into());
+    }
+    let error_at = |lag: usize| -> f64 {
+        reference
+            .iter()
+            .zip(&feeder.recorded)
+            .map(|(r, y)| r.iter().zip(&y[lag..]).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum::<f64>())
+            .sum()
+    };
+    let (lag, err) = (0..MAX_OFFSET).map(|lag| (lag, error_at(lag))).min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+    let err_db = 10.0 * (err.max(1e-300) / energy).log10();
+    if err_db > MATCH_DB {
+        return Err(format!(
+            "output differs from `render` by {err_db:.1} dB (limit {MATCH_DB} dB) at the best stream offset {lag} samples"
+        ));
+    }
+    eprintln!("standalone {app} on JACK: matches render to {err_db:.1} dB at stream offset {lag}, 0 xruns");
+    Ok(())
+}
+
+#[test]
+fn every_standalone_on_jack_matches_its_render_without_xruns() {
+    let server_name = format!("ferrite-test-{}", std::process::id());
+    // This test process's own JACK clients find the private server through the environment,
+    // as do the apps it starts. No other test in this binary uses JACK_DEFAULT_SERVER.
+    std::env::set_var("JACK_DEFAULT_SERVER", &server_name);
+    std::env::set_var("JACK_NO_START_SERVER", "1");
+    let _server = JackServer::start(&server_name);
+    for_each_app("JACK round trip", |app, path| {
+        let Some((_, sets)) = JACK_SETTINGS.iter().find(|(name, _)| *name == app) else {
+            return Err("no entry in JACK_SETTINGS (tests/tests/standalone.rs): add time-invariant settings".into());
+        };
+        jack_round_trip(app, path, sets)
+    });
+}
