@@ -54,6 +54,10 @@ const DEB_PACKAGES: &[&str] = &[
     "libxcb-xfixes0-dev",
 ];
 
+/// What only the test command needs on top: the JACK server (`jackd`, dummy driver) that the
+/// standalone apps are tested against (tests/tests/jack_standalone.rs).
+const TEST_DEB_PACKAGES: &[&str] = &["jackd2"];
+
 /// The same requirements as pkg-config modules, for systems without dpkg.
 const PKG_CONFIG_MODULES: &[&str] = &[
     "alsa",
@@ -254,7 +258,7 @@ fn bundle(args: Vec<String>) -> Result<()> {
     let packages = bundle_packages(&metadata, &args.packages)?;
     let names: Vec<String> = packages.iter().map(|p| p.name.to_string()).collect();
 
-    check_system_libraries()?;
+    check_system_libraries(DEB_PACKAGES)?;
     eprintln!("bundling {}", names.join(", "));
     nice_plug_xtask::build(&names, &args.cargo_args)?;
 
@@ -416,7 +420,8 @@ fn link_as(dir: &Path, actual: &str, expected: &str) -> Result<()> {
 
 fn test(args: Vec<String>) -> Result<ExitCode> {
     workspace()?;
-    check_system_libraries()?;
+    let packages: Vec<&'static str> = DEB_PACKAGES.iter().chain(TEST_DEB_PACKAGES).copied().collect();
+    check_system_libraries(&packages)?;
 
     // Only the arguments before `--` are cargo's; the rest go to the test binaries.
     let cargo_args: &[String] = match args.iter().position(|a| a == "--") {
@@ -591,12 +596,12 @@ fn exit_code(status: ExitStatus) -> ExitCode {
 // ---------------------------------------------------------------------------------------------
 // system libraries
 
-fn check_system_libraries() -> Result<()> {
+fn check_system_libraries(packages: &[&'static str]) -> Result<()> {
     if !cfg!(target_os = "linux") {
         // ALSA/JACK/X11 are only needed on Linux.
         return Ok(());
     }
-    let Some(missing) = missing_deb_packages()? else {
+    let Some(missing) = missing_deb_packages(packages)? else {
         return check_pkg_config_modules();
     };
     if missing.is_empty() {
@@ -629,7 +634,7 @@ fn check_system_libraries() -> Result<()> {
     if !install.success() {
         bail!("could not install the missing system libraries ({list}): `apt-get install` failed ({install})");
     }
-    let still_missing = missing_deb_packages()?.unwrap_or_default();
+    let still_missing = missing_deb_packages(packages)?.unwrap_or_default();
     if !still_missing.is_empty() {
         bail!(
             "system libraries still missing after apt-get install: {}",
@@ -640,12 +645,12 @@ fn check_system_libraries() -> Result<()> {
     Ok(())
 }
 
-/// The packages of [`DEB_PACKAGES`] that are not installed, or `None` without dpkg.
-fn missing_deb_packages() -> Result<Option<Vec<&'static str>>> {
+/// The packages of `packages` that are not installed, or `None` without dpkg.
+fn missing_deb_packages(packages: &[&'static str]) -> Result<Option<Vec<&'static str>>> {
     let output = match Command::new("dpkg-query")
         .arg("-W")
         .arg("-f=${Package}\t${Status}\n")
-        .args(DEB_PACKAGES)
+        .args(packages)
         .output()
     {
         Ok(output) => output,
@@ -674,7 +679,7 @@ fn missing_deb_packages() -> Result<Option<Vec<&'static str>>> {
         .map(|(package, _)| package.split(':').next().unwrap_or(package))
         .collect();
     Ok(Some(
-        DEB_PACKAGES
+        packages
             .iter()
             .copied()
             .filter(|p| !installed.contains(p))

@@ -172,47 +172,5 @@ fn standalone_rejects_a_bad_set_before_opening_any_device() {
     assert_eq!(result.status.code(), Some(2));
 }
 
-/// Start the standalone on the dummy backend, send `signal` after it is up, and return its exit
-/// status (or fail if it does not stop within ten seconds).
-fn standalone_exit_after(signal: &str) -> std::process::ExitStatus {
-    let mut child = Command::new(BIN)
-        .args(["--backend", "dummy", "--set", "drive=3"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert!(child.try_wait().unwrap().is_none(), "the standalone must keep running until told to stop");
-    let killed = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    for _ in 0..100 {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let _ = child.kill();
-    panic!("the standalone did not stop after {signal}");
-}
-
-#[test]
-fn standalone_stops_cleanly_on_sigint_and_sigterm() {
-    for signal in ["-INT", "-TERM"] {
-        let status = standalone_exit_after(signal);
-        assert_eq!(status.code(), Some(0), "{signal}: {status:?}");
-    }
-}
-
-#[test]
-fn standalone_with_an_unavailable_backend_fails_with_a_message() {
-    // No JACK server runs during the tests (JACK_DEFAULT_SERVER points nowhere to be sure).
-    let out = Command::new(BIN)
-        .args(["--backend", "jack"])
-        .env("JACK_DEFAULT_SERVER", "ferrite-test-no-such-server")
-        .env("JACK_NO_START_SERVER", "1")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("JACK"), "{stderr}");
-}
+// The standalone's behaviour on the dummy backend (SIGINT/SIGTERM), without its backend or
+// device, and on a real JACK server is tested for every app in tests/tests/standalone.rs.
