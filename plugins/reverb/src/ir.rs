@@ -118,10 +118,14 @@ pub struct IrSlot {
 }
 
 impl IrSlot {
-    /// Replace the IR (already validated).
+    /// Replace the IR (already validated). Storing the IR already there changes nothing, so
+    /// restoring a state with the same IR does not rebuild the convolver.
     pub fn store(&self, ir: Option<IrData>) {
-        *self.data.lock().unwrap_or_else(|e| e.into_inner()) = ir;
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut data = self.data.lock().unwrap_or_else(|e| e.into_inner());
+        if *data != ir {
+            *data = ir;
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// The generation of the current IR.
