@@ -224,3 +224,63 @@ fn convolution_through_the_plugin_applies_the_loaded_impulse_response() {
     assert_eq!((direct, echo), (10, 1450), "resampled IR: direct sound at {direct}, echo at {echo}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A bounded fuzz of impulse-response loading: valid IR files with random bytes changed,
+/// truncated or repeated. Each load either fails with a one-line message or succeeds; a loaded
+/// IR then activates and renders finite, bounded audio. Rounds: `FERRITE_FUZZ_ROUNDS` (default
+/// 100); a longer run: `FERRITE_FUZZ_ROUNDS=3000 cargo test --release -p ferrite-tests --test
+/// reverb_plugin ir_loading`.
+#[test]
+fn ir_loading_survives_mutated_files() {
+    let rounds: usize = std::env::var("FERRITE_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(100);
+    let dir = scratch("ir-fuzz");
+    let mut rng = Rng::new(0x1F0);
+    let valid_path = dir.join("valid.wav");
+    let ir: Vec<Vec<f32>> = (0..2).map(|_| (0..2000).map(|i| rng.signed() * (-(i as f32) / 400.0).exp()).collect()).collect();
+    write_wav(&valid_path, &ir, 44_100);
+    let valid = std::fs::read(&valid_path).unwrap();
+    let path = dir.join("mutated.wav");
+    let mut loaded = 0;
+    for round in 0..rounds {
+        let mut bytes = valid.clone();
+        match rng.below(3) {
+            0 => {
+                for _ in 0..1 + rng.below(6) {
+                    let i = rng.below(bytes.len());
+                    bytes[i] = rng.next_u64() as u8;
+                }
+            }
+            1 => bytes.truncate(rng.below(bytes.len())),
+            _ => {
+                let a = rng.below(bytes.len());
+                let b = (a + 1 + rng.below(200)).min(bytes.len());
+                let chunk = bytes[a..b].to_vec();
+                bytes.splice(b..b, chunk);
+            }
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let mut host = OfflineHost::<FerriteReverb>::new();
+        match host.plugin().load_impulse_response(&path) {
+            Err(e) => assert!(!format!("{e:#}").contains('\n'), "round {round}: multi-line error {e:#}"),
+            Ok(()) => {
+                loaded += 1;
+                let p = settings::parse_setting(host.params().as_ref(), "algorithm=convolution").unwrap();
+                settings::apply(host.params().as_ref(), &[p]);
+                host.activate(layout_for_channels::<FerriteReverb>(2).unwrap(), SR as f32, 256).unwrap();
+                for _ in 0..20 {
+                    let (main, _) = host.buffers_mut();
+                    for c in main.iter_mut() {
+                        for s in c[..256].iter_mut() {
+                            *s = rng.signed();
+                        }
+                    }
+                    host.process(256);
+                    let (main, _) = host.buffers_mut();
+                    assert!(main.iter().all(|c| c[..256].iter().all(|y| y.is_finite() && y.abs() < 1e4)), "round {round}: bad output");
+                }
+            }
+        }
+    }
+    eprintln!("IR loading fuzz: {rounds} mutated files, {loaded} loaded");
+    let _ = std::fs::remove_dir_all(dir);
+}
