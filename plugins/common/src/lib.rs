@@ -18,3 +18,31 @@ pub mod wav;
 
 pub use cli::main;
 pub use settings::apply_startup_settings;
+
+use nice_plug::prelude::{AudioIOLayout, PortNames};
+use std::num::NonZeroU32;
+
+/// The vendor every Ferrite plugin reports (`interfaces.md`).
+pub const VENDOR: &str = "Ferrite Audio";
+/// The vendor's web site.
+pub const URL: &str = "https://ferrite-audio.org";
+/// The vendor's contact address.
+pub const EMAIL: &str = "info@ferrite-audio.org";
+
+/// Stereo in/out, then mono in/out, without auxiliary ports: the layouts of every Ferrite
+/// effect without a sidechain. Port names are left to nice-plug's defaults ("Input", "Output")
+/// on purpose: nice-plug 0.4.2's `main_output_name()` returns `names.main_input`.
+pub const STEREO_AND_MONO: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        names: PortNames::const_default(),
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        names: PortNames::const_default(),
+        ..AudioIOLayout::const_default()
+    },
+];

@@ -35,9 +35,9 @@ impl Default for FerriteRing {
 
 impl Plugin for FerriteRing {
     const NAME: &'static str = "Ferrite Ring";
-    const VENDOR: &'static str = "Ferrite Audio";
-    const URL: &'static str = "https://ferrite-audio.org";
-    const EMAIL: &'static str = "info@ferrite-audio.org";
+    const VENDOR: &'static str = ferrite_plugin_common::VENDOR;
+    const URL: &'static str = ferrite_plugin_common::URL;
+    const EMAIL: &'static str = ferrite_plugin_common::EMAIL;
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[

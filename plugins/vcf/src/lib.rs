@@ -35,25 +35,12 @@ impl Default for FerriteVcf {
 
 impl Plugin for FerriteVcf {
     const NAME: &'static str = "Ferrite VCF";
-    const VENDOR: &'static str = "Ferrite Audio";
-    const URL: &'static str = "https://ferrite-audio.org";
-    const EMAIL: &'static str = "info@ferrite-audio.org";
+    const VENDOR: &'static str = ferrite_plugin_common::VENDOR;
+    const URL: &'static str = ferrite_plugin_common::URL;
+    const EMAIL: &'static str = ferrite_plugin_common::EMAIL;
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            names: PortNames::const_default(),
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            names: PortNames::const_default(),
-            ..AudioIOLayout::const_default()
-        },
-    ];
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = ferrite_plugin_common::STEREO_AND_MONO;
 
     // Parameter changes land at block boundaries and are smoothed from there.
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
