@@ -38,6 +38,7 @@ struct Biquad {
 impl Biquad {
     /// Set to a high-pass (`high_pass`) or low-pass at `hz` (clamped below Nyquist), Q = 1/√2.
     fn set(&mut self, high_pass: bool, hz: f32, sample_rate: f32) {
+        let hz = if hz.is_finite() { hz } else { 1_000.0 };
         let w = std::f32::consts::TAU * hz.clamp(10.0, 0.45 * sample_rate) / sample_rate;
         let (sin, cos) = w.sin_cos();
         let alpha = sin * std::f32::consts::FRAC_1_SQRT_2;
@@ -47,13 +48,20 @@ impl Biquad {
         self.a = [-2.0 * cos / a0, (1.0 - alpha) / a0];
     }
 
+    /// One sample of channel `ch` (0 or 1). A non-finite result (only reachable through
+    /// non-finite coefficients) clears the state, so the filter can never stay stuck at NaN.
     #[inline(always)]
     fn tick(&mut self, ch: usize, x: f32) -> f32 {
-        let s = &mut self.s[ch];
+        let s = &mut self.s[ch & 1];
         let y = self.b[0] * x + s[0];
         s[0] = flush(self.b[1] * x - self.a[0] * y + s[1]);
         s[1] = flush(self.b[2] * x - self.a[1] * y);
-        y
+        if y.is_finite() {
+            y
+        } else {
+            *s = [0.0; 2];
+            0.0
+        }
     }
 
     fn reset(&mut self) {
