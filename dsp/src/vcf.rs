@@ -353,8 +353,15 @@ impl Jacobian {
 fn limit_step(d: [V; 4], beta: V, trust: V) -> ([V; 4], V) {
     let finite = d[0].is_finite().and(d[1].is_finite()).and(d[2].is_finite()).and(d[3].is_finite());
     let moves = (beta * d[3].abs()).max((d[1] - d[0]).abs()).max((d[2] - d[1]).abs()).max((d[3] - d[2]).abs());
-    let scale = V::select(moves.gt(trust), trust / moves, V::splat(1.0));
-    let d = [d[0] * scale, d[1] * scale, d[2] * scale, d[3] * scale];
+    let clip = moves.gt(trust);
+    // Usually no lane needs scaling: then skip the division (scaling by 1 is exact, so the
+    // result is the same either way).
+    let d = if clip.bits() == 0 {
+        d
+    } else {
+        let scale = V::select(clip, trust / moves, V::splat(1.0));
+        [d[0] * scale, d[1] * scale, d[2] * scale, d[3] * scale]
+    };
     let big = d[0].abs().max(d[1].abs()).max(d[2].abs()).max(d[3].abs());
     (d, V::select(finite, big, V::splat(f32::NAN)))
 }
@@ -1609,6 +1616,50 @@ mod tests {
             let g = y[44_000] / level;
             assert!((g - 1.0).abs() < 1e-4, "level {level}: DC gain {g}");
         }
+    }
+
+    #[test]
+    fn limit_step_equals_always_scaling_bit_for_bit() {
+        // `limit_step` skips the division when no lane exceeds the trust region; the result
+        // must be exactly that of always scaling (by 1 where a lane is inside), clipped or not,
+        // including non-finite steps.
+        let reference = |d: [V; 4], beta: V, trust: V| -> [V; 4] {
+            let moves = (beta * d[3].abs()).max((d[1] - d[0]).abs()).max((d[2] - d[1]).abs()).max((d[3] - d[2]).abs());
+            let scale = V::select(moves.gt(trust), trust / moves, V::splat(1.0));
+            [d[0] * scale, d[1] * scale, d[2] * scale, d[3] * scale]
+        };
+        let mut state = 0x2545_F491u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 8) as f32 / 8_388_608.0 - 1.0
+        };
+        let (mut clipped, mut inside) = (0, 0);
+        for case in 0..4_000 {
+            let spread = [1e-4f32, 0.05, 0.3, 3.0][case % 4];
+            let mut d: [V; 4] = core::array::from_fn(|_| V::from_array(core::array::from_fn(|_| spread * next())));
+            if case % 97 == 0 {
+                d[1] = V::from_array([f32::NAN, 0.0, f32::INFINITY, 1.0]);
+            }
+            let beta = V::splat(ETA as f32 * (0.5 + 10.0 * next().abs()));
+            let trust = V::splat(MAX_NEWTON_STEP * [1.0f32, 0.5, 0.25][case % 3]);
+            let (got, _) = limit_step(d, beta, trust);
+            let want = reference(d, beta, trust);
+            for (g, w) in got.iter().zip(&want) {
+                let (g, w) = (g.to_array(), w.to_array());
+                for l in 0..4 {
+                    assert!(g[l].to_bits() == w[l].to_bits() || (g[l].is_nan() && w[l].is_nan()), "case {case}");
+                }
+            }
+            let moves = (beta * d[3].abs()).max((d[1] - d[0]).abs()).max((d[2] - d[1]).abs()).max((d[3] - d[2]).abs());
+            if moves.gt(trust).bits() == 0 {
+                inside += 1;
+            } else {
+                clipped += 1;
+            }
+        }
+        assert!(clipped > 100 && inside > 100, "both paths exercised: {clipped} clipped, {inside} inside");
     }
 
     #[test]

@@ -300,7 +300,7 @@ impl Convolver {
         // Each pass consumes at least one sample, so this runs at most `len` times.
         while done < len {
             let n = (len - done).min(HEAD - self.pos);
-            let base = HEAD * self.steps;
+            let base = HEAD.wrapping_mul(self.steps);
             for (ch, input) in [&in_l[done..done + n], &in_r[done..done + n]].into_iter().enumerate() {
                 let hist = &mut self.hist[ch][HEAD - 1 + self.pos..HEAD - 1 + self.pos + n];
                 for (i, (h, &x)) in hist.iter_mut().zip(input).enumerate() {

@@ -96,6 +96,10 @@ const HIGH_REFERENCE_HZ: f64 = 5_000.0;
 const BASS_RATIO: f64 = 1.0;
 /// `damping` = 1 makes the RT60 at 5 kHz this fraction shorter than `decay`.
 const DAMPING_DEPTH: f64 = 0.9;
+/// Smallest per-pass gain ratio of the high band to the mid band (−34 dB), see `set_settings`.
+const MIN_HIGH_LOSS: f64 = 0.02;
+/// Largest damping low-pass pole: a pole of exactly 1 would hold the line's state for ever.
+const MAX_LOWPASS_POLE: f32 = 0.9999;
 /// Time for the input gain to glide on or off when freeze toggles, seconds.
 const INPUT_GLIDE_S: f32 = 0.02;
 /// Input scale per fed line: each channel feeds four lines with ±½ (unit total power).
@@ -333,7 +337,10 @@ impl Hall {
             let t = s.decay_s as f64;
             let g_mid = gain(t);
             let g_lo = gain(t * BASS_RATIO);
-            let rho = gain(t * (1.0 - DAMPING_DEPTH * s.damping as f64)) / g_mid;
+            // The extra high-frequency loss per pass is floored at −34 dB (ρ ≥ 0.02): with a
+            // short decay and full damping it would otherwise underflow, the pole below would
+            // round to exactly 1 in f32, and the line would hold its state for ever.
+            let rho = (gain(t * (1.0 - DAMPING_DEPTH * s.damping as f64)) / g_mid).max(MIN_HIGH_LOSS);
             self.gain_mid[k] = g_mid as f32;
             self.shelf_gain[k] = (g_lo / g_mid - 1.0) as f32;
             self.lowpass_pole[k] = if rho >= 1.0 - 1e-9 {
@@ -341,7 +348,7 @@ impl Hall {
             } else {
                 let r2 = rho * rho;
                 let b = (1.0 - r2 * cos_hi) / (1.0 - r2);
-                (b - (b * b - 1.0).max(0.0).sqrt()) as f32
+                ((b - (b * b - 1.0).max(0.0).sqrt()) as f32).min(MAX_LOWPASS_POLE)
             };
         }
         // The interpolators are lossless, so the modulation may keep running in freeze.

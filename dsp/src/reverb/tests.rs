@@ -317,6 +317,40 @@ fn tail_decays_to_exact_zeros_without_ever_holding_a_subnormal() {
 }
 
 #[test]
+fn short_decay_with_full_damping_still_reverberates_and_decays_to_exact_zeros() {
+    // The corner of the settings where the hall's extra high-frequency loss per pass would
+    // underflow and its damping pole round to exactly 1, which silences a line for good. With
+    // a 0.1 s decay and full damping the network is very dark (measured −23 to −36 dB of the
+    // undamped energy at 8 to 384 kHz), but it must still sound: more than −50 dB, where dead
+    // lines give −inf. And the tail must still reach exact zeros. (Freeverb has no decay setting; its room size alone sets a decay of
+    // seconds, checked elsewhere.)
+    for sr in [8_000.0, 44_100.0, 384_000.0] {
+        for mut m in Model::all(sr).into_iter().filter(|m| m.name() != "freeverb") {
+            let mut energies = [0.0; 2];
+            for (damping, e) in [0.0, 1.0].into_iter().zip(energies.iter_mut()) {
+                m.reset();
+                m.set(&ReverbSettings { decay_s: 0.1, size: 1.0, damping, modulation: 0.5, freeze: false });
+                let x = noise(3, (sr / 10.0) as usize);
+                let (l, r) = m.run(&x, &x, 512);
+                *e = energy(&l) + energy(&r);
+                let silence = vec![0.0f32; sr as usize];
+                let mut last = (Vec::new(), Vec::new());
+                for _ in 0..20 {
+                    last = m.run(&silence, &silence, 4096);
+                }
+                assert!(
+                    last.0.iter().chain(&last.1).all(|&v| v == 0.0),
+                    "{} at {sr} Hz, damping {damping}: tail not exactly zero after 20 s with decay 0.1 s",
+                    m.name()
+                );
+            }
+            let ratio_db = 10.0 * (energies[1] / energies[0]).log10();
+            assert!(ratio_db > -50.0, "{} at {sr} Hz: full damping leaves {ratio_db:.1} dB of the reverb", m.name());
+        }
+    }
+}
+
+#[test]
 fn freeze_keeps_the_energy_and_ignores_new_input() {
     // Noise for 1 s, then freeze while the noise goes on. Energies of 0.5 s windows from 0.5 s
     // after the switch (the input glide and the last arrivals through the input diffusers are

@@ -109,6 +109,17 @@ impl PhaserEngine {
         self.sample_rate
     }
 
+    /// How long the notches ring on after the input stops, samples, for the host. A section
+    /// with its poles at radius exp(−π·f/(q·fs)) falls by 60 dB in 6.91·q/(π·f) ≈ 2.2·q/f
+    /// seconds; the lowest centre the sweep can reach rings longest, and feedback g stretches
+    /// the decay by up to 1/(1 − |g|). Capped at a minute.
+    pub fn tail_samples(&self, params: &PhaserParams) -> u32 {
+        let (freq, spread, stages) = (params.freq.value(), params.spread.value(), params.stages.value().max(1));
+        let lowest_centre = freq.min(freq * spread.powi(stages - 1)) * (-params.lfo_depth.value()).exp2();
+        let seconds = 2.2 * params.q.value() / lowest_centre.max(20.0) / (1.0 - params.feedback.value().abs()).max(0.01);
+        (seconds.min(60.0) * self.sample_rate) as u32
+    }
+
     /// Bytes of audio state the model holds.
     pub fn memory_bytes(&self) -> usize {
         self.phaser.memory_bytes() + self.output_gain.len() * 4

@@ -85,8 +85,8 @@ impl Plugin for FerritePhaser {
         let _ftz = ferrite_dsp::denormal::ScopedFlushDenormals::new();
         let transport = engine::TransportState::from_transport(context.transport());
         engine.process(&self.params, buffer.as_slice(), transport);
-        // With feedback and high q the notches ring on briefly after the input stops.
-        ProcessStatus::Tail((engine.sample_rate() * 0.5) as u32)
+        // With feedback and high q the notches ring on after the input stops.
+        ProcessStatus::Tail(engine.tail_samples(&self.params))
     }
 }
 

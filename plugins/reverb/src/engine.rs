@@ -109,8 +109,14 @@ pub struct ReverbEngine {
     width: Vec<f32>,
     mix: Vec<f32>,
     output_gain: Vec<f32>,
-    /// Whether the models were last told to freeze (a toggle is applied at once).
-    freeze: bool,
+    /// The settings the models were last given.
+    applied: ReverbSettings,
+    /// The cut frequencies (low, high) the filters were last set to, Hz.
+    applied_cuts: (f32, f32),
+    /// Output of the convolution while another algorithm is heard: it is fed all the time once
+    /// an IR is loaded, so switching to it never needs a reset (clearing a long IR's history
+    /// is megabytes of memory traffic, too much for one callback) and plays the right tail.
+    idle: [Vec<f32>; 2],
 }
 
 impl ReverbEngine {
@@ -144,7 +150,9 @@ impl ReverbEngine {
             width: buf(),
             mix: buf(),
             output_gain: buf(),
-            freeze: false,
+            applied: ReverbSettings::default(),
+            applied_cuts: (0.0, 0.0),
+            idle: [buf(), buf()],
         };
         engine.reset(params);
         engine
@@ -165,8 +173,7 @@ impl ReverbEngine {
         self.low_cut.reset();
         self.high_cut.reset();
         self.set_settings(&settings_now(params));
-        self.low_cut.set(true, params.low_cut.value(), self.sample_rate);
-        self.high_cut.set(false, params.high_cut.value(), self.sample_rate);
+        self.set_cuts((params.low_cut.value(), params.high_cut.value()));
     }
 
     /// Host sample rate, Hz.
@@ -246,6 +253,11 @@ impl ReverbEngine {
             let [pl, pr] = &self.pre;
             let [wl, wr] = &mut self.wet;
             run(self.current, &mut self.freeverb, &mut self.hall, &mut self.plate, &mut self.convolution, &pl[span.clone()], &pr[span.clone()], &mut wl[span.clone()], &mut wr[span.clone()]);
+            let convolution_heard = self.current == AlgorithmChoice::Convolution || self.previous == Some(AlgorithmChoice::Convolution);
+            if !convolution_heard && self.convolution.has_ir() {
+                let [il, ir] = &mut self.idle;
+                self.convolution.process(&pl[span.clone()], &pr[span.clone()], &mut il[span.clone()], &mut ir[span.clone()]);
+            }
             if let Some(previous) = self.previous {
                 let [ol, or] = &mut self.old;
                 run(previous, &mut self.freeverb, &mut self.hall, &mut self.plate, &mut self.convolution, &pl[span.clone()], &pr[span.clone()], &mut ol[span.clone()], &mut or[span.clone()]);
@@ -308,12 +320,11 @@ impl ReverbEngine {
         }
     }
 
-    /// Advance the model settings and the cut filters by `m` samples of smoothing.
+    /// Advance the model settings and the cut filters by `m` samples of smoothing, and pass on
+    /// whatever changed. (Compared with what was applied rather than asking the smoothers
+    /// whether they move: a state restored while playing sets the smoothers to the new values
+    /// at once.)
     fn update_controls(&mut self, params: &ReverbParams, m: usize) {
-        let moving = params.decay.smoothed.is_smoothing()
-            || params.size.smoothed.is_smoothing()
-            || params.damping.smoothed.is_smoothing()
-            || params.modulation.smoothed.is_smoothing();
         let steps = m as u32;
         let settings = ReverbSettings {
             decay_s: params.decay.smoothed.next_step(steps),
@@ -322,19 +333,23 @@ impl ReverbEngine {
             modulation: params.modulation.smoothed.next_step(steps),
             freeze: params.freeze.value(),
         };
-        if moving || settings.freeze != self.freeze {
+        if settings != self.applied {
             self.set_settings(&settings);
         }
-        if params.low_cut.smoothed.is_smoothing() {
-            self.low_cut.set(true, params.low_cut.smoothed.next_step(steps), self.sample_rate);
-        }
-        if params.high_cut.smoothed.is_smoothing() {
-            self.high_cut.set(false, params.high_cut.smoothed.next_step(steps), self.sample_rate);
+        let cuts = (params.low_cut.smoothed.next_step(steps), params.high_cut.smoothed.next_step(steps));
+        if cuts != self.applied_cuts {
+            self.set_cuts(cuts);
         }
     }
 
+    fn set_cuts(&mut self, (low_hz, high_hz): (f32, f32)) {
+        self.low_cut.set(true, low_hz, self.sample_rate);
+        self.high_cut.set(false, high_hz, self.sample_rate);
+        self.applied_cuts = (low_hz, high_hz);
+    }
+
     fn set_settings(&mut self, settings: &ReverbSettings) {
-        self.freeze = settings.freeze;
+        self.applied = *settings;
         self.freeverb.set_settings(settings);
         self.hall.set_settings(settings);
         self.plate.set_settings(settings);
@@ -345,7 +360,8 @@ impl ReverbEngine {
             AlgorithmChoice::Freeverb => self.freeverb.reset(),
             AlgorithmChoice::Hall => self.hall.reset(),
             AlgorithmChoice::Plate => self.plate.reset(),
-            AlgorithmChoice::Convolution => self.convolution.reset(),
+            // Fed all the time (see `idle`): its history is current, nothing to clear.
+            AlgorithmChoice::Convolution => {}
         }
     }
 
@@ -355,7 +371,7 @@ impl ReverbEngine {
             + self.hall.memory_bytes()
             + self.plate.memory_bytes()
             + self.predelay.iter().map(|p| p.len() * 4).sum::<usize>()
-            + 12 * self.max_block * 4
+            + 14 * self.max_block * 4
     }
 }
 

@@ -202,7 +202,7 @@ mod tests {
     fn serde_json_like(ir: &IrData) -> String {
         nice_plug::params::persist::serialize_field(ir).unwrap()
     }
-    fn serde_json_from(s: &str) -> Result<IrData, impl std::fmt::Display> {
+    fn serde_json_from(s: &str) -> Result<IrData, impl std::fmt::Debug> {
         nice_plug::params::persist::deserialize_field::<IrData>(s)
     }
 }

@@ -11,7 +11,6 @@ pub mod ir;
 pub mod params;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ferrite_dsp::reverb::convolution::{normalize_ir, resample_ir, ConvolutionReverb, Convolver, ConvolverLoader};
@@ -33,11 +32,11 @@ pub enum ReverbTask {
 /// What the background task needs, shared between the plugin and its task executor.
 #[derive(Default)]
 struct IrLoading {
-    /// The current activation's loader (the background side of the hand-over); replaced at every
-    /// activation. Locked only off the audio thread.
-    loader: Mutex<Option<ConvolverLoader>>,
-    /// Host sample rate of the current activation (f32 bits), the rate IRs are resampled to.
-    host_rate: AtomicU32,
+    /// The current activation's loader (the background side of the hand-over) and its host
+    /// sample rate (the rate IRs are resampled to), together so a task never pairs one
+    /// activation's loader with another's rate; replaced at every activation. Locked only off
+    /// the audio thread.
+    loader: Mutex<Option<(ConvolverLoader, f32)>>,
 }
 
 /// The plugin: parameters, the engine (allocated in `activate`), and the IR loading machinery.
@@ -63,7 +62,9 @@ impl Default for FerriteReverb {
 
 /// Resample `ir` to `host_rate`, normalise it and build its convolver (off the audio thread).
 fn build_convolver(ir: &IrData, host_rate: f32, max_block: usize) -> Result<Box<Convolver>, String> {
-    let mut channels = resample_ir(&ir.channels, ir.sample_rate, host_rate as f64)?;
+    // The resampler works between whole-number rates; a host at a fractional rate gets the IR
+    // at the nearest whole rate (a pitch difference far below audibility).
+    let mut channels = resample_ir(&ir.channels, ir.sample_rate.round(), (host_rate as f64).round())?;
     normalize_ir(&mut channels);
     let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
     Ok(Box::new(Convolver::new(&slices, max_block)))
@@ -71,10 +72,10 @@ fn build_convolver(ir: &IrData, host_rate: f32, max_block: usize) -> Result<Box<
 
 /// The background task: prepare the IR in `slot` and send it over the current loader.
 fn prepare_impulse_response(slot: &IrSlot, loading: &IrLoading) {
-    let host_rate = f32::from_bits(loading.host_rate.load(Ordering::Acquire));
     let (ir, _) = slot.snapshot();
     let mut guard = loading.loader.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(loader) = guard.as_mut() else { return };
+    let Some((loader, host_rate)) = guard.as_mut() else { return };
+    let host_rate = *host_rate;
     // Free what the audio thread has retired since the last time.
     loader.collect_garbage();
     let mut message = match &ir {
@@ -147,8 +148,7 @@ impl Plugin for FerriteReverb {
             }
         }
         self.requested_ir = generation;
-        self.loading.host_rate.store(config.sample_rate.to_bits(), Ordering::Release);
-        *self.loading.loader.lock().unwrap_or_else(|e| e.into_inner()) = Some(loader);
+        *self.loading.loader.lock().unwrap_or_else(|e| e.into_inner()) = Some((loader, config.sample_rate));
         self.engine = Some(ReverbEngine::new(&self.params, config.sample_rate, channels, max_block, convolution));
         context.set_latency_samples(0);
         true
