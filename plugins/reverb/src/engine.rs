@@ -25,20 +25,33 @@ const CONTROL_INTERVAL: usize = 32;
 const ALGORITHM_FADE_SECONDS: f32 = 0.05;
 
 /// A second-order Butterworth section (RBJ cookbook), transposed direct form II.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Biquad {
     /// Feed-forward coefficients.
     b: [f32; 3],
     /// Feedback coefficients (a1, a2; a0 normalised to 1).
     a: [f32; 2],
+    /// The corner frequency the coefficients were computed for (NaN before the first `set`),
+    /// so setting the same frequency again costs nothing.
+    hz: f32,
     /// State per channel (two channels).
     s: [[f32; 2]; 2],
+}
+
+impl Default for Biquad {
+    fn default() -> Self {
+        Self { b: [0.0; 3], a: [0.0; 2], hz: f32::NAN, s: [[0.0; 2]; 2] }
+    }
 }
 
 impl Biquad {
     /// Set to a high-pass (`high_pass`) or low-pass at `hz` (clamped below Nyquist), Q = 1/√2.
     fn set(&mut self, high_pass: bool, hz: f32, sample_rate: f32) {
         let hz = if hz.is_finite() { hz } else { 1_000.0 };
+        if hz == self.hz {
+            return;
+        }
+        self.hz = hz;
         let w = std::f32::consts::TAU * hz.clamp(10.0, 0.45 * sample_rate) / sample_rate;
         let (sin, cos) = w.sin_cos();
         let alpha = sin * std::f32::consts::FRAC_1_SQRT_2;
@@ -109,10 +122,6 @@ pub struct ReverbEngine {
     width: Vec<f32>,
     mix: Vec<f32>,
     output_gain: Vec<f32>,
-    /// The settings the models were last given.
-    applied: ReverbSettings,
-    /// The cut frequencies (low, high) the filters were last set to, Hz.
-    applied_cuts: (f32, f32),
     /// Output of the convolution while another algorithm is heard: it is fed all the time once
     /// an IR is loaded, so switching to it never needs a reset (clearing a long IR's history
     /// is megabytes of memory traffic, too much for one callback) and plays the right tail.
@@ -150,8 +159,6 @@ impl ReverbEngine {
             width: buf(),
             mix: buf(),
             output_gain: buf(),
-            applied: ReverbSettings::default(),
-            applied_cuts: (0.0, 0.0),
             idle: [buf(), buf()],
         };
         engine.reset(params);
@@ -173,7 +180,8 @@ impl ReverbEngine {
         self.low_cut.reset();
         self.high_cut.reset();
         self.set_settings(&settings_now(params));
-        self.set_cuts((params.low_cut.value(), params.high_cut.value()));
+        self.low_cut.set(true, params.low_cut.value(), self.sample_rate);
+        self.high_cut.set(false, params.high_cut.value(), self.sample_rate);
     }
 
     /// Host sample rate, Hz.
@@ -320,36 +328,24 @@ impl ReverbEngine {
         }
     }
 
-    /// Advance the model settings and the cut filters by `m` samples of smoothing, and pass on
-    /// whatever changed. (Compared with what was applied rather than asking the smoothers
-    /// whether they move: a state restored while playing sets the smoothers to the new values
-    /// at once.)
+    /// Advance the model settings and the cut filters by `m` samples of smoothing and pass them
+    /// on every time: the models and the filters only recompute when a value differs from the
+    /// one they have (asking the smoothers whether they move would miss a state restored while
+    /// playing, which sets the smoothers to the new values at once).
     fn update_controls(&mut self, params: &ReverbParams, m: usize) {
         let steps = m as u32;
-        let settings = ReverbSettings {
+        self.set_settings(&ReverbSettings {
             decay_s: params.decay.smoothed.next_step(steps),
             size: params.size.smoothed.next_step(steps),
             damping: params.damping.smoothed.next_step(steps),
             modulation: params.modulation.smoothed.next_step(steps),
             freeze: params.freeze.value(),
-        };
-        if settings != self.applied {
-            self.set_settings(&settings);
-        }
-        let cuts = (params.low_cut.smoothed.next_step(steps), params.high_cut.smoothed.next_step(steps));
-        if cuts != self.applied_cuts {
-            self.set_cuts(cuts);
-        }
-    }
-
-    fn set_cuts(&mut self, (low_hz, high_hz): (f32, f32)) {
-        self.low_cut.set(true, low_hz, self.sample_rate);
-        self.high_cut.set(false, high_hz, self.sample_rate);
-        self.applied_cuts = (low_hz, high_hz);
+        });
+        self.low_cut.set(true, params.low_cut.smoothed.next_step(steps), self.sample_rate);
+        self.high_cut.set(false, params.high_cut.smoothed.next_step(steps), self.sample_rate);
     }
 
     fn set_settings(&mut self, settings: &ReverbSettings) {
-        self.applied = *settings;
         self.freeverb.set_settings(settings);
         self.hall.set_settings(settings);
         self.plate.set_settings(settings);
