@@ -8,6 +8,7 @@ use ferrite_dsp::analysis::{db, rms};
 use ferrite_plugin_common::cli::FerritePlugin;
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
+use ferrite_plugin_common::wav::Audio;
 use ferrite_reverb::FerriteReverb;
 use ferrite_tests::{music_like, render, Rng};
 use nice_plug::prelude::*;
@@ -20,15 +21,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// `channels` as a 32-bit float WAV (the plugins' own writer).
 fn write_wav(path: &Path, channels: &[Vec<f32>], rate: u32) {
-    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    let audio = Audio { sample_rate: rate, channels: channels.to_vec() };
+    ferrite_plugin_common::wav::write_wav_atomic(path, &audio).unwrap();
 }
 
 /// Normalised cross-correlation of two signals at lag 0.

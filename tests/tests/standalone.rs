@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ferrite_plugin_common::wav::Audio;
+
 /// JACK server sample rate and period (the real-time setting).
 const JACK_RATE: u32 = 48_000;
 const JACK_PERIOD: u32 = 64;
@@ -312,22 +314,10 @@ fn test_signal(channels: usize, frames: usize, seed: u64) -> Vec<Vec<f32>> {
     ferrite_tests::music_like(channels, frames, JACK_RATE as f32, 0.5, seed)
 }
 
+/// `channels` as a 32-bit float WAV at the JACK rate (the plugins' own writer).
 fn write_wav(path: &Path, channels: &[Vec<f32>]) {
-    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: JACK_RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-}
-
-fn read_wav(path: &Path) -> Vec<Vec<f32>> {
-    let mut r = hound::WavReader::open(path).unwrap();
-    let n = r.spec().channels as usize;
-    let samples: Vec<f32> = r.samples::<f32>().map(|s| s.unwrap()).collect();
-    (0..n).map(|c| samples.iter().skip(c).step_by(n).copied().collect()).collect()
+    let audio = Audio { sample_rate: JACK_RATE, channels: channels.to_vec() };
+    ferrite_plugin_common::wav::write_wav_atomic(path, &audio).unwrap();
 }
 
 /// Run `app` on the JACK server with `sets`, feed it the test signal, and compare its output
@@ -448,7 +438,7 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
     if !out.status.success() {
         return Err(format!("render failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    let reference = read_wav(&output_wav);
+    let reference = ferrite_plugin_common::wav::read_wav(&output_wav).map_err(|e| e.to_string())?.channels;
     let _ = std::fs::remove_dir_all(&tmp);
 
     // The stream offset: the lag where the recording best matches the render.
