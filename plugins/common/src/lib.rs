@@ -9,11 +9,14 @@
 //! - [`wav`]: WAV reading (16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
 //! - [`cli`]: the `render` and `params` commands and the standalone launcher, i.e. each plugin's
 //!   whole `main`.
+//! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
+//!   buffers hosts pass to `process`.
 
 pub mod cli;
 pub mod host;
 pub mod params;
 pub mod settings;
+pub mod vst3;
 pub mod wav;
 
 pub use cli::main;

@@ -109,4 +109,4 @@ impl FerritePlugin for FerritePhaser {
 }
 
 nice_export_clap!(FerritePhaser);
-nice_export_vst3!(FerritePhaser);
+ferrite_plugin_common::export_vst3!(FerritePhaser);

@@ -217,4 +217,4 @@ impl FerritePlugin for FerriteReverb {
 }
 
 nice_export_clap!(FerriteReverb);
-nice_export_vst3!(FerriteReverb);
+ferrite_plugin_common::export_vst3!(FerriteReverb);

@@ -112,4 +112,4 @@ impl FerritePlugin for FerriteVcf {
 }
 
 nice_export_clap!(FerriteVcf);
-nice_export_vst3!(FerriteVcf);
+ferrite_plugin_common::export_vst3!(FerriteVcf);
