@@ -54,16 +54,6 @@ SIGNAL_SECONDS = 1.0
 SAMPLE_RATES = (44100, 48000)
 LAYOUTS = {"stereo": 2, "mono": 1}
 
-# Known bug, kept visible rather than skipped: nice-plug 0.4.2's VST3 wrapper crashes when a JUCE
-# host runs a mono layout with an aux input (the inactive sidechain bus has null channel
-# pointers, which BufferManager::create_buffers copies from). The plugins therefore declare their
-# mono layout with a stereo sidechain, which nice-plug's VST3 bus check never accepts, so
-# pedalboard refuses mono instead of crashing. `strict=True`: once mono works over VST3 these
-# cases pass, the xfail turns into a failure, and this marker must go.
-MONO_OVER_VST3_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="mono is not offered over VST3 until nice-plug's aux-bus null-pointer crash is fixed",
-)
 BUFFER_SIZES = (64, 4096)
 
 
@@ -97,9 +87,6 @@ class PluginSpec:
     params: dict[str, ParamSpec]
     # name -> {id: plain value as text}; used for the render comparison and state round trip
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
-    # False for plugins with a sidechain: their mono layout is not offered over VST3 (see
-    # MONO_OVER_VST3_XFAIL).
-    mono_over_vst3: bool = True
 
 
 _OVERSAMPLING = {f"{f}x": f"{f}x" for f in (1, 2, 4, 8, 16, 32)}
@@ -133,7 +120,6 @@ EXPECTED: dict[str, PluginSpec] = {
             "parker-square": {"model": "parker", "carrier": "square", "carrier_freq": "733", "drive": "6"},
             "os2x-mix50": {"oversampling": "2x", "mix": "0.5"},
         },
-        mono_over_vst3=False,
     ),
     "ferrite-vcf": PluginSpec(
         display_name="Ferrite VCF",
@@ -253,11 +239,7 @@ def _cases(with_settings: bool, layouts=LAYOUTS, rates=SAMPLE_RATES, sizes=BUFFE
             for lay in layouts:
                 for sr in rates:
                     for bs in sizes:
-                        mono_ok = spec.mono_over_vst3 if spec else True
-                        marks = [MONO_OVER_VST3_XFAIL] if lay == "mono" and not mono_ok else []
-                        out.append(
-                            pytest.param(b, s, lay, sr, bs, marks=marks, id=f"{b.stem}-{s}-{lay}-{sr}-bs{bs}")
-                        )
+                        out.append(pytest.param(b, s, lay, sr, bs, id=f"{b.stem}-{s}-{lay}-{sr}-bs{bs}"))
     return out
 
 

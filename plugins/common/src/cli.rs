@@ -251,9 +251,15 @@ pub fn render<P: FerritePlugin>(args: &[String]) -> Result<()> {
                 input.sample_rate
             );
         }
-        if sc.channels.len() != 1 && sc.channels.len() != aux_channels {
+        // A mono file feeds every channel of the port; a file with as many channels as the port
+        // feeds them one to one; a stereo file on a mono port feeds it its first (left) channel.
+        let fits = sc.channels.len() == 1
+            || sc.channels.len() == aux_channels
+            || (aux_channels == 1 && sc.channels.len() == 2);
+        if !fits {
+            let usable = if aux_channels == 1 { "1 or 2".to_string() } else { format!("1 or {aux_channels}") };
             bail!(
-                "the sidechain '{}' has {} channels; use 1 or {aux_channels}",
+                "the sidechain '{}' has {} channels; use {usable}",
                 args.sidechain.as_ref().unwrap().display(),
                 sc.channels.len()
             );

@@ -58,17 +58,13 @@ impl Plugin for FerriteRing {
             },
             ..AudioIOLayout::const_default()
         },
-        // Mono main with a *stereo* sidechain (its first channel is the carrier). A mono
-        // sidechain would be the natural choice, but nice-plug 0.4.2's VST3 wrapper then accepts
-        // JUCE hosts' mono arrangement with an inactive sidechain bus whose channel pointers are
-        // null, and crashes copying them (tests/vst3, `BufferManager::create_buffers`). Its bus
-        // check compares the sidechain's channel count with the main input's, so this layout is
-        // never chosen over VST3 (hosts run the plugin in stereo instead), while CLAP hosts and
-        // the standalone get mono as usual.
+        // Mono main with a mono sidechain. Over VST3, JUCE hosts leave an unfed sidechain bus
+        // without sample buffers; `ferrite_plugin_common::vst3` hands such a bus to nice-plug as
+        // silence instead of letting it read through null pointers.
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
             main_output_channels: NonZeroU32::new(1),
-            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_input_ports: &[new_nonzero_u32(1)],
             names: PortNames {
                 layout: Some("Mono"),
                 main_input: None,
@@ -156,4 +152,4 @@ impl FerritePlugin for FerriteRing {
 }
 
 nice_export_clap!(FerriteRing);
-nice_export_vst3!(FerriteRing);
+ferrite_plugin_common::export_vst3!(FerriteRing);

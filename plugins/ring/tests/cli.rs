@@ -153,6 +153,48 @@ fn every_kind_of_bad_input_fails_cleanly_and_writes_nothing() {
     assert_eq!(std::fs::read(&good).unwrap(), bytes, "the input must never be touched");
 }
 
+/// Writes a float WAV whose channel `c` is `f(c, frame)`.
+fn write_channels(path: &Path, channels: u16, frames: usize, f: impl Fn(u16, usize) -> f32) {
+    let spec = hound::WavSpec { channels, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..frames {
+        for c in 0..channels {
+            w.write_sample(f(c, i)).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn a_stereo_sidechain_on_a_mono_input_feeds_its_left_channel() {
+    let dir = scratch("sidechain");
+    let input = dir.join("in.wav");
+    write_wav(&input, 1, 48_000, 16, false, 4800);
+    let carrier = |i: usize| 0.8 * (i as f32 * 0.013).sin();
+    let mono_sc = dir.join("mono-sc.wav");
+    write_channels(&mono_sc, 1, 4800, |_, i| carrier(i));
+    // The right channel is different on purpose: it must not reach the mono carrier.
+    let stereo_sc = dir.join("stereo-sc.wav");
+    write_channels(&stereo_sc, 2, 4800, |c, i| if c == 0 { carrier(i) } else { 0.3 });
+    let three_sc = dir.join("three-sc.wav");
+    write_channels(&three_sc, 3, 4800, |_, i| carrier(i));
+
+    let render = |sc: &Path, out: &Path| run(&["render", input.to_str().unwrap(), out.to_str().unwrap(), "--set", "carrier=sidechain", "--sidechain", sc.to_str().unwrap()]);
+    let (from_mono, from_stereo) = (dir.join("from-mono.wav"), dir.join("from-stereo.wav"));
+    for (sc, out) in [(&mono_sc, &from_mono), (&stereo_sc, &from_stereo)] {
+        let result = render(sc, out);
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    }
+    let samples = |p: &Path| hound::WavReader::open(p).unwrap().into_samples::<f32>().map(Result::unwrap).collect::<Vec<_>>();
+    let (a, b) = (samples(&from_mono), samples(&from_stereo));
+    assert!(a.iter().map(|s| s * s).sum::<f32>() > 1.0, "the sidechain carrier must modulate the input");
+    assert_eq!(a, b, "a stereo sidechain on a mono input must act as its left channel");
+
+    let out = dir.join("from-three.wav");
+    assert_clean_failure(&render(&three_sc, &out), "3 channels; use 1 or 2");
+    assert!(!out.exists());
+}
+
 #[test]
 fn a_failed_render_leaves_an_existing_output_untouched() {
     let dir = scratch("existing");
