@@ -880,6 +880,80 @@ pub fn glide(current: f32, target: f32, step: f32) -> f32 {
     current + (target - current).clamp(-step, step)
 }
 
+/// Largest glide of a delay length, samples per sample (a pitch change of at most 1/32).
+const LENGTH_GLIDE: f32 = 1.0 / 32.0;
+/// Time for the modulation depth to glide over its full range, seconds.
+const DEPTH_GLIDE_S: f32 = 0.1;
+/// Time for the input gain to glide on or off when freeze toggles, seconds.
+const INPUT_GLIDE_S: f32 = 0.02;
+
+/// The glides of a modulated delay network (the hall and the plate): `N` delay lengths, the
+/// modulation excursion and the input gain, each moving towards its target by a bounded step
+/// per sample so that `size`, `modulation` and `freeze` changes never click.
+#[derive(Clone)]
+pub struct Glides<const N: usize> {
+    /// Current delay lengths, samples (glide towards `length_target`).
+    pub length: [f32; N],
+    /// Delay lengths for the current `size`, samples (integers).
+    pub length_target: [f32; N],
+    /// Current excursion, samples.
+    pub depth: f32,
+    /// Excursion for the current `modulation`, samples.
+    pub depth_target: f32,
+    /// Largest excursion change per sample.
+    depth_step: f32,
+    /// Current input gain.
+    pub input_gain: f32,
+    /// 1, or 0 in freeze.
+    pub input_gain_target: f32,
+    /// Largest input-gain change per sample.
+    input_gain_step: f32,
+}
+
+impl<const N: usize> Glides<N> {
+    /// Glides at `sample_rate` for an excursion of at most `max_depth` samples: the depth
+    /// crosses its range in [`DEPTH_GLIDE_S`], the input gain in [`INPUT_GLIDE_S`]. Lengths
+    /// and depth start at 0, the input gain at 1.
+    pub fn new(sample_rate: f32, max_depth: f32) -> Self {
+        Self {
+            length: [0.0; N],
+            length_target: [0.0; N],
+            depth: 0.0,
+            depth_target: 0.0,
+            depth_step: max_depth / (DEPTH_GLIDE_S * sample_rate),
+            input_gain: 1.0,
+            input_gain_target: 1.0,
+            input_gain_step: 1.0 / (INPUT_GLIDE_S * sample_rate),
+        }
+    }
+
+    /// Jump every glide to its target (after construction or a sample-rate change).
+    pub fn snap(&mut self) {
+        self.length = self.length_target;
+        self.depth = self.depth_target;
+        self.input_gain = self.input_gain_target;
+    }
+
+    /// True when no glide is in progress: the per-sample values are then constants.
+    pub fn settled(&self) -> bool {
+        self.input_gain == self.input_gain_target && self.depth == self.depth_target && self.length == self.length_target
+    }
+
+    /// One sample of the input-gain and excursion glides.
+    #[inline(always)]
+    pub fn advance_gains(&mut self) {
+        self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
+        self.depth = glide(self.depth, self.depth_target, self.depth_step);
+    }
+
+    /// One sample of length `k`'s glide; returns the new length.
+    #[inline(always)]
+    pub fn advance_length(&mut self, k: usize) -> f32 {
+        self.length[k] = glide(self.length[k], self.length_target[k], LENGTH_GLIDE);
+        self.length[k]
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

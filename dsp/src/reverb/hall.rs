@@ -57,7 +57,7 @@
 //! path. Both paths do exactly the same f32 operations per sample in the same order, so the
 //! output is bit-identical whichever runs, with or without SSE2 (tested).
 
-use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Frames8, Lanes, Plain, Quad};
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, parabolic_sine, sanitize_input, Frames8, Glides, Lanes, Plain, Quad};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -80,12 +80,8 @@ const INPUT_ALLPASS_GAIN: [f32; 4] = [0.75, 0.75, 0.625, 0.625];
 const SIZE_MIN: f32 = 0.5;
 /// See [`SIZE_MIN`].
 const SIZE_SPAN: f32 = 1.0;
-/// Largest glide of a line length, samples per sample (a pitch change of at most 1/32).
-const LENGTH_GLIDE: f32 = 1.0 / 32.0;
 /// Largest delay excursion at modulation 1, samples at 44.1 kHz.
 const MAX_EXCURSION: f32 = 8.0;
-/// Time for the modulation depth to glide over its full range, seconds.
-const DEPTH_GLIDE_S: f32 = 0.1;
 /// LFO rates per line, Hz: incommensurate fractions of a hertz.
 const LFO_HZ: [f32; 8] = [0.31, 0.37, 0.43, 0.53, 0.59, 0.67, 0.71, 0.79];
 /// Low-shelf crossover, Hz (zita-rev1's default).
@@ -100,8 +96,6 @@ const DAMPING_DEPTH: f64 = 0.9;
 const MIN_HIGH_LOSS: f64 = 0.02;
 /// Largest damping low-pass pole: a pole of exactly 1 would hold the line's state for ever.
 const MAX_LOWPASS_POLE: f32 = 0.9999;
-/// Time for the input gain to glide on or off when freeze toggles, seconds.
-const INPUT_GLIDE_S: f32 = 0.02;
 /// Input scale per fed line: each channel feeds four lines with ±½ (unit total power).
 const INPUT_SCALE: f32 = 0.5;
 /// Output scale, chosen so that the impulse-response energy per second of RT60 matches
@@ -170,10 +164,8 @@ pub struct Hall {
     input_allpasses: Lanes,
     /// Running write position shared by all memories.
     pos: usize,
-    /// Current line lengths, samples (glide towards `length_target`).
-    length: [f32; 8],
-    /// Line lengths for the current `size`, samples (integers).
-    length_target: [f32; 8],
+    /// Line lengths, excursion and input gain, gliding to their targets.
+    glides: Glides<8>,
     /// Diffuser allpass lengths at this rate, samples.
     line_allpass_len: [usize; 8],
     /// `γ^M` of each diffuser's internal delay (absorptive delay, see the module doc).
@@ -200,18 +192,6 @@ pub struct Hall {
     phase: [f32; 8],
     /// LFO phase increments per sample.
     phase_inc: [f32; 8],
-    /// Current excursion, samples (glides).
-    depth: f32,
-    /// Excursion for the current `modulation`, samples.
-    depth_target: f32,
-    /// Largest excursion change per sample.
-    depth_step: f32,
-    /// Current input gain (glides).
-    input_gain: f32,
-    /// 1, or 0 in freeze.
-    input_gain_target: f32,
-    /// Largest input-gain change per sample.
-    input_gain_step: f32,
     /// Last settings applied (sanitised).
     settings: ReverbSettings,
     /// Longest sub-block at this rate: no longer than the shortest input diffuser, so the
@@ -251,8 +231,7 @@ impl Hall {
             line_allpasses: Frames8::new(*line_allpass_len.iter().max().unwrap_or(&2)),
             input_allpasses: Lanes::new(8, *input_allpass_len.iter().max().unwrap_or(&2)),
             pos: 0,
-            length: [0.0; 8],
-            length_target: [0.0; 8],
+            glides: Glides::new(sample_rate, MAX_EXCURSION * ratio as f32),
             line_allpass_len,
             line_allpass_loss: [1.0; 8],
             line_allpass_gain: core::array::from_fn(|k| if k % 2 == 0 { LINE_ALLPASS_GAIN } else { -LINE_ALLPASS_GAIN }),
@@ -266,24 +245,11 @@ impl Hall {
             lowpass_pole: [0.0; 8],
             phase,
             phase_inc,
-            depth: 0.0,
-            depth_target: 0.0,
-            depth_step: MAX_EXCURSION * ratio as f32 / (DEPTH_GLIDE_S * sample_rate),
-            input_gain: 1.0,
-            input_gain_target: 1.0,
-            input_gain_step: 1.0 / (INPUT_GLIDE_S * sample_rate),
             settings: ReverbSettings::default(),
         };
         hall.apply_settings(ReverbSettings::default().sanitized());
-        hall.snap();
+        hall.glides.snap();
         hall
-    }
-
-    /// Jump every glide to its target (after construction or a sample-rate change).
-    fn snap(&mut self) {
-        self.length = self.length_target;
-        self.depth = self.depth_target;
-        self.input_gain = self.input_gain_target;
     }
 
     /// Re-allocate for a new sample rate (not real-time safe), keeping the settings.
@@ -291,7 +257,7 @@ impl Hall {
         let settings = self.settings;
         *self = Self::new(sample_rate);
         self.set_settings(&settings);
-        self.snap();
+        self.glides.snap();
     }
 
     /// The sample rate, Hz.
@@ -320,7 +286,7 @@ impl Hall {
         let cos_hi = (core::f64::consts::TAU * HIGH_REFERENCE_HZ / fs).cos();
         for k in 0..8 {
             let target = (LINE_BASE[k] as f64 * size_factor * ratio).round().max(2.0);
-            self.length_target[k] = target as f32;
+            self.glides.length_target[k] = target as f32;
             if s.freeze {
                 self.gain_mid[k] = 1.0;
                 self.shelf_gain[k] = 0.0;
@@ -352,8 +318,8 @@ impl Hall {
             };
         }
         // The interpolators are lossless, so the modulation may keep running in freeze.
-        self.depth_target = s.modulation * MAX_EXCURSION * ratio as f32;
-        self.input_gain_target = if s.freeze { 0.0 } else { 1.0 };
+        self.glides.depth_target = s.modulation * MAX_EXCURSION * ratio as f32;
+        self.glides.input_gain_target = if s.freeze { 0.0 } else { 1.0 };
     }
 
     /// Clear all state; settings (and the glides' targets) are kept, glides jump to their
@@ -367,7 +333,7 @@ impl Hall {
         self.shelf = [0.0; 8];
         self.lowpass = [0.0; 8];
         self.phase = core::array::from_fn(|k| -1.0 + 2.0 * k as f32 / 8.0);
-        self.snap();
+        self.glides.snap();
     }
 
     /// Heap memory held, bytes.
@@ -382,12 +348,6 @@ impl Hall {
             || self.line_allpasses.samples().iter().any(sub)
             || self.input_allpasses.samples().iter().any(sub)
             || self.interp.iter().chain(&self.shelf).chain(&self.lowpass).any(sub)
-    }
-
-    /// True when no glide is in progress (input gain, excursion and every length at their
-    /// targets): then the per-sample values are constants and `process` can work block-wise.
-    fn settled(&self) -> bool {
-        self.input_gain == self.input_gain_target && self.depth == self.depth_target && self.length == self.length_target
     }
 
     /// Wet-only stereo reverb of one block (any length; the common length of the slices).
@@ -405,7 +365,7 @@ impl Hall {
         // Each pass handles at least one sample, so at most `len` passes.
         let mut done = 0;
         while done < len {
-            if !super::blocks::per_sample_only() && self.settled() {
+            if !super::blocks::per_sample_only() && self.glides.settled() {
                 let b = (len - done).min(self.max_sub);
                 let r = done..done + b;
                 let (xl, xr, yl, yr) = (&in_l[r.clone()], &in_r[r.clone()], &mut out_l[r.clone()], &mut out_r[r]);
@@ -436,11 +396,10 @@ impl Hall {
         let mut line_allpasses = self.line_allpasses.view();
         let mut input_allpasses = self.input_allpasses.view();
         let pos = self.pos;
-        self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
-        self.depth = glide(self.depth, self.depth_target, self.depth_step);
+        self.glides.advance_gains();
 
         // Input diffusion, left and right.
-        let mut x = [sanitize_input(xl) * self.input_gain, sanitize_input(xr) * self.input_gain];
+        let mut x = [sanitize_input(xl) * self.glides.input_gain, sanitize_input(xr) * self.glides.input_gain];
         for stage in 0..4 {
             for (ch, xc) in x.iter_mut().enumerate() {
                 let lane = ch * 4 + stage;
@@ -455,8 +414,8 @@ impl Hall {
         // Line outputs: modulated, allpass-interpolated reads.
         let mut v = [0.0f32; 8];
         for k in 0..8 {
-            self.length[k] = glide(self.length[k], self.length_target[k], LENGTH_GLIDE);
-            let d = (self.length[k] + self.depth * parabolic_sine(self.phase[k])).min(max_delay);
+            let length = self.glides.advance_length(k);
+            let d = (length + self.glides.depth * parabolic_sine(self.phase[k])).min(max_delay);
             self.phase[k] = advance_phase(self.phase[k], self.phase_inc[k]);
             let (n, eta) = allpass_split(d);
             let newer = lines.read(k, pos, n);
@@ -520,7 +479,7 @@ impl Hall {
         for (ch, input) in [in_l, in_r].into_iter().enumerate() {
             let x = &mut x[ch][..b];
             for (x, &v) in x.iter_mut().zip(input) {
-                *x = sanitize_input(v) * self.input_gain;
+                *x = sanitize_input(v) * self.glides.input_gain;
             }
             for (stage, &g) in INPUT_ALLPASS_GAIN.iter().enumerate() {
                 let lane = ch * 4 + stage;
@@ -535,12 +494,12 @@ impl Hall {
 
         // Per-line constants and states as two quads (lines 0–3, 4–7).
         let quads = |a: &[f32; 8]| [Q::load(a[..4].try_into().unwrap_or(&[0.0; 4])), Q::load(a[4..].try_into().unwrap_or(&[0.0; 4]))];
-        let (length, phase_inc, gain_mid) = (quads(&self.length), quads(&self.phase_inc), quads(&self.gain_mid));
+        let (length, phase_inc, gain_mid) = (quads(&self.glides.length), quads(&self.phase_inc), quads(&self.gain_mid));
         let (shelf_gain, pole) = (quads(&self.shelf_gain), quads(&self.lowpass_pole));
         let (ap_gain, ap_loss) = (quads(&self.line_allpass_gain), quads(&self.line_allpass_loss));
         let (in_l_gain, in_r_gain) = (quads(&IN_L), quads(&IN_R));
         let (mut phase, mut interp, mut shelf, mut lowpass) = (quads(&self.phase), quads(&self.interp), quads(&self.shelf), quads(&self.lowpass));
-        let (depth, shelf_coeff, max_d) = (Q::splat(self.depth), Q::splat(self.shelf_coeff), Q::splat(max_delay));
+        let (depth, shelf_coeff, max_d) = (Q::splat(self.glides.depth), Q::splat(self.shelf_coeff), Q::splat(max_delay));
         let (one, two, four) = (Q::splat(1.0), Q::splat(2.0), Q::splat(4.0));
         let pair_signs = Q::from_array([1.0, -1.0, 1.0, -1.0]);
         let half_signs = Q::from_array([1.0, 1.0, -1.0, -1.0]);

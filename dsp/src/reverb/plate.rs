@@ -60,7 +60,7 @@
 //! operations per sample in the same order, so the output is bit-identical whichever runs
 //! (tested).
 
-use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, glide, parabolic_sine, sanitize_input, Lanes, LanesView, Plain, Quad};
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, parabolic_sine, sanitize_input, Glides, Lanes, LanesView, Plain, Quad};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -113,12 +113,6 @@ const DAMPING_MAX_POLE: f64 = 0.9;
 const SIZE_MIN: f32 = 0.75;
 /// See [`SIZE_MIN`].
 const SIZE_SPAN: f32 = 0.5;
-/// Largest glide of a tank length or tap, samples per sample.
-const LENGTH_GLIDE: f32 = 1.0 / 32.0;
-/// Time for the modulation depth to glide over its full range, seconds.
-const DEPTH_GLIDE_S: f32 = 0.1;
-/// Time for the input gain to glide on or off when freeze toggles, seconds.
-const INPUT_GLIDE_S: f32 = 0.02;
 
 /// Linear-interpolated read `d` (≥ 1) samples back; exact when `d` is an integer. Used for the
 /// size-scaled tank delays and taps, whose lengths are integers except while gliding.
@@ -175,10 +169,9 @@ pub struct Plate {
     allpass_tap: [usize; 4],
     /// Tank delay memory, in `TANK_DELAY` order.
     delays: Lanes,
-    /// Current tank-delay lengths (0–3) and delay-tap offsets (4–13), samples (glide).
-    length: [f32; 14],
-    /// Their targets for the current size (integers).
-    length_target: [f32; 14],
+    /// Tank-delay lengths (0–3) and delay-tap offsets (4–13), the excursion and the input
+    /// gain, gliding to their targets.
+    glides: Glides<14>,
     /// Running write position shared by all memories.
     pos: usize,
     /// Bandwidth one-pole state.
@@ -207,18 +200,6 @@ pub struct Plate {
     phase: f32,
     /// LFO phase increment per sample.
     phase_inc: f32,
-    /// Current excursion, samples (glides).
-    depth: f32,
-    /// Excursion for the current `modulation`, samples.
-    depth_target: f32,
-    /// Largest excursion change per sample.
-    depth_step: f32,
-    /// Current input gain (glides).
-    input_gain: f32,
-    /// 1, or 0 in freeze.
-    input_gain_target: f32,
-    /// Largest input-gain change per sample.
-    input_gain_step: f32,
     /// Last settings applied (sanitised).
     settings: ReverbSettings,
     /// Longest sub-block at this rate: shorter than every delay a block-wise stage reads
@@ -279,8 +260,7 @@ impl Plate {
             allpass_len,
             allpass_tap,
             delays: Lanes::new(4, max_delay),
-            length: [0.0; 14],
-            length_target: [0.0; 14],
+            glides: Glides::new(sample_rate, EXCURSION * ratio as f32),
             pos: 0,
             bandwidth: 0.0,
             bandwidth_pole: BANDWIDTH_POLE.powf(REFERENCE_RATE / sample_rate as f64) as f32,
@@ -295,24 +275,11 @@ impl Plate {
             diffusion2: 0.5,
             phase: -1.0,
             phase_inc: 2.0 * LFO_HZ / sample_rate,
-            depth: 0.0,
-            depth_target: 0.0,
-            depth_step: EXCURSION * ratio as f32 / (DEPTH_GLIDE_S * sample_rate),
-            input_gain: 1.0,
-            input_gain_target: 1.0,
-            input_gain_step: 1.0 / (INPUT_GLIDE_S * sample_rate),
             settings: ReverbSettings::default(),
         };
         plate.apply_settings(ReverbSettings::default().sanitized());
-        plate.snap();
+        plate.glides.snap();
         plate
-    }
-
-    /// Jump every glide to its target.
-    fn snap(&mut self) {
-        self.length = self.length_target;
-        self.depth = self.depth_target;
-        self.input_gain = self.input_gain_target;
     }
 
     /// Re-allocate for a new sample rate (not real-time safe), keeping the settings.
@@ -320,7 +287,7 @@ impl Plate {
         let settings = self.settings;
         *self = Self::new(sample_rate);
         self.set_settings(&settings);
-        self.snap();
+        self.glides.snap();
     }
 
     /// The sample rate, Hz.
@@ -350,25 +317,25 @@ impl Plate {
         let mut loop_samples = 0.0;
         for k in 0..4 {
             let len = (TANK_DELAY[k] as f64 * size_factor * ratio).round();
-            self.length_target[k] = len as f32;
+            self.glides.length_target[k] = len as f32;
             loop_samples += len;
         }
         for (i, &(_, offset, _, _)) in DELAY_TAPS.iter().enumerate() {
-            self.length_target[4 + i] = (offset as f64 * size_factor * ratio).round().max(1.0) as f32;
+            self.glides.length_target[4 + i] = (offset as f64 * size_factor * ratio).round().max(1.0) as f32;
         }
         loop_samples += (self.mod_len[0] + self.mod_len[1]) as f64 + (self.allpass_len[0] + self.allpass_len[1]) as f64;
         // Per-sample decay γ (1 in freeze): `γ^n` is the loss of n samples of tank.
         let log_gamma = if s.freeze { 0.0 } else { -3.0 * core::f64::consts::LN_10 / (s.decay_s as f64 * fs) };
         let loss = |samples: f64| (log_gamma * samples).exp();
         for k in 0..4 {
-            self.segment_gain[k] = loss(self.length_target[k] as f64) as f32;
+            self.segment_gain[k] = loss(self.glides.length_target[k] as f64) as f32;
         }
         let ap_lengths = [self.mod_len[0], self.mod_len[1], self.allpass_len[0] as f32, self.allpass_len[1] as f32];
         for (g, &m) in self.allpass_loss.iter_mut().zip(&ap_lengths) {
             *g = loss(m as f64) as f32;
         }
         for (i, &(_, _, sign, _)) in DELAY_TAPS.iter().enumerate() {
-            self.delay_tap_gain[i] = sign * loss(self.length_target[4 + i] as f64) as f32;
+            self.delay_tap_gain[i] = sign * loss(self.glides.length_target[4 + i] as f64) as f32;
         }
         for (i, &(_, _, sign, _)) in ALLPASS_TAPS.iter().enumerate() {
             self.allpass_tap_gain[i] = sign * loss(self.allpass_tap[i] as f64) as f32;
@@ -376,13 +343,13 @@ impl Plate {
         self.decay = loss(loop_samples / 4.0) as f32;
         if s.freeze {
             self.damping_pole = 0.0;
-            self.input_gain_target = 0.0;
+            self.glides.input_gain_target = 0.0;
         } else {
             self.damping_pole = (DAMPING_MAX_POLE * s.damping as f64).powf(REFERENCE_RATE / fs) as f32;
-            self.input_gain_target = 1.0;
+            self.glides.input_gain_target = 1.0;
         }
         self.diffusion2 = (self.decay + 0.15).clamp(0.25, 0.5);
-        self.depth_target = s.modulation * EXCURSION * ratio as f32;
+        self.glides.depth_target = s.modulation * EXCURSION * ratio as f32;
     }
 
     /// The tank gain ("decay" in the paper) now in use.
@@ -400,7 +367,7 @@ impl Plate {
         self.damping = [0.0; 2];
         self.interp = [0.0; 2];
         self.phase = -1.0;
-        self.snap();
+        self.glides.snap();
     }
 
     /// Heap memory held, bytes.
@@ -415,12 +382,6 @@ impl Plate {
             || self.tank_allpasses.samples().iter().any(sub)
             || self.delays.samples().iter().any(sub)
             || [self.bandwidth].iter().chain(&self.damping).chain(&self.interp).any(sub)
-    }
-
-    /// True when no glide is in progress (input gain, excursion and every length at their
-    /// targets): then the per-sample values are constants and `process` can work block-wise.
-    fn settled(&self) -> bool {
-        self.input_gain == self.input_gain_target && self.depth == self.depth_target && self.length == self.length_target
     }
 
     /// Wet-only stereo reverb of one block (any length; the common length of the slices).
@@ -438,7 +399,7 @@ impl Plate {
         // Each pass handles at least one sample, so at most `len` passes.
         let mut done = 0;
         while done < len {
-            if !super::blocks::per_sample_only() && self.settled() {
+            if !super::blocks::per_sample_only() && self.glides.settled() {
                 let b = (len - done).min(self.max_sub);
                 let r = done..done + b;
                 let (xl, xr, yl, yr) = (&in_l[r.clone()], &in_r[r.clone()], &mut out_l[r.clone()], &mut out_r[r]);
@@ -468,14 +429,13 @@ impl Plate {
         let mut tank_allpasses = self.tank_allpasses.view();
         let mut delays = self.delays.view();
         let pos = self.pos;
-        self.input_gain = glide(self.input_gain, self.input_gain_target, self.input_gain_step);
-        self.depth = glide(self.depth, self.depth_target, self.depth_step);
-        for (l, &t) in self.length.iter_mut().zip(&self.length_target) {
-            *l = glide(*l, t, LENGTH_GLIDE);
+        self.glides.advance_gains();
+        for k in 0..self.glides.length.len() {
+            self.glides.advance_length(k);
         }
 
         // Bandwidth and input diffusion.
-        let x = (sanitize_input(xl) + sanitize_input(xr)) * (0.5 * self.input_gain);
+        let x = (sanitize_input(xl) + sanitize_input(xr)) * (0.5 * self.glides.input_gain);
         self.bandwidth = flush(x + self.bandwidth_pole * (self.bandwidth - x));
         let mut x = self.bandwidth;
         for stage in 0..4 {
@@ -487,14 +447,14 @@ impl Plate {
         }
 
         // The tank: both ends are read before either half writes.
-        let end_l = read_linear(&delays, 1, pos, self.length[1]) * gain[1];
-        let end_r = read_linear(&delays, 3, pos, self.length[3]) * gain[3];
+        let end_l = read_linear(&delays, 1, pos, self.glides.length[1]) * gain[1];
+        let end_r = read_linear(&delays, 3, pos, self.glides.length[3]) * gain[3];
         let lfo = [parabolic_sine(self.phase), parabolic_sine(advance_phase(self.phase, 0.5))];
         self.phase = advance_phase(self.phase, self.phase_inc);
         let feed = [x + end_r, x + end_l];
         for half in 0..2 {
             // Modulated allpass (decay diffusion 1), allpass-interpolated read.
-            let (n, eta) = allpass_split(self.mod_len[half] + self.depth * lfo[half]);
+            let (n, eta) = allpass_split(self.mod_len[half] + self.glides.depth * lfo[half]);
             let newer = tank_allpasses.read(half, pos, n);
             let older = tank_allpasses.read(half, pos, n + 1);
             let interpolated = flush(allpass_interpolate(eta, newer, older, self.interp[half]));
@@ -504,7 +464,7 @@ impl Plate {
             tank_allpasses.write(half, pos, w);
             delays.write(2 * half, pos, flush(MOD_ALLPASS_GAIN * w + dm));
             // First delay, damping, decay.
-            let a = read_linear(&delays, 2 * half, pos, self.length[2 * half]);
+            let a = read_linear(&delays, 2 * half, pos, self.glides.length[2 * half]);
             let damped = flush(a + self.damping_pole * (self.damping[half] - a));
             self.damping[half] = damped;
             let t = damped * gain[2 * half];
@@ -518,7 +478,7 @@ impl Plate {
         // Output taps.
         let (mut l, mut r) = (0.0f32, 0.0f32);
         for (i, &(line, _, _, left)) in DELAY_TAPS.iter().enumerate() {
-            let v = self.delay_tap_gain[i] * read_linear(&delays, line, pos, self.length[4 + i]);
+            let v = self.delay_tap_gain[i] * read_linear(&delays, line, pos, self.glides.length[4 + i]);
             if left {
                 l += v;
             } else {
@@ -561,20 +521,20 @@ impl Plate {
         // memory): the input, the tank ends, the first delays' outputs, the LFO.
         let mut x = [0.0f32; SUB_BLOCK];
         let x = &mut x[..b];
-        let in_gain = 0.5 * self.input_gain;
+        let in_gain = 0.5 * self.glides.input_gain;
         for ((x, &l), &r) in x.iter_mut().zip(in_l).zip(in_r) {
             *x = (sanitize_input(l) + sanitize_input(r)) * in_gain;
         }
         let mut end = [[0.0f32; SUB_BLOCK]; 2];
         for (e, lane) in end.iter_mut().zip([1, 3]) {
-            read_linear_span(&delays, lane, pos, self.length[lane], &mut e[..b], tmp);
+            read_linear_span(&delays, lane, pos, self.glides.length[lane], &mut e[..b], tmp);
             for v in e[..b].iter_mut() {
                 *v *= gain[lane];
             }
         }
         let mut a = [[0.0f32; SUB_BLOCK]; 2];
         for (half, a) in a.iter_mut().enumerate() {
-            read_linear_span(&delays, 2 * half, pos, self.length[2 * half], &mut a[..b], tmp);
+            read_linear_span(&delays, 2 * half, pos, self.glides.length[2 * half], &mut a[..b], tmp);
         }
         let mut lfo = [[0.0f32; SUB_BLOCK]; 2];
         let mut phase = self.phase;
@@ -589,7 +549,7 @@ impl Plate {
         let (mut newer, mut older, mut eta) = ([[0i32; SUB_BLOCK]; 2], [[0i32; SUB_BLOCK]; 2], [[0.0f32; SUB_BLOCK]; 2]);
         let mask = tank_allpasses.mask() as i32;
         for half in 0..2 {
-            let (mod_len, depth, lane_base) = (Q::splat(self.mod_len[half]), Q::splat(self.depth), tank_allpasses.base(half) as i32);
+            let (mod_len, depth, lane_base) = (Q::splat(self.mod_len[half]), Q::splat(self.glides.depth), tank_allpasses.base(half) as i32);
             for c in 0..b.div_ceil(4) {
                 let lfo4: [f32; 4] = core::array::from_fn(|j| lfo[half][4 * c + j]);
                 let d = mod_len.add(depth.mul(Q::from_array(lfo4)));
@@ -663,7 +623,7 @@ impl Plate {
         l.fill(0.0);
         r.fill(0.0);
         for (i, &(line, _, _, left)) in DELAY_TAPS.iter().enumerate() {
-            let (d, g) = (self.length[4 + i], self.delay_tap_gain[i]);
+            let (d, g) = (self.glides.length[4 + i], self.delay_tap_gain[i]);
             let o = if left { &mut *l } else { &mut *r };
             if d == d.trunc() {
                 // Integer length: the interpolation is the identity (see `read_linear_span`).
