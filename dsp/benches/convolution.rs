@@ -22,6 +22,9 @@ use std::time::Instant;
 use ferrite_dsp::analysis::music_like;
 use ferrite_dsp::reverb::convolution::Convolver;
 
+mod common;
+use common::{median, median_of};
+
 /// Sample rate, Hz.
 const SR: f64 = 48_000.0;
 /// IR length: 3 s.
@@ -83,17 +86,13 @@ fn main() {
     );
     let mut times = Vec::new();
     for block in [64usize, 256, 1024] {
-        let mut totals: Vec<f64> = (0..=RUNS)
-            .map(|_| {
-                conv.reset();
-                let t0 = Instant::now();
-                pass(&mut conv, &l, &r, &mut out, block, &mut times);
-                t0.elapsed().as_secs_f64()
-            })
-            .skip(1)
-            .collect();
-        totals.sort_by(f64::total_cmp);
-        let per_frame = totals[RUNS / 2] / LEN as f64 * 1e6;
+        let total = median_of(RUNS, || {
+            conv.reset();
+            let t0 = Instant::now();
+            pass(&mut conv, &l, &r, &mut out, block, &mut times);
+            t0.elapsed().as_secs_f64()
+        });
+        let per_frame = total / LEN as f64 * 1e6;
         // Callback statistics over `CB_PASSES` further passes, each from reset; the first two
         // periods of the longest partitions (partly idle after a reset) are left out.
         let longest = conv.segments().iter().map(|s| s.0).max().unwrap_or(64);
@@ -110,13 +109,7 @@ fn main() {
             }
         }
         let mean = all.iter().sum::<f64>() / all.len() as f64;
-        let slot_max = by_slot
-            .iter_mut()
-            .map(|v| {
-                v.sort_by(f64::total_cmp);
-                v[v.len() / 2]
-            })
-            .fold(0.0f64, f64::max);
+        let slot_max = by_slot.into_iter().map(median).fold(0.0f64, f64::max);
         all.sort_by(f64::total_cmp);
         let worst = all[all.len() - 1];
         let p999 = all[((all.len() as f64 * 0.999) as usize).min(all.len() - 1)];

@@ -14,10 +14,12 @@
 //! assert, so it cannot fail on a slow or busy machine (on a shared one, expect some spread).
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use ferrite_dsp::lfo::LfoShape;
 use ferrite_dsp::phaser::{Phaser, PhaserSettings};
+
+mod common;
+use common::median_seconds;
 
 /// Host sample rate, Hz.
 const SR: f32 = 48_000.0;
@@ -28,26 +30,12 @@ const LEN: usize = 48_000;
 /// Timed passes per figure (the median is reported), after one warm-up pass.
 const RUNS: usize = 9;
 
-/// Median of `RUNS` timings of `pass` (after one untimed warm-up pass), seconds.
-fn median_seconds(mut pass: impl FnMut()) -> f64 {
-    pass();
-    let mut times: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            pass();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[RUNS / 2]
-}
-
 /// µs per stereo frame of one stereo pass with `settings`.
 fn stereo_us(settings: &PhaserSettings, input: &[Vec<f32>; 2], out: &mut [Vec<f32>; 2]) -> f64 {
     let mut phaser = Phaser::new(SR, BLOCK);
     phaser.set_settings(settings);
     phaser.reset();
-    let seconds = median_seconds(|| {
+    let seconds = median_seconds(RUNS, || {
         phaser.reset();
         out[0].copy_from_slice(&input[0]);
         out[1].copy_from_slice(&input[1]);
@@ -66,7 +54,7 @@ fn mono_us(settings: &PhaserSettings, input: &[f32], out: &mut [f32]) -> f64 {
     let mut phaser = Phaser::new(SR, BLOCK);
     phaser.set_settings(settings);
     phaser.reset();
-    let seconds = median_seconds(|| {
+    let seconds = median_seconds(RUNS, || {
         phaser.reset();
         out.copy_from_slice(input);
         for b in out.chunks_mut(BLOCK) {

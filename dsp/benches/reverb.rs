@@ -25,6 +25,9 @@ use ferrite_dsp::reverb::hall::Hall;
 use ferrite_dsp::reverb::plate::Plate;
 use ferrite_dsp::reverb::ReverbSettings;
 
+mod common;
+use common::median_of;
+
 /// Sample rate, Hz.
 const SR: f32 = 48_000.0;
 /// Frames per timed pass (1 s).
@@ -82,7 +85,7 @@ fn noise(seed: u32, len: usize) -> Vec<f32> {
 /// Median µs per frame of `RUNS` passes, each over `in_l/in_r` from a clone of `prepared`.
 fn time_per_frame(prepared: &Model, s: &ReverbSettings, in_l: &[f32], in_r: &[f32], block: usize, ftz: bool) -> f64 {
     let mut out = (vec![0.0f32; in_l.len()], vec![0.0f32; in_l.len()]);
-    let mut pass = || {
+    let pass = || {
         let mut m = prepared.clone();
         let start = Instant::now();
         if ftz {
@@ -93,10 +96,7 @@ fn time_per_frame(prepared: &Model, s: &ReverbSettings, in_l: &[f32], in_r: &[f3
         }
         start.elapsed().as_secs_f64()
     };
-    pass();
-    let mut times: Vec<f64> = (0..RUNS).map(|_| pass()).collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[RUNS / 2] / in_l.len() as f64 * 1e6
+    median_of(RUNS, pass) / in_l.len() as f64 * 1e6
 }
 
 fn main() {

@@ -19,10 +19,12 @@
 //! assert, so it cannot fail on a slow or busy machine (on a shared one, expect some spread).
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use ferrite_dsp::oversampler::{Downsampler, Upsampler, MAX_FACTOR_LOG2};
 use ferrite_dsp::ring::{RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE};
+
+mod common;
+use common::median_seconds;
 
 /// Host sample rate, Hz.
 const SR: f32 = 48_000.0;
@@ -38,20 +40,6 @@ const CHANNELS: usize = 2;
 /// The shared full-scale "music-like" test signal; `seed` makes the channels differ.
 fn music(seed: u32) -> Vec<f32> {
     ferrite_dsp::analysis::music_like(seed, LEN, SR as f64)
-}
-
-/// Median of `RUNS` timings of `pass` (after one untimed warm-up pass), seconds.
-fn median_seconds(mut pass: impl FnMut()) -> f64 {
-    pass();
-    let mut times: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            pass();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[RUNS / 2]
 }
 
 /// µs per channel-sample for a pass over `CHANNELS × LEN` host samples.
@@ -125,8 +113,8 @@ fn main() {
         let mut times = [[0.0f64; 2]; 2];
         for (mi, model) in [RingModel::Circuit, RingModel::Parker].into_iter().enumerate() {
             ring.set_model(model);
-            times[mi][0] = per_channel_sample_us(median_seconds(|| pass_per_channel(&mut ring, &mut s)));
-            times[mi][1] = per_channel_sample_us(median_seconds(|| pass_all_channels(&mut ring, &mut s)));
+            times[mi][0] = per_channel_sample_us(median_seconds(RUNS, || pass_per_channel(&mut ring, &mut s)));
+            times[mi][1] = per_channel_sample_us(median_seconds(RUNS, || pass_all_channels(&mut ring, &mut s)));
         }
         // Solver statistics over one more (untimed) pass of the circuit.
         ring.set_model(RingModel::Circuit);
@@ -150,7 +138,7 @@ fn main() {
         up_c.set_factor_log2(factor_log2);
         down.set_factor_log2(factor_log2);
         let mut block_out = [0.0f32; BLOCK];
-        let round_trip = per_channel_sample_us(median_seconds(|| {
+        let round_trip = per_channel_sample_us(median_seconds(RUNS, || {
             for m in &s.modulators {
                 for chunk in m.chunks(BLOCK) {
                     let up = up_m.process(black_box(chunk));
@@ -159,7 +147,7 @@ fn main() {
                 }
             }
         }));
-        let in_ring = per_channel_sample_us(median_seconds(|| {
+        let in_ring = per_channel_sample_us(median_seconds(RUNS, || {
             for m in &s.modulators {
                 for (m, c) in m.chunks(BLOCK).zip(s.carrier.chunks(BLOCK)) {
                     black_box(up_c.process(black_box(c)));

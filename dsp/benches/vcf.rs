@@ -12,9 +12,11 @@
 //! assert (on a shared machine, expect some spread).
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use ferrite_dsp::vcf::{Vcf, MAX_OVERSAMPLING_LOG2};
+
+mod common;
+use common::median_seconds;
 
 /// Host sample rate, Hz.
 const SR: f32 = 48_000.0;
@@ -26,20 +28,6 @@ const LEN: usize = 12_000;
 const RUNS: usize = 5;
 /// Stereo.
 const CHANNELS: usize = 2;
-
-/// Median of `RUNS` timings of `pass` (after one untimed warm-up pass), seconds.
-fn median_seconds(mut pass: impl FnMut()) -> f64 {
-    pass();
-    let mut times: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            pass();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(|a, b| a.total_cmp(b));
-    times[RUNS / 2]
-}
 
 /// One pass: reset, then the whole signal block by block (in place on a copy of the input).
 fn pass(vcf: &mut Vcf, input: &[Vec<f32>], work: &mut [Vec<f32>], cutoff: &[f32], resonance: &[f32]) {
@@ -81,7 +69,7 @@ fn main() {
             let mut sum = 0.0;
             for c in cutoffs {
                 let (cut, res) = (vec![c; BLOCK], vec![k; BLOCK]);
-                let secs = median_seconds(|| pass(&mut vcf, &input, &mut work, &cut, &res));
+                let secs = median_seconds(RUNS, || pass(&mut vcf, &input, &mut work, &cut, &res));
                 let us = secs / (CHANNELS * LEN) as f64 * 1e6;
                 sum += us;
                 vcf.reset_stats();
