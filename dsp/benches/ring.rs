@@ -22,6 +22,7 @@ use std::hint::black_box;
 
 use ferrite_dsp::oversampler::{Downsampler, Upsampler, MAX_FACTOR_LOG2};
 use ferrite_dsp::ring::{RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE};
+use ferrite_dsp::solver::SolverStats;
 
 mod common;
 use common::median_seconds;
@@ -122,12 +123,9 @@ fn main() {
             ring.take_solver_stats(ch);
         }
         pass_all_channels(&mut ring, &mut s);
-        let (mut steps, mut iterations, mut max_iterations) = (0u64, 0u64, 0u32);
+        let mut stats = SolverStats::default();
         for ch in 0..CHANNELS {
-            let stats = ring.take_solver_stats(ch);
-            steps += stats.steps;
-            iterations += stats.iterations;
-            max_iterations = max_iterations.max(stats.max_iterations);
+            stats.merge(&ring.take_solver_stats(ch));
         }
 
         // The oversampling alone: one round trip, and the ring's share (two up, one down).
@@ -164,8 +162,8 @@ fn main() {
             times[0][0],
             times[0][1],
             (times[0][1] - times[1][1]) * 1e3 / factor as f64,
-            iterations as f64 / steps.max(1) as f64,
-            max_iterations,
+            stats.mean_iterations(),
+            stats.max_iterations,
             times[1][0],
             times[1][1],
             round_trip,

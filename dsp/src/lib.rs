@@ -27,4 +27,5 @@ pub mod phaser;
 pub mod real;
 pub mod reverb;
 pub mod ring;
+pub mod solver;
 pub mod vcf;

@@ -107,6 +107,7 @@
 
 use lanes::V;
 use crate::oversampler::{round_trip_latency, Downsampler, Upsampler};
+use crate::solver::SolverStats;
 
 /// Bias current I0 that sets the paper's default cutoff, amperes (Fontana & Civolani 2010).
 pub const I0_AMPS: f64 = 30e-6;
@@ -205,34 +206,6 @@ fn fast_tanh_lanes(x: V) -> V {
     let p = x * (one + s * (V::splat(TANH_P[0]) + s * (V::splat(TANH_P[1]) + s * V::splat(TANH_P[2]))));
     let q = one + s * (V::splat(TANH_Q[0]) + s * (V::splat(TANH_Q[1]) + s * V::splat(TANH_Q[2])));
     (p / q).max(V::splat(-1.0)).min(one)
-}
-
-/// Solver statistics, accumulated until reset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SolverStats {
-    /// Number of samples solved (model-rate steps).
-    pub steps: u64,
-    /// Total Newton iterations (residual + Jacobian evaluations) over those steps.
-    pub iterations: u64,
-    /// Largest number of iterations any one step needed.
-    pub max_iterations: u32,
-    /// Steps that stopped at the iteration cap without meeting the tolerance.
-    pub cap_hits: u64,
-}
-
-impl SolverStats {
-    /// Add `other` into `self`.
-    pub fn merge(&mut self, other: &SolverStats) {
-        self.steps += other.steps;
-        self.iterations += other.iterations;
-        self.max_iterations = self.max_iterations.max(other.max_iterations);
-        self.cap_hits += other.cap_hits;
-    }
-
-    /// Mean iterations per step (0 with no steps).
-    pub fn mean_iterations(&self) -> f64 {
-        self.iterations as f64 / self.steps.max(1) as f64
-    }
 }
 
 /// The tanh the solver uses; a type parameter so the exact one (tests) costs nothing in the

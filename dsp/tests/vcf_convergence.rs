@@ -3,7 +3,8 @@
 //! 44.1 kHz 1× and 2× (and +12 dB at 1×, 96 kHz and 22.05 kHz 1×). Prints the statistics (quoted by the README) and
 //! asserts that no step hits the iteration cap.
 
-use ferrite_dsp::vcf::{SolverStats, Vcf};
+use ferrite_dsp::solver::SolverStats;
+use ferrite_dsp::vcf::Vcf;
 
 const SR: f32 = 44_100.0;
 

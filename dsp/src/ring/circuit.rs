@@ -144,6 +144,7 @@
 use core::array::from_fn;
 
 use crate::real::Real;
+use crate::solver::SolverStats;
 
 /// Component values of the circuit (the paper's code).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -169,19 +170,6 @@ impl Default for CircuitConstants {
         // De Pra & Fontana 2020, Algorithm 1 (the paper's code).
         Self { c: 10e-9, c_p: 10e-9, l: 0.8, r_a: 600.0, r_i: 50.0, r_m: 80.0, diode_k: 0.17 }
     }
-}
-
-/// Solver statistics, accumulated until [`DiodeRingCircuit::take_stats`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SolverStats {
-    /// Number of time steps solved.
-    pub steps: u64,
-    /// Total Newton iterations over those steps.
-    pub iterations: u64,
-    /// Largest number of iterations any one step needed.
-    pub max_iterations: u32,
-    /// Steps that stopped at the iteration cap without meeting the tolerance.
-    pub cap_hits: u64,
 }
 
 /// Hard cap on Newton iterations per time step: bounds the worst-case cost per sample.

@@ -19,7 +19,8 @@ pub mod circuit;
 pub mod parker;
 
 use crate::oversampler::{round_trip_latency, Downsampler, Upsampler, MAX_FACTOR_LOG2};
-use circuit::{CircuitConstants, DiodeRingCircuit, LaneBlock, SolverStats};
+use circuit::{CircuitConstants, DiodeRingCircuit, LaneBlock};
+use crate::solver::SolverStats;
 use parker::ParkerRing;
 
 /// Volts at the modulator input for a full-scale sample at 0 dB drive. The paper's real-time
