@@ -927,7 +927,7 @@ impl<const N: usize> Glides<N> {
         }
     }
 
-    /// Jump every glide to its target (after construction or a sample-rate change).
+    /// Jump every glide to its target (after construction or a reset).
     pub fn snap(&mut self) {
         self.length = self.length_target;
         self.depth = self.depth_target;

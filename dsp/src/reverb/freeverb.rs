@@ -107,7 +107,7 @@ pub struct Freeverb {
     input_gain_target: f32,
     /// Largest input-gain change per sample.
     input_gain_step: f32,
-    /// The last settings applied (sanitised), kept across `set_sample_rate`.
+    /// The last settings applied (sanitised).
     settings: ReverbSettings,
     /// Working memory of `process` (no state: overwritten before every use).
     scratch: Box<Scratch>,
@@ -145,20 +145,6 @@ impl Freeverb {
         reverb.apply_settings(ReverbSettings::default().sanitized());
         reverb.input_gain = reverb.input_gain_target;
         reverb
-    }
-
-    /// Re-allocate for a new sample rate (not real-time safe), keeping the settings. Clears the
-    /// state.
-    pub fn set_sample_rate(&mut self, sample_rate: f32) {
-        let settings = self.settings;
-        *self = Self::new(sample_rate);
-        self.set_settings(&settings);
-        self.input_gain = self.input_gain_target;
-    }
-
-    /// The sample rate, Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
     }
 
     /// Apply `size` (room), `damping` and `freeze`; `decay_s` and `modulation` do not exist in

@@ -252,19 +252,6 @@ impl Hall {
         hall
     }
 
-    /// Re-allocate for a new sample rate (not real-time safe), keeping the settings.
-    pub fn set_sample_rate(&mut self, sample_rate: f32) {
-        let settings = self.settings;
-        *self = Self::new(sample_rate);
-        self.set_settings(&settings);
-        self.glides.snap();
-    }
-
-    /// The sample rate, Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
-    }
-
     /// Apply the settings: line-length targets from `size`, per-line gains and filters from
     /// `decay_s` and `damping`, excursion from `modulation`, and freeze. A few `powf`/`sqrt`
     /// per line when the settings changed, nothing otherwise; no allocation: fine once per block.

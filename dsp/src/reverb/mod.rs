@@ -5,8 +5,9 @@
 //!
 //! All three share one shape, so the plugin can switch between them without glue code:
 //!
-//! * `new(sample_rate)` allocates every buffer for the largest `size` and modulation depth;
-//!   `set_sample_rate` re-allocates (not real-time); `reset` clears the state.
+//! * `new(sample_rate)` allocates every buffer for the largest `size` and modulation depth (a
+//!   new sample rate means a new model, built outside the audio thread); `reset` clears the
+//!   state.
 //! * `set_settings(&ReverbSettings)` is called once per block with smoothed values. It only
 //!   recomputes a handful of gains; delay-length changes (`size`) glide at a bounded rate
 //!   inside `process`, and the input gain glides when `freeze` toggles, so per-block changes do

@@ -282,19 +282,6 @@ impl Plate {
         plate
     }
 
-    /// Re-allocate for a new sample rate (not real-time safe), keeping the settings.
-    pub fn set_sample_rate(&mut self, sample_rate: f32) {
-        let settings = self.settings;
-        *self = Self::new(sample_rate);
-        self.set_settings(&settings);
-        self.glides.snap();
-    }
-
-    /// The sample rate, Hz.
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
-    }
-
     /// Apply the settings: tank lengths and taps from `size`, the tank gain from `decay_s`
     /// (and the loop length), the damping pole, the excursion, freeze. A few `exp`/`powf` when the
     /// settings changed, nothing otherwise; no
