@@ -1401,6 +1401,68 @@ fn clap_state() {
     });
 }
 
+/// A state saved by the release before the plugin skeleton was rewritten (issue 11) loads into
+/// this build with every parameter at the value it had: the fixtures in `fixtures/state/` are
+/// that release's saved states (non-default values for every parameter) and the values its
+/// `params.get_value` reported after saving, with their display text (which shows the plain
+/// value, so a changed range fails too). Written with `FERRITE_BLESS=1` only when the state
+/// format changes on purpose, never to make this test pass.
+#[test]
+fn clap_state_saved_by_the_previous_release_loads_with_the_same_values() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/state");
+    let bless = std::env::var_os("FERRITE_BLESS").is_some();
+    for_each_plugin("state fixtures", |bundle, id, _spec| {
+        let (state_path, values_path) = (dir.join(format!("{id}.state")), dir.join(format!("{id}.values")));
+        let mut inst = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut inst)?;
+        let read_values = |inst: &mut Inst| -> Result<String, String> {
+            let params = inst.params()?;
+            let mut values = Vec::new();
+            for info in infos.values() {
+                let v = params
+                    .get_value(&inst.instance.plugin_handle(), ClapId::new(info.id))
+                    .ok_or_else(|| format!("get_value({}) failed", info.name))?;
+                values.push((info.id, info.name.clone(), v));
+            }
+            let mut out = String::new();
+            for (id, name, v) in values {
+                let text = value_to_text(inst, id, v)?;
+                out.push_str(&format!("{name} = {v:?} ({text})\n"));
+            }
+            Ok(out)
+        };
+        if bless {
+            // Every parameter away from its default: a third of the way into its range (the
+            // next step for stepped ones).
+            let values: Vec<(u32, f64)> = infos
+                .values()
+                .map(|i| {
+                    let v = if i.stepped {
+                        (i.default.round() + 1.0) % (i.max.round() + 1.0)
+                    } else {
+                        i.min + (i.max - i.min) / 3.0
+                    };
+                    (i.id, v)
+                })
+                .collect();
+            inst.flush(&values)?;
+            let state = inst.save()?;
+            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            std::fs::write(&state_path, &state).map_err(|e| e.to_string())?;
+            std::fs::write(&values_path, read_values(&mut inst)?).map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        let state = std::fs::read(&state_path).map_err(|e| format!("{}: {e}", state_path.display()))?;
+        let want = std::fs::read_to_string(&values_path).map_err(|e| format!("{}: {e}", values_path.display()))?;
+        inst.load(&state)?;
+        let got = read_values(&mut inst)?;
+        if got != want {
+            return Err(format!("the previous release's state loads with other values:\n  want:\n{want}\n  got:\n{got}"));
+        }
+        Ok(())
+    });
+}
+
 /// Mutate a saved state the ways a damaged or hand-edited project file would be: random byte
 /// changes, truncation, numbers replaced by absurd ones, strings replaced, a chunk repeated.
 fn mutate_state(valid: &[u8], rng: &mut Rng) -> (String, Vec<u8>) {
