@@ -16,6 +16,7 @@
 use std::hint::black_box;
 
 use ferrite_dsp::lfo::LfoShape;
+use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::phaser::{Phaser, PhaserSettings};
 
 mod common;
@@ -32,7 +33,7 @@ const RUNS: usize = 9;
 
 /// µs per stereo frame of one stereo pass with `settings`.
 fn stereo_us(settings: &PhaserSettings, input: &[Vec<f32>; 2], out: &mut [Vec<f32>; 2]) -> f64 {
-    let mut phaser = Phaser::new(SR, BLOCK);
+    let mut phaser = Phaser::prepare(&ProcessSpec::new(SR, BLOCK, 2));
     phaser.set_settings(settings);
     phaser.reset();
     let seconds = median_seconds(RUNS, || {
@@ -42,7 +43,7 @@ fn stereo_us(settings: &PhaserSettings, input: &[Vec<f32>; 2], out: &mut [Vec<f3
         let [l, r] = out;
         for (lb, rb) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
             phaser.set_settings(black_box(settings));
-            phaser.process_stereo(black_box(lb), black_box(rb));
+            phaser.process(&mut [black_box(lb), black_box(rb)], ());
         }
         black_box(&out);
     });
@@ -51,7 +52,7 @@ fn stereo_us(settings: &PhaserSettings, input: &[Vec<f32>; 2], out: &mut [Vec<f3
 
 /// µs per mono sample of one mono pass with `settings`.
 fn mono_us(settings: &PhaserSettings, input: &[f32], out: &mut [f32]) -> f64 {
-    let mut phaser = Phaser::new(SR, BLOCK);
+    let mut phaser = Phaser::prepare(&ProcessSpec::new(SR, BLOCK, 2));
     phaser.set_settings(settings);
     phaser.reset();
     let seconds = median_seconds(RUNS, || {
@@ -59,7 +60,7 @@ fn mono_us(settings: &PhaserSettings, input: &[f32], out: &mut [f32]) -> f64 {
         out.copy_from_slice(input);
         for b in out.chunks_mut(BLOCK) {
             phaser.set_settings(black_box(settings));
-            phaser.process_mono(black_box(b));
+            phaser.process(&mut [black_box(b)], ());
         }
         black_box(&out);
     });

@@ -20,6 +20,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ferrite_dsp::denormal::ScopedFlushDenormals;
+use ferrite_dsp::model::{Model as _, ProcessSpec};
 use ferrite_dsp::reverb::freeverb::Freeverb;
 use ferrite_dsp::reverb::hall::Hall;
 use ferrite_dsp::reverb::plate::Plate;
@@ -51,11 +52,14 @@ impl Model {
             Model::Plate(m) => m.set_settings(s),
         }
     }
+    /// The models process in place: the input is copied into the output first.
     fn process(&mut self, a: &[f32], b: &[f32], c: &mut [f32], d: &mut [f32]) {
+        c.copy_from_slice(a);
+        d.copy_from_slice(b);
         match self {
-            Model::Freeverb(m) => m.process(a, b, c, d),
-            Model::Hall(m) => m.process(a, b, c, d),
-            Model::Plate(m) => m.process(a, b, c, d),
+            Model::Freeverb(m) => m.process(&mut [c, d], ()),
+            Model::Hall(m) => m.process(&mut [c, d], ()),
+            Model::Plate(m) => m.process(&mut [c, d], ()),
         }
     }
     /// Process `in_l/in_r` in blocks of `block`, setting the settings before each block.
@@ -104,10 +108,11 @@ fn main() {
     let noise_r = noise(2, LEN);
     let silence = vec![0.0f32; LEN];
     let base = ReverbSettings { decay_s: 2.0, size: 0.5, damping: 0.5, modulation: 0.5, freeze: false };
+    let spec = ProcessSpec::new(SR, LEN, 2);
     let models = [
-        ("freeverb", Model::Freeverb(Freeverb::new(SR)), ReverbSettings { size: 0.75, ..base }, 0.04),
-        ("hall", Model::Hall(Hall::new(SR)), base, 0.06),
-        ("plate", Model::Plate(Plate::new(SR)), base, 0.05),
+        ("freeverb", Model::Freeverb(Freeverb::prepare(&spec)), ReverbSettings { size: 0.75, ..base }, 0.04),
+        ("hall", Model::Hall(Hall::prepare(&spec)), base, 0.06),
+        ("plate", Model::Plate(Plate::prepare(&spec)), base, 0.05),
     ];
     println!("algorithmic reverbs at {SR} Hz: µs per stereo frame, median of {RUNS} passes of 1 s");
     println!("(decay 2 s, modulation 0.5, damping 0.5; tail = silence in, at the given time after the noise stopped)");

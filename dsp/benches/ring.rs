@@ -3,10 +3,11 @@
 //!
 //! `cargo bench -p ferrite-dsp --bench ring` prints, per factor, in µs per channel-sample at
 //! the host rate:
-//! * each model through `RingModulator::process`, one channel at a time, and through
-//!   `RingModulator::process_channels`, both channels at once (the plugin's call, where the
+//! * each model through `RingModulator::process_channel`, one channel at a time (after copying
+//!   the modulator into the output, which it processes in place), and through the model's
+//!   `process`, both channels at once (the plugin's call, where the
 //!   circuit solves the pair in lock-step), and the circuit solver's own cost per channel and
-//!   oversampled step (its `process_channels` figure less Parker's, which is the oversampling
+//!   oversampled step (its both-channels figure less Parker's, which is the oversampling
 //!   and the buffers plus a model that costs next to nothing);
 //! * the circuit solver's mean Newton iterations per step (and the most in one step);
 //! * the oversampling alone: one Upsampler + Downsampler round trip, and what the ring spends on
@@ -20,6 +21,7 @@
 
 use std::hint::black_box;
 
+use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::oversampler::{Downsampler, Upsampler, MAX_FACTOR_LOG2};
 use ferrite_dsp::ring::{RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE};
 use ferrite_dsp::solver::SolverStats;
@@ -58,28 +60,31 @@ struct Signals {
     outs: Vec<Vec<f32>>,
 }
 
-/// One pass through `RingModulator::process`, channel by channel within each block.
+/// One pass through `RingModulator::process_channel`, channel by channel within each block.
 fn pass_per_channel(ring: &mut RingModulator, s: &mut Signals) {
     ring.reset();
     for start in (0..LEN).step_by(BLOCK) {
         let end = (start + BLOCK).min(LEN);
         for (ch, out) in s.outs.iter_mut().enumerate() {
             let (m, c) = (black_box(&s.modulators[ch][start..end]), black_box(&s.carrier[start..end]));
-            ring.process(ch, m, c, &mut out[start..end]);
+            out[start..end].copy_from_slice(m);
+            ring.process_channel(ch, &mut out[start..end], c);
         }
     }
     black_box(&s.outs);
 }
 
-/// One pass through `RingModulator::process_channels`, both channels per block.
+/// One pass through the model's `process`, both channels per block.
 fn pass_all_channels(ring: &mut RingModulator, s: &mut Signals) {
     ring.reset();
     for start in (0..LEN).step_by(BLOCK) {
         let end = (start + BLOCK).min(LEN);
-        let m: [&[f32]; CHANNELS] = std::array::from_fn(|ch| black_box(&s.modulators[ch][start..end]));
         let c = [black_box(&s.carrier[start..end]); CHANNELS];
         let mut o: Vec<&mut [f32]> = s.outs.iter_mut().map(|o| &mut o[start..end]).collect();
-        ring.process_channels(&m, &c, &mut o);
+        for (o, m) in o.iter_mut().zip(&s.modulators) {
+            o.copy_from_slice(black_box(&m[start..end]));
+        }
+        Model::process(ring, &mut o, &c);
     }
     black_box(&s.outs);
 }
@@ -99,7 +104,7 @@ fn main() {
          (+6 dB drive) and a 0.8 V 440 Hz carrier; median of {RUNS} passes"
     );
     println!(
-        "µs per channel-sample (host rate); \"solver/step\": the circuit's own cost (its process_channels \
+        "µs per channel-sample (host rate); \"solver/step\": the circuit's own cost (its both-channels \
          figure less Parker's) in ns per channel and oversampled step"
     );
     println!("{:>6} | {:^41} | {:^18} | {:^21}", "", "circuit", "parker", "oversampling alone");
@@ -107,7 +112,7 @@ fn main() {
         "{:>6} | {:>8} {:>9} {:>11} {:>6} {:>3} | {:>8} {:>9} | {:>10} {:>10}",
         "factor", "process", "channels", "solver/step", "iters", "max", "process", "channels", "round trip", "in ring"
     );
-    let mut ring = RingModulator::new(SR, CHANNELS, BLOCK);
+    let mut ring = RingModulator::prepare(&ProcessSpec::new(SR, BLOCK, CHANNELS));
     for factor_log2 in 0..=MAX_FACTOR_LOG2 {
         let factor = 1usize << factor_log2;
         ring.set_oversampling_log2(factor_log2);

@@ -13,7 +13,8 @@
 
 use std::hint::black_box;
 
-use ferrite_dsp::vcf::{Vcf, MAX_OVERSAMPLING_LOG2};
+use ferrite_dsp::model::{Model, ProcessSpec};
+use ferrite_dsp::vcf::{Vcf, VcfControl, MAX_OVERSAMPLING_LOG2};
 
 mod common;
 use common::median_seconds;
@@ -39,7 +40,7 @@ fn pass(vcf: &mut Vcf, input: &[Vec<f32>], work: &mut [Vec<f32>], cutoff: &[f32]
         let end = (start + BLOCK).min(LEN);
         let (l, r) = work.split_at_mut(1);
         let mut chans: [&mut [f32]; CHANNELS] = [&mut l[0][start..end], &mut r[0][start..end]];
-        vcf.process(&mut chans, black_box(&cutoff[..end - start]), black_box(&resonance[..end - start]));
+        vcf.process(&mut chans, VcfControl { cutoff_hz: black_box(&cutoff[..end - start]), resonance: black_box(&resonance[..end - start]) });
     }
     black_box(&work);
 }
@@ -60,8 +61,7 @@ fn main() {
         print!(" {:>17}", format!("{c} Hz"));
     }
     println!(" | {:>7}", "mean µs");
-    let mut vcf = Vcf::new(CHANNELS, BLOCK);
-    vcf.set_sample_rate(SR);
+    let mut vcf = Vcf::prepare(&ProcessSpec::new(SR, BLOCK, CHANNELS));
     for factor_log2 in 0..=MAX_OVERSAMPLING_LOG2 {
         vcf.set_oversampling_log2(factor_log2);
         for k in resonances {

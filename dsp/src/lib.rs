@@ -17,11 +17,14 @@
 //!   `f64` for its high-precision reference.
 
 pub mod analysis;
+pub mod biquad;
 pub mod carrier;
 pub mod delay;
 pub mod denormal;
 pub mod fade;
+pub mod input;
 pub mod lfo;
+pub mod model;
 pub mod oversampler;
 pub mod phaser;
 pub mod real;

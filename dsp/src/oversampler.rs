@@ -573,6 +573,12 @@ impl Upsampler {
         1 << self.factor_log2
     }
 
+    /// Heap memory held, bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let stages: usize = self.stages.iter().map(|s| s.taps.len() + s.buf.len()).sum();
+        (stages + self.buf_a.len() + self.buf_b.len()) * 4
+    }
+
     /// Zero the filter state, no allocation.
     pub fn reset(&mut self) {
         for st in &mut self.stages {
@@ -658,6 +664,12 @@ impl Downsampler {
     /// Current oversampling factor (1, 2, …, 32).
     pub fn factor(&self) -> usize {
         1 << self.factor_log2
+    }
+
+    /// Heap memory held, bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let stages: usize = self.stages.iter().map(|s| s.taps.len() + s.fir_buf.len() + s.ctr_buf.len()).sum();
+        (stages + self.buf_a.len() + self.buf_b.len()) * 4
     }
 
     /// Zero the filter state, no allocation.

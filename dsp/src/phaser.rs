@@ -93,7 +93,9 @@
 //! chain runs the larger count meanwhile, and stages that join start from silence.
 
 use crate::denormal::flush;
+use crate::input::{sanitize_block, RECURSIVE_INPUT_LIMIT};
 use crate::lfo::{Lfo, LfoShape};
+use crate::model::{Model, ProcessSpec};
 
 /// The most allpass stages.
 pub const MAX_STAGES: usize = 48;
@@ -138,9 +140,6 @@ pub const FREQ_MAX_HZ: f32 = 24_000.0;
 /// |w| ≥ 1.5·S): 2 = +6 dBFS, like an op-amp stage with headroom above nominal level, so normal
 /// levels pass almost untouched (0.2 % gain change at −12 dBFS).
 pub const FEEDBACK_SATURATION: f32 = 2.0;
-/// Input samples are clamped to ±this (+36 dBFS): far above any real signal, low enough that
-/// nothing inside can overflow.
-const INPUT_LIMIT: f32 = 64.0;
 /// A state beyond this magnitude (or non-finite) resets the chain: with the input within ±64
 /// and the feedback within ±1.98, no legitimate signal comes near it.
 const STATE_LIMIT: f32 = 1_048_576.0;
@@ -788,21 +787,6 @@ fn pairs_for(stages: usize) -> usize {
     stages.div_ceil(2).min(MAX_PAIRS)
 }
 
-/// Non-finite → 0, subnormal-range → 0, clamp to ±[`INPUT_LIMIT`].
-#[inline]
-fn sanitize_input(x: &mut [f32]) {
-    for v in x.iter_mut() {
-        let a = v.abs();
-        *v = if (1e-30..=INPUT_LIMIT).contains(&a) {
-            *v
-        } else if a > INPUT_LIMIT && a < f32::INFINITY {
-            INPUT_LIMIT.copysign(*v)
-        } else {
-            0.0
-        };
-    }
-}
-
 /// NaN → 0, clamp to ±[`OUTPUT_LIMIT`].
 #[inline]
 fn guard_output(x: &mut [f32]) {
@@ -865,12 +849,43 @@ pub struct Phaser {
     guard_resets: u64,
 }
 
+impl Model for Phaser {
+    /// Settings are set between blocks with [`Phaser::set_settings`].
+    type Control<'a> = ();
+
+    /// A phaser at `spec.sample_rate` with default settings. It works in place without
+    /// block-sized buffers, so any block length is fine; one or two channels.
+    fn prepare(spec: &ProcessSpec) -> Self {
+        Phaser::new(spec.sample_rate)
+    }
+
+    fn reset(&mut self) {
+        Phaser::reset(self);
+    }
+
+    /// One channel: mono (both lanes carry it, with the left channel's LFO); two: stereo (the
+    /// common length). Channels beyond two are silenced.
+    fn process(&mut self, audio: &mut [&mut [f32]], _: ()) {
+        match audio {
+            [] => {}
+            [mono] => self.process_mono(mono),
+            [left, right, rest @ ..] => {
+                self.process_stereo(left, right);
+                for ch in rest {
+                    ch.fill(0.0);
+                }
+            }
+        }
+    }
+
+    fn memory_bytes(&self) -> usize {
+        Phaser::memory_bytes(self)
+    }
+}
+
 impl Phaser {
-    /// A phaser for `sample_rate` Hz with default settings. `max_block` is accepted for the
-    /// uniform model shape; the phaser works in place without block-sized buffers, so any block
-    /// length is fine.
-    pub fn new(sample_rate: f32, max_block: usize) -> Self {
-        let _ = max_block;
+    /// A phaser for `sample_rate` Hz with default settings (see [`Model::prepare`]).
+    fn new(sample_rate: f32) -> Self {
         let mut p = Self {
             sample_rate: 48_000.0,
             pairs: vec![Pair::default(); MAX_PAIRS],
@@ -901,8 +916,8 @@ impl Phaser {
         p
     }
 
-    /// Change the sample rate (22.05 to 192 kHz and beyond); resets the state.
-    pub fn set_sample_rate(&mut self, sample_rate: f32) {
+    /// Take the sample rate (22.05 to 192 kHz and beyond); resets the state.
+    fn set_sample_rate(&mut self, sample_rate: f32) {
         self.sample_rate = if sample_rate.is_finite() && sample_rate >= 1000.0 { sample_rate } else { 48_000.0 };
         let ticks_per_s = self.sample_rate as f64 / CONTROL_PERIOD as f64;
         self.smoothing_ticks = ((SMOOTHING_S * ticks_per_s).round() as u32).max(1);
@@ -1012,11 +1027,11 @@ impl Phaser {
     }
 
     /// Process a stereo block in place (the common length of both slices).
-    pub fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
         let n = left.len().min(right.len());
         let (left, right) = (&mut left[..n], &mut right[..n]);
-        sanitize_input(left);
-        sanitize_input(right);
+        sanitize_block(left, RECURSIVE_INPUT_LIMIT);
+        sanitize_block(right, RECURSIVE_INPUT_LIMIT);
         {
             let (mut l, mut r) = (&mut *left, &mut *right);
             // Each pass consumes at least one sample: at most n passes.
@@ -1035,8 +1050,8 @@ impl Phaser {
     }
 
     /// Process a mono block in place (both lanes carry the signal; the left channel's LFO).
-    pub fn process_mono(&mut self, x: &mut [f32]) {
-        sanitize_input(x);
+    fn process_mono(&mut self, x: &mut [f32]) {
+        sanitize_block(x, RECURSIVE_INPUT_LIMIT);
         {
             let mut rest = &mut *x;
             while !rest.is_empty() {
@@ -1289,7 +1304,7 @@ mod tests {
     }
 
     fn phaser(sr: f32, s: &PhaserSettings) -> Phaser {
-        let mut p = Phaser::new(sr, 256);
+        let mut p = Phaser::new(sr);
         p.set_settings(s);
         p.reset();
         p
@@ -1859,7 +1874,7 @@ mod tests {
     #[test]
     fn extreme_automation_every_block_stays_bounded() {
         let x = noise(11, 96_000);
-        let mut p = Phaser::new(SR, 64);
+        let mut p = Phaser::new(SR);
         let mut seed = 12345u32;
         let mut rnd = || {
             seed ^= seed << 13;
@@ -1983,7 +1998,7 @@ mod tests {
         let tone = |f: f64, n: usize| (0.35 * (core::f64::consts::TAU * f * n as f64 / sr).sin()) as f32;
         let x: Vec<f32> = (0..len).map(|n| tone(150.0, n) + tone(900.0, n)).collect();
         let switches = [(9_613, 12), (19_205, 3)];
-        let fade_len = (Phaser::new(SR, 64).fade_ticks as usize * CONTROL_PERIOD) as f32;
+        let fade_len = (Phaser::new(SR).fade_ticks as usize * CONTROL_PERIOD) as f32;
         for feedback in [0.0, 0.5] {
             // Wet only, so the output is the crossfade (1 − γ)·a + γ·b of the old and new taps:
             // its step is at most max(|Δa|, |Δb|) + |Δγ|·|b − a|, with the raised cosine's
@@ -2146,7 +2161,7 @@ mod tests {
 
     #[test]
     fn memory_is_small_and_fixed() {
-        let p = Phaser::new(SR, 4096);
+        let p = Phaser::new(SR);
         assert!(p.memory_bytes() < 8_192, "{}", p.memory_bytes());
     }
 }

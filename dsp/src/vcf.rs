@@ -106,6 +106,7 @@
 //! [`crate::denormal::flush`], so silence (without the noise floor) ends in exact zeros.
 
 use lanes::V;
+use crate::model::{Model, ProcessSpec};
 use crate::oversampler::{round_trip_latency, Downsampler, Upsampler};
 use crate::solver::SolverStats;
 
@@ -773,43 +774,6 @@ pub struct Vcf {
 }
 
 impl Vcf {
-    /// Allocate everything for `max_channels` (≤ [`MAX_CHANNELS`]) channels, host blocks of
-    /// any length (processed in pieces of `min(max_block, MAX_CHUNK)`) and every factor up to
-    /// 8×. Starts at 44.1 kHz, 1×, noise floor on.
-    pub fn new(max_channels: usize, max_block: usize) -> Self {
-        let chunk = max_block.clamp(1, MAX_CHUNK);
-        let count = max_channels.min(MAX_CHANNELS);
-        let channels = (0..count)
-            .map(|_| VcfChannel {
-                up: Upsampler::new(MAX_OVERSAMPLING_LOG2, chunk),
-                down: Downsampler::new(MAX_OVERSAMPLING_LOG2, chunk),
-                input: vec![0.0; chunk << MAX_OVERSAMPLING_LOG2],
-                wet: vec![0.0; chunk << MAX_OVERSAMPLING_LOG2],
-            })
-            .collect();
-        let mut vcf = Self {
-            host_rate: 44_100.0,
-            chunk,
-            factor_log2: 0,
-            channels,
-            kernel: Kernel::new(count.max(1)),
-            g: vec![0.0; chunk],
-            last_cutoff: DEFAULT_CUTOFF_HZ,
-            g_valid: false,
-            last_g: 0.0,
-            last_resonance: 0.0,
-        };
-        vcf.set_noise_floor(true);
-        vcf.set_oversampling_log2(0);
-        vcf
-    }
-
-    /// Set the host sample rate (22.05–192 kHz and beyond). Resets the state.
-    pub fn set_sample_rate(&mut self, host_hz: f32) {
-        self.host_rate = sanitize_rate(host_hz);
-        self.apply_rate();
-    }
-
     /// Select the oversampling factor 2^`k` (clamped to 0..=3). Resets the filter state; the
     /// latency becomes [`Self::latency`].
     pub fn set_oversampling_log2(&mut self, k: usize) {
@@ -870,12 +834,69 @@ impl Vcf {
         self.kernel.stats = [SolverStats::default(); LANES];
     }
 
-    /// Filter `channels` in place (full-scale units). `cutoff_hz[i]` and `resonance[i]` are the
-    /// parameters for host sample `i` (slices should be at least the block long; past their end
-    /// the last value is held, an empty slice keeps the previous value, NaN entries are
-    /// ignored). Any block length. Channels beyond the prepared count are silenced; only the
-    /// common length of the channel slices is processed and anything past it is silenced.
-    pub fn process(&mut self, channels: &mut [&mut [f32]], cutoff_hz: &[f32], resonance: &[f32]) {
+
+    /// Propagate the model rate and invalidate the cached `G`; resets the state.
+    fn apply_rate(&mut self) {
+        self.g_valid = false;
+        self.reset();
+    }
+}
+
+/// The per-sample controls of [`Vcf`]: `cutoff_hz[i]` and `resonance[i]` are the parameters for
+/// host sample `i` (slices should be at least the block long; past their end the last value is
+/// held, an empty slice keeps the previous value, NaN entries are ignored).
+#[derive(Clone, Copy, Debug)]
+pub struct VcfControl<'a> {
+    /// Cutoff per host sample, Hz.
+    pub cutoff_hz: &'a [f32],
+    /// Resonance K per host sample.
+    pub resonance: &'a [f32],
+}
+
+impl Model for Vcf {
+    type Control<'a> = VcfControl<'a>;
+
+    /// Everything for `spec.channels` (≤ [`MAX_CHANNELS`]) channels at `spec.sample_rate`
+    /// (22.05–192 kHz and beyond), host blocks of any length (processed in pieces of
+    /// `min(max_block, MAX_CHUNK)`) and every factor up to 8×. Starts at 1× with the noise
+    /// floor on.
+    fn prepare(spec: &ProcessSpec) -> Self {
+        let chunk = spec.max_block.clamp(1, MAX_CHUNK);
+        let count = spec.channels.min(MAX_CHANNELS);
+        let channels = (0..count)
+            .map(|_| VcfChannel {
+                up: Upsampler::new(MAX_OVERSAMPLING_LOG2, chunk),
+                down: Downsampler::new(MAX_OVERSAMPLING_LOG2, chunk),
+                input: vec![0.0; chunk << MAX_OVERSAMPLING_LOG2],
+                wet: vec![0.0; chunk << MAX_OVERSAMPLING_LOG2],
+            })
+            .collect();
+        let mut vcf = Self {
+            host_rate: sanitize_rate(spec.sample_rate),
+            chunk,
+            factor_log2: 0,
+            channels,
+            kernel: Kernel::new(count.max(1)),
+            g: vec![0.0; chunk],
+            last_cutoff: DEFAULT_CUTOFF_HZ,
+            g_valid: false,
+            last_g: 0.0,
+            last_resonance: 0.0,
+        };
+        vcf.set_noise_floor(true);
+        vcf.set_oversampling_log2(0);
+        vcf
+    }
+
+    fn reset(&mut self) {
+        Vcf::reset(self);
+    }
+
+    /// Filter `channels` in place (full-scale units) with the per-sample `control`. Any block
+    /// length. Channels beyond the prepared count are silenced; only the common length of the
+    /// channel slices is processed and anything past it is silenced.
+    fn process(&mut self, channels: &mut [&mut [f32]], control: VcfControl<'_>) {
+        let VcfControl { cutoff_hz, resonance } = control;
         let count = channels.len().min(self.channels.len());
         let mut len = usize::MAX;
         for ch in channels.iter().take(count) {
@@ -948,10 +969,13 @@ impl Vcf {
         }
     }
 
-    /// Propagate the model rate and invalidate the cached `G`; resets the state.
-    fn apply_rate(&mut self) {
-        self.g_valid = false;
-        self.reset();
+    fn latency(&self) -> u32 {
+        Vcf::latency(self)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let per_channel = |c: &VcfChannel| (c.input.len() + c.wet.len()) * 4 + c.up.memory_bytes() + c.down.memory_bytes();
+        self.channels.iter().map(per_channel).sum::<usize>() + self.g.len() * 4
     }
 }
 
@@ -1258,13 +1282,12 @@ mod tests {
 
     /// Render `x` through a fresh mono `Vcf` with static parameters.
     fn render(x: &[f32], fs: f32, factor_log2: usize, cutoff: f32, k: f32, noise: bool) -> Vec<f32> {
-        let mut vcf = Vcf::new(1, 256);
-        vcf.set_sample_rate(fs);
+        let mut vcf = Vcf::prepare(&ProcessSpec::new(fs, 256, 1));
         vcf.set_oversampling_log2(factor_log2);
         vcf.set_noise_floor(noise);
         let mut y = x.to_vec();
         let (c, r) = (vec![cutoff; y.len()], vec![k; y.len()]);
-        vcf.process(&mut [&mut y], &c, &r);
+        vcf.process(&mut [&mut y], VcfControl { cutoff_hz: &c, resonance: &r });
         y
     }
 
@@ -1498,7 +1521,7 @@ mod tests {
 
         // Cutoff jumping 20 Hz ↔ 20 kHz and K 0 ↔ 10 every sample, +12 dB music.
         for factor_log2 in [0, 1, 3] {
-            let mut vcf = Vcf::new(2, 64);
+            let mut vcf = Vcf::prepare(&ProcessSpec::new(44_100.0, 64, 2));
             vcf.set_oversampling_log2(factor_log2);
             let mut l: Vec<f32> = music.iter().map(|v| 4.0 * v).collect();
             let mut r = l.clone();
@@ -1506,14 +1529,14 @@ mod tests {
             let res: Vec<f32> = (0..n).map(|i| if i % 3 == 0 { 10.0 } else { 0.0 }).collect();
             for start in (0..n).step_by(64) {
                 let end = (start + 64).min(n);
-                vcf.process(&mut [&mut l[start..end], &mut r[start..end]], &cutoff[start..end], &res[start..end]);
+                vcf.process(&mut [&mut l[start..end], &mut r[start..end]], VcfControl { cutoff_hz: &cutoff[start..end], resonance: &res[start..end] });
             }
             let peak = l.iter().chain(&r).fold(0.0f32, |a, &b| a.max(b.abs()));
             println!("extreme automation at {}x: peak {peak:.2} FS, {:?}", 1 << factor_log2, vcf.stats());
             assert!(l.iter().chain(&r).all(|v| v.is_finite()) && peak < 100.0, "peak {peak}");
             // Parameter garbage is ignored or clamped.
             let mut z = vec![0.5f32; 64];
-            vcf.process(&mut [&mut z], &[f32::NAN, f32::INFINITY, -1.0, 1e30], &[f32::NAN, -5.0, 1e9]);
+            vcf.process(&mut [&mut z], VcfControl { cutoff_hz: &[f32::NAN, f32::INFINITY, -1.0, 1e30], resonance: &[f32::NAN, -5.0, 1e9] });
             assert!(z.iter().all(|v| v.is_finite()));
         }
     }
@@ -1541,14 +1564,13 @@ mod tests {
         for factor_log2 in [0, 1, 3] {
             let mut outputs = Vec::new();
             for block in [1usize, 7, 64, 4096] {
-                let mut vcf = Vcf::new(2, 512);
-                vcf.set_sample_rate(fs as f32);
+                let mut vcf = Vcf::prepare(&ProcessSpec::new(fs as f32, 512, 2));
                 vcf.set_oversampling_log2(factor_log2);
                 let (mut l, mut r) = (x[0].clone(), x[1].clone());
                 let (c, k) = (vec![3_000.0f32; block], vec![7.0f32; block]);
                 for start in (0..n).step_by(block) {
                     let end = (start + block).min(n);
-                    vcf.process(&mut [&mut l[start..end], &mut r[start..end]], &c, &k);
+                    vcf.process(&mut [&mut l[start..end], &mut r[start..end]], VcfControl { cutoff_hz: &c, resonance: &k });
                 }
                 outputs.push((l, r));
             }
@@ -1566,15 +1588,15 @@ mod tests {
         let l0 = crate::analysis::music_like(1, n, fs);
         let r0: Vec<f32> = crate::analysis::music_like(2, n, fs).iter().map(|v| 4.0 * v).collect();
         let (c, k) = (vec![12_000.0f32; n], vec![9.0f32; n]);
-        let mut stereo = Vcf::new(2, 256);
+        let mut stereo = Vcf::prepare(&ProcessSpec::new(44_100.0, 256, 2));
         stereo.set_noise_floor(false);
         let (mut l, mut r) = (l0.clone(), r0.clone());
-        stereo.process(&mut [&mut l, &mut r], &c, &k);
+        stereo.process(&mut [&mut l, &mut r], VcfControl { cutoff_hz: &c, resonance: &k });
         for (x, y) in [(&l0, &l), (&r0, &r)] {
-            let mut mono = Vcf::new(1, 256);
+            let mut mono = Vcf::prepare(&ProcessSpec::new(44_100.0, 256, 1));
             mono.set_noise_floor(false);
             let mut m = x.clone();
-            mono.process(&mut [&mut m], &c, &k);
+            mono.process(&mut [&mut m], VcfControl { cutoff_hz: &c, resonance: &k });
             assert!(m.iter().zip(y.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
         }
     }

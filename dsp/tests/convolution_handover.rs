@@ -2,6 +2,7 @@
 //! crossfades of the expected length, retired convolvers returned (never dropped) when the
 //! return queue is full.
 
+use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::reverb::convolution::{ConvolutionReverb, ConvolverLoader, CROSSFADE_SECONDS};
 
 const SR: f32 = 48_000.0;
@@ -18,7 +19,9 @@ fn run(rev: &mut ConvolutionReverb, clock: &mut usize, len: usize, block: usize)
     let (mut l, mut r) = (vec![0.0f32; len], vec![0.0f32; len]);
     for s in (0..len).step_by(block) {
         let e = (s + block).min(len);
-        rev.process(&x[s..e], &x[s..e], &mut l[s..e], &mut r[s..e]);
+        l[s..e].copy_from_slice(&x[s..e]);
+        r[s..e].copy_from_slice(&x[s..e]);
+        rev.process(&mut [&mut l[s..e], &mut r[s..e]], ());
     }
     assert!(l.iter().zip(&r).all(|(a, b)| a == b), "mono IR must give equal channels");
     l
@@ -31,7 +34,7 @@ fn load(loader: &mut ConvolverLoader, g: f32) {
 
 #[test]
 fn without_an_ir_the_output_is_silence() {
-    let (mut rev, _loader) = ConvolutionReverb::new(SR, 512);
+    let mut rev = ConvolutionReverb::prepare(&ProcessSpec::new(SR, 512, 2));
     assert!(!rev.has_ir());
     assert_eq!(rev.latency(), 0);
     let mut clock = 0;
@@ -41,7 +44,8 @@ fn without_an_ir_the_output_is_silence() {
 
 #[test]
 fn switching_irs_crossfades_over_20_ms_without_a_discontinuity() {
-    let (mut rev, mut loader) = ConvolutionReverb::new(SR, 512);
+    let mut rev = ConvolutionReverb::prepare(&ProcessSpec::new(SR, 512, 2));
+    let mut loader = rev.take_loader().unwrap();
     let fade = (CROSSFADE_SECONDS * SR).round() as usize;
     let mut clock = 0;
     load(&mut loader, 1.0);
@@ -71,7 +75,8 @@ fn switching_irs_crossfades_over_20_ms_without_a_discontinuity() {
 
 #[test]
 fn a_full_return_queue_keeps_retired_convolvers_until_there_is_room() {
-    let (mut rev, mut loader) = ConvolutionReverb::new(SR, 512);
+    let mut rev = ConvolutionReverb::prepare(&ProcessSpec::new(SR, 512, 2));
+    let mut loader = rev.take_loader().unwrap();
     let mut clock = 0;
     let loads = 14;
     let mut sent = 0;

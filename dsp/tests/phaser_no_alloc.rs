@@ -7,6 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferrite_dsp::lfo::LfoShape;
+use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::phaser::{Phaser, PhaserSettings};
 
 /// Counts allocations (and reallocations) made through the global allocator.
@@ -64,7 +65,7 @@ fn processing_never_allocates() {
         PhaserSettings { stages: 1, q: 100.0, feedback: -0.99, lfo_rate_hz: 20.0, lfo_shape: LfoShape::Square, ..base },
         PhaserSettings { stages: 30, freq_hz: f32::NAN, spread: 9.0, q: -3.0, lfo_shape: LfoShape::Triangle, ..base },
     ];
-    let mut phaser = Phaser::new(sr, 512);
+    let mut phaser = Phaser::prepare(&ProcessSpec::new(sr, 512, 2));
     phaser.set_settings(&base);
     phaser.reset();
     for (k, bad) in [f32::NAN, f32::INFINITY, 1e30, 1e-40].into_iter().enumerate() {
@@ -88,10 +89,10 @@ fn processing_never_allocates() {
         let (l, r) = (&mut left[pos..pos + n], &mut right[pos..pos + n]);
         if i % 3 == 0 {
             let m = &mut mono[pos..pos + n];
-            phaser.process_mono(m);
+            phaser.process(&mut [m], ());
             all_finite &= m.iter().all(|v| v.is_finite());
         } else {
-            phaser.process_stereo(l, r);
+            phaser.process(&mut [l, r], ());
             all_finite &= left[pos..pos + n].iter().chain(&right[pos..pos + n]).all(|v| v.is_finite());
         }
         pos += n;

@@ -5,6 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::reverb::freeverb::Freeverb;
 use ferrite_dsp::reverb::hall::Hall;
 use ferrite_dsp::reverb::plate::Plate;
@@ -58,9 +59,10 @@ fn process_and_set_settings_never_allocate() {
     let n = 4096;
     let input: Vec<f32> = (0..n).map(|i| ((i * 7919) % 2000) as f32 / 1000.0 - 1.0).collect();
     let (mut out_l, mut out_r) = (vec![0.0f32; n], vec![0.0f32; n]);
-    let mut freeverb = Freeverb::new(sr);
-    let mut hall = Hall::new(sr);
-    let mut plate = Plate::new(sr);
+    let spec = ProcessSpec::new(sr, n, 2);
+    let mut freeverb = Freeverb::prepare(&spec);
+    let mut hall = Hall::prepare(&spec);
+    let mut plate = Plate::prepare(&spec);
     let allocations = count_allocations(|| {
         for (b, block) in [1usize, 7, 64, 256, 4096].into_iter().cycle().take(40).enumerate() {
             let s = ReverbSettings {
@@ -71,12 +73,21 @@ fn process_and_set_settings_never_allocate() {
                 freeze: b % 7 == 3,
             };
             let (l, r) = (&mut out_l[..block], &mut out_r[..block]);
+            let feed = |l: &mut [f32], r: &mut [f32]| {
+                l.copy_from_slice(&input[..block]);
+                r.copy_from_slice(&input[..block]);
+            };
             freeverb.set_settings(&s);
-            freeverb.process(&input[..block], &input[..block], l, r);
+            feed(l, r);
+            freeverb.process(&mut [&mut *l, &mut *r], ());
             hall.set_settings(&s);
-            hall.process(&input[..block], &input[..block], l, r);
+            feed(l, r);
+            hall.process(&mut [&mut *l, &mut *r], ());
             plate.set_settings(&s);
-            plate.process(&input[..block], &input[..block], l, r);
+            feed(l, r);
+            plate.process(&mut [&mut *l, &mut *r], ());
+            // One channel: both inputs, the mean of both outputs.
+            plate.process(&mut [&mut *l], ());
         }
         freeverb.reset();
         hall.reset();

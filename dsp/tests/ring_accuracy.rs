@@ -10,6 +10,7 @@
 
 use core::f64::consts::{PI, TAU};
 
+use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::ring::circuit::{CircuitConstants, DiodeRingCircuit};
 use ferrite_dsp::ring::parker::ParkerRing;
 use ferrite_dsp::ring::{
@@ -125,7 +126,7 @@ fn parker_f64(_p: &ParkerRing, m: f64, c: f64) -> f64 {
 }
 
 fn plugin_path(case: &Case, model: RingModel, factor_log2: usize) -> Vec<f64> {
-    let mut ring = RingModulator::new(SR as f32, 1, 256);
+    let mut ring = RingModulator::prepare(&ProcessSpec::new(SR as f32, 256, 1));
     ring.set_model(model);
     ring.set_oversampling_log2(factor_log2);
     let latency = ring.latency() as usize;
@@ -134,7 +135,8 @@ fn plugin_path(case: &Case, model: RingModel, factor_log2: usize) -> Vec<f64> {
     let c: Vec<f32> = (0..total).map(|i| carrier_volts(case, i as f64 / SR) as f32).collect();
     let mut out = vec![0.0f32; total];
     for ((m, c), o) in m.chunks(256).zip(c.chunks(256)).zip(out.chunks_mut(256)) {
-        ring.process(0, m, c, o);
+        o.copy_from_slice(m);
+        ring.process_channel(0, o, c);
     }
     out[WARMUP + latency..].iter().map(|&v| v as f64).collect()
 }

@@ -4,7 +4,8 @@
 //! asserts that no step hits the iteration cap.
 
 use ferrite_dsp::solver::SolverStats;
-use ferrite_dsp::vcf::Vcf;
+use ferrite_dsp::model::{Model, ProcessSpec};
+use ferrite_dsp::vcf::{Vcf, VcfControl};
 
 const SR: f32 = 44_100.0;
 
@@ -29,8 +30,7 @@ fn run_grid(rate: f32, factor_log2: usize, gain: f32) -> (SolverStats, Vec<(Stri
     let cutoffs: Vec<f32> = (0..13).map(|i| 20.0 * 1000f32.powf(i as f32 / 12.0)).collect();
     let mut total = SolverStats::default();
     let mut per_signal = Vec::new();
-    let mut vcf = Vcf::new(1, 256);
-    vcf.set_sample_rate(rate);
+    let mut vcf = Vcf::prepare(&ProcessSpec::new(rate, 256, 1));
     vcf.set_oversampling_log2(factor_log2);
     for (name, x) in signals(len, rate) {
         let mut sig_stats = SolverStats::default();
@@ -41,7 +41,7 @@ fn run_grid(rate: f32, factor_log2: usize, gain: f32) -> (SolverStats, Vec<(Stri
                 let mut buf: Vec<f32> = x.iter().map(|v| v * gain).collect();
                 let cut = vec![fc; len];
                 let res = vec![k as f32; len];
-                vcf.process(&mut [&mut buf], &cut, &res);
+                vcf.process(&mut [&mut buf], VcfControl { cutoff_hz: &cut, resonance: &res });
                 assert!(buf.iter().all(|v| v.is_finite()));
                 let s = vcf.stats();
                 if s.cap_hits > 0 || s.max_iterations > 10 {

@@ -5,7 +5,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ferrite_dsp::vcf::{Vcf, MAX_OVERSAMPLING_LOG2};
+use ferrite_dsp::model::{Model, ProcessSpec};
+use ferrite_dsp::vcf::{Vcf, VcfControl, MAX_OVERSAMPLING_LOG2};
 
 /// Counts allocations (and reallocations) made through the global allocator by the test thread.
 struct Counting;
@@ -57,8 +58,7 @@ fn vcf_process_does_not_allocate() {
     let music = ferrite_dsp::analysis::music_like(1, n, 48_000.0);
     let cutoff: Vec<f32> = (0..n).map(|i| 20.0 + 19_980.0 * ((i % 300) as f32 / 300.0)).collect();
     let resonance: Vec<f32> = (0..n).map(|i| (i % 11) as f32).collect();
-    let mut vcf = Vcf::new(2, 256);
-    vcf.set_sample_rate(48_000.0);
+    let mut vcf = Vcf::prepare(&ProcessSpec::new(48_000.0, 256, 2));
     let (mut l, mut r) = (music.clone(), music.clone());
     l[100] = f32::NAN;
     r[200] = 1e30;
@@ -68,10 +68,10 @@ fn vcf_process_does_not_allocate() {
         // Stereo in odd blocks, one block longer than max_block, then mono.
         for (start, len) in [(0usize, 1usize), (1, 7), (8, 300), (308, 1000)] {
             let end = start + len;
-            vcf.process(&mut [&mut l[start..end], &mut r[start..end]], &cutoff[start..end], &resonance[start..end]);
+            vcf.process(&mut [&mut l[start..end], &mut r[start..end]], VcfControl { cutoff_hz: &cutoff[start..end], resonance: &resonance[start..end] });
         }
-        vcf.process(&mut [&mut l[..64]], &cutoff[..64], &resonance[..64]);
-        vcf.process(&mut [&mut l[..64], &mut r[..64]], &[], &[]);
+        vcf.process(&mut [&mut l[..64]], VcfControl { cutoff_hz: &cutoff[..64], resonance: &resonance[..64] });
+        vcf.process(&mut [&mut l[..64], &mut r[..64]], VcfControl { cutoff_hz: &[], resonance: &[] });
         let _ = vcf.stats();
         vcf.reset_stats();
         vcf.reset();

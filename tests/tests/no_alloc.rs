@@ -1,8 +1,13 @@
 //! No allocation (or free) in `process`, for every plugin: sample rates 44.1 kHz to 192 kHz,
 //! block sizes 1, 7, 64, 512 and 4096, mono and stereo, with every parameter moved to a random
 //! value before every block (so smoothers run and discrete switches happen), and random input
-//! with NaN, infinities, huge values and subnormals mixed in.
+//! with NaN, infinities, huge values and subnormals mixed in. Half of the runs have the editor
+//! data path open (meters and sample window written every block) with an editor thread
+//! reading it at the same time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use ferrite_plugin_common::host::OfflineHost;
 use ferrite_tests::{count_allocations, CountingAllocator, Rng};
 use nice_plug::prelude::*;
@@ -13,13 +18,30 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 const SAMPLE_RATES: [f32; 6] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
 const BLOCK_SIZES: [usize; 5] = [1, 7, 64, 512, 4096];
 
-fn check_plugin<P: Plugin>() {
+fn check_plugin<E: Effect>() {
+    type P<E> = EffectPlugin<E>;
     let mut rng = Rng::new(0xFE77);
-    for layout in P::AUDIO_IO_LAYOUTS {
-        for &sample_rate in &SAMPLE_RATES {
-            for &block in &BLOCK_SIZES {
-                let mut host = OfflineHost::<P>::new();
+    for layout in P::<E>::AUDIO_IO_LAYOUTS {
+        for (si, &sample_rate) in SAMPLE_RATES.iter().enumerate() {
+            for (bi, &block) in BLOCK_SIZES.iter().enumerate() {
+                let mut host = OfflineHost::<P<E>>::new();
                 host.activate(*layout, sample_rate, block).unwrap();
+                let editor_open = (si + bi) % 2 == 1;
+                let data = host.plugin().editor_data().clone();
+                data.set_open(editor_open);
+                let done = AtomicBool::new(false);
+                std::thread::scope(|scope| {
+                // An editor reading what the audio thread publishes, as often as it can.
+                if editor_open {
+                    scope.spawn(|| {
+                        let mut window = vec![0.0f32; 2048];
+                        while !done.load(Ordering::Relaxed) {
+                            let _ = data.take_meters();
+                            let _ = data.latest(&mut window);
+                            std::thread::yield_now();
+                        }
+                    });
+                }
                 let n_params = host.param_ptrs().len();
                 // Enough blocks for parameter switches to complete their fades.
                 let blocks = (8192 / block).max(24);
@@ -41,17 +63,19 @@ fn check_plugin<P: Plugin>() {
                         }
                     }
                     let (status, count) = count_allocations(|| host.process(block));
-                    assert!(!matches!(status, ProcessStatus::Error(_)), "{}: {status:?}", P::NAME);
+                    assert!(!matches!(status, ProcessStatus::Error(_)), "{}: {status:?}", E::NAME);
                     events += count;
                     let (main, _) = host.buffers_mut();
-                    assert!(main.iter().all(|c| c[..block].iter().all(|s| s.is_finite())), "{}: non-finite output", P::NAME);
+                    assert!(main.iter().all(|c| c[..block].iter().all(|s| s.is_finite())), "{}: non-finite output", E::NAME);
                 }
+                done.store(true, Ordering::Relaxed);
                 assert_eq!(
                     events, 0,
-                    "{}: {events} allocator calls in process ({} at {sample_rate} Hz, block {block})",
-                    P::NAME,
+                    "{}: {events} allocator calls in process ({} at {sample_rate} Hz, block {block}, editor open: {editor_open})",
+                    E::NAME,
                     layout.name()
                 );
+                });
             }
         }
     }
@@ -59,22 +83,22 @@ fn check_plugin<P: Plugin>() {
 
 #[test]
 fn ferrite_ring_process_never_allocates() {
-    check_plugin::<ferrite_ring::FerriteRing>();
+    check_plugin::<ferrite_ring::RingEffect>();
 }
 
 #[test]
 fn ferrite_vcf_process_never_allocates() {
-    check_plugin::<ferrite_vcf::FerriteVcf>();
+    check_plugin::<ferrite_vcf::VcfEffect>();
 }
 
 #[test]
 fn ferrite_phaser_process_never_allocates() {
-    check_plugin::<ferrite_phaser::FerritePhaser>();
+    check_plugin::<ferrite_phaser::PhaserEffect>();
 }
 
 #[test]
 fn ferrite_reverb_process_never_allocates() {
-    check_plugin::<ferrite_reverb::FerriteReverb>();
+    check_plugin::<ferrite_reverb::ReverbEffect>();
 }
 
 #[test]

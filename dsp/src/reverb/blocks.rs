@@ -6,17 +6,14 @@
 //! SSE2 on x86_64 with a plain fallback that gives bit-identical results, both tested).
 
 use crate::denormal::flush;
+use crate::input::{sanitize, RECURSIVE_INPUT_LIMIT};
 
-/// Input samples are clamped to ±100 (+40 dBFS) before they enter a recursive network: far above
-/// any sane signal, yet low enough that a frozen or 100 s tail of it stays far from f32
-/// overflow, so "huge" input (1e30) gives a bounded output that decays like any other.
-pub const INPUT_LIMIT: f32 = 100.0;
-
-/// Non-finite → 0, clamp to ±[`INPUT_LIMIT`], and flush magnitudes below 10⁻³⁰ (subnormal inputs
-/// included) to zero, so no subnormal ever enters a network even without DAZ.
+/// What every reverb network's input goes through: [`sanitize`] at
+/// [`RECURSIVE_INPUT_LIMIT`] (non-finite → 0, tiny → 0, clamped to ±100), so no subnormal ever
+/// enters a network even without DAZ and "huge" input gives a bounded tail.
 #[inline(always)]
 pub fn sanitize_input(x: f32) -> f32 {
-    flush(x).clamp(-INPUT_LIMIT, INPUT_LIMIT)
+    sanitize(x, RECURSIVE_INPUT_LIMIT)
 }
 
 /// True when every sample of both outputs is finite: the per-block last-resort guard.
@@ -1073,8 +1070,8 @@ pub(crate) mod tests {
     fn sanitize_input_maps_bad_values_to_safe_ones() {
         assert_eq!(sanitize_input(f32::NAN), 0.0);
         assert_eq!(sanitize_input(f32::INFINITY), 0.0);
-        assert_eq!(sanitize_input(1e30), INPUT_LIMIT);
-        assert_eq!(sanitize_input(-1e30), -INPUT_LIMIT);
+        assert_eq!(sanitize_input(1e30), RECURSIVE_INPUT_LIMIT);
+        assert_eq!(sanitize_input(-1e30), -RECURSIVE_INPUT_LIMIT);
         assert_eq!(sanitize_input(1e-40), 0.0);
         assert_eq!(sanitize_input(0.25), 0.25);
         assert!(all_finite(&[0.0, 1.0], &[2.0, 3.0]));

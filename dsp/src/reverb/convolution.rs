@@ -62,9 +62,9 @@
 //!
 //! # Robustness
 //!
-//! Input samples, and IR samples at construction, are flushed (non-finite or |x| < 10⁻³⁰ → 0,
-//! [`crate::denormal::flush`]) and clamped to ±[`INPUT_LIMIT`]. Every product is then below
-//! 10⁸ and every sum (at most 2·16384 FFT points or a few million taps) far below f32::MAX, so
+//! Input samples, and IR samples at construction, go through [`crate::input::sanitize`]
+//! (non-finite or |x| < 10⁻³⁰ → 0) clamped to ±[`CONVOLUTION_INPUT_LIMIT`] (10⁴, +80 dBFS). Every
+//! product is then below 10⁸ and every sum (at most 2·16384 FFT points or a few million taps) far below f32::MAX, so
 //! the output is finite by construction; a step whose output is nonetheless non-finite resets
 //! the convolver (silence) as a last line of defence. The convolution has no feedback: after the
 //! input stops, every buffer holds exact zeros once the IR and two of the longest partitions
@@ -77,6 +77,7 @@ mod segment;
 pub use handover::{ConvolutionReverb, ConvolverLoader, CROSSFADE_SECONDS};
 pub use ir::{normalize_ir, resample_ir};
 
+use crate::input::CONVOLUTION_INPUT_LIMIT;
 use rustfft::num_complex::Complex;
 use rustfft::FftPlanner;
 use segment::{touched, Cf, Rings, Segment, Shape};
@@ -90,10 +91,6 @@ pub const HEAD: usize = 64;
 /// 256 KB each; longer ones would leave the L2 cache of common CPUs, which the flop-based cost
 /// model of the planner does not see, for a MAC saving that no longer matters.
 pub const MAX_PARTITION: usize = 16384;
-
-/// Input and IR samples are clamped to ±10⁴ (+80 dBFS): far beyond any real signal or IR, and
-/// small enough that no sum in the convolution can overflow f32 (see "Robustness").
-pub const INPUT_LIMIT: f32 = 1.0e4;
 
 /// Zero-latency stereo convolver for one impulse response (built off the audio thread).
 pub struct Convolver {
@@ -193,10 +190,11 @@ fn head_fir(taps: &[f32], hist: &[f32], start: usize, out: &mut [f32]) {
     }
 }
 
-/// Flush a non-finite or tiny input or IR sample to zero and clamp it to ±[`INPUT_LIMIT`].
+/// Flush a non-finite or tiny input or IR sample to zero and clamp it to
+/// ±[`CONVOLUTION_INPUT_LIMIT`].
 #[inline(always)]
 fn sanitize(x: f32) -> f32 {
-    crate::denormal::flush(x).clamp(-INPUT_LIMIT, INPUT_LIMIT)
+    crate::input::sanitize(x, CONVOLUTION_INPUT_LIMIT)
 }
 
 impl Convolver {

@@ -111,11 +111,13 @@ pub struct Freeverb {
     settings: ReverbSettings,
     /// Working memory of `process` (no state: overwritten before every use).
     scratch: Box<Scratch>,
+    /// A copy of the input of an in-place `process` call (see [`super::StereoInput`]).
+    input: super::StereoInput,
 }
 
 impl Freeverb {
     /// Allocate every delay line for `sample_rate` (Hz, clamped to 8 kHz..768 kHz).
-    pub fn new(sample_rate: f32) -> Self {
+    pub(crate) fn new(sample_rate: f32) -> Self {
         let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
         let ratio = sample_rate as f64 / REFERENCE_RATE;
         let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(1);
@@ -129,6 +131,7 @@ impl Freeverb {
             }
         });
         let mut reverb = Self {
+            input: super::StereoInput::default(),
             sample_rate,
             combs: Rings::new(comb_len),
             comb_state: [0.0; 16],
@@ -199,7 +202,7 @@ impl Freeverb {
 
     /// Wet-only stereo reverb of one block (any length; only the common length of the four
     /// slices is processed).
-    pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+    pub(crate) fn render(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if super::blocks::use_sse2() {
             return self.process_with::<super::blocks::Sse>(in_l, in_r, out_l, out_r);
@@ -326,6 +329,8 @@ fn allpass_span<Q: Quad>(buf: &mut [f32], x: &mut [f32]) {
     }
 }
 
+super::reverb_model!(Freeverb);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,13 +358,13 @@ mod tests {
             })
             .collect();
         let mut out = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
-        m.process(&x, &x, &mut out.0, &mut out.1);
+        m.render(&x, &x, &mut out.0, &mut out.1);
         m.set_settings(&ReverbSettings { freeze: true, ..s });
         // Let the input glide out (10 ms) and its last samples enter the combs.
-        m.process(&x[..2_000], &x[..2_000], &mut out.0[..2_000], &mut out.1[..2_000]);
+        m.render(&x[..2_000], &x[..2_000], &mut out.0[..2_000], &mut out.1[..2_000]);
         let before = comb_energies(&m);
         for _ in 0..10 {
-            m.process(&x, &x, &mut out.0, &mut out.1);
+            m.render(&x, &x, &mut out.0, &mut out.1);
         }
         let after = comb_energies(&m);
         for k in 0..16 {

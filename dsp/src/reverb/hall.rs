@@ -199,12 +199,14 @@ pub struct Hall {
     max_sub: usize,
     /// Working memory of the block-wise path.
     scratch: Box<HallScratch>,
+    /// A copy of the input of an in-place `process` call (see [`super::StereoInput`]).
+    input: super::StereoInput,
 }
 
 impl Hall {
     /// Allocate every line for the largest size and excursion at `sample_rate` (Hz, clamped to
     /// 8 kHz..768 kHz).
-    pub fn new(sample_rate: f32) -> Self {
+    pub(crate) fn new(sample_rate: f32) -> Self {
         let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
         let ratio = sample_rate as f64 / REFERENCE_RATE;
         let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(2);
@@ -219,6 +221,7 @@ impl Hall {
         let phase = core::array::from_fn(|k| -1.0 + 2.0 * k as f32 / 8.0);
         let max_sub = input_allpass_len.iter().copied().min().unwrap_or(1).clamp(1, SUB_BLOCK);
         let mut hall = Self {
+            input: super::StereoInput::default(),
             scratch: Box::new(HallScratch {
                 newer: [[0; 8]; SUB_BLOCK],
                 older: [[0; 8]; SUB_BLOCK],
@@ -343,7 +346,7 @@ impl Hall {
     /// otherwise sub-blocks of at most `max_sub` samples go through `Self::sub_block`, which
     /// computes the same per-sample arithmetic with the eight lines as lanes of two 4-wide
     /// vectors (SSE2 on x86_64), so the result does not depend on which path or split was taken.
-    pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+    pub(crate) fn render(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
@@ -579,3 +582,5 @@ impl Hall {
         self.pos = pos.wrapping_add(b);
     }
 }
+
+super::reverb_model!(Hall);

@@ -3,22 +3,24 @@
 //! 1997 figure-8 tank), and [`convolution`] (zero-latency non-uniformly partitioned FFT
 //! convolution with a lock-free IR hand-over).
 //!
-//! All three share one shape, so the plugin can switch between them without glue code:
+//! All four follow the crate's [`Model`](crate::model::Model) lifecycle, so the plugin can
+//! switch between them without glue code:
 //!
-//! * `new(sample_rate)` allocates every buffer for the largest `size` and modulation depth (a
-//!   new sample rate means a new model, built outside the audio thread); `reset` clears the
-//!   state.
+//! * `prepare(spec)` allocates every buffer for the largest `size` and modulation depth (a new
+//!   sample rate means a new model, built outside the audio thread); `reset` clears the state.
 //! * `set_settings(&ReverbSettings)` is called once per block with smoothed values. It only
 //!   recomputes a handful of gains; delay-length changes (`size`) glide at a bounded rate
 //!   inside `process`, and the input gain glides when `freeze` toggles, so per-block changes do
 //!   not click.
-//! * `process(in_l, in_r, out_l, out_r)` is wet-only, stereo in → stereo out at full width:
-//!   the plugin applies `width` afterwards as Freeverb does (`outL = wet1·L + wet2·R`,
+//! * `process(audio, ())` is wet-only and in place, stereo in → stereo out at full width: the
+//!   plugin applies `width` afterwards as Freeverb does (`outL = wet1·L + wet2·R`,
 //!   `wet1 = (1 + w)/2`, `wet2 = (1 − w)/2`), so the models output their `width = 1` signals.
-//!   Any block length; never allocates, locks or panics.
+//!   One channel is fed to both inputs and gets the mean of both outputs. Any block length;
+//!   never allocates, locks or panics. (The networks read their input while writing their
+//!   output, so [`StereoInput`] keeps a copy of the input for them.)
 //!
 //! Robustness (models.md §5): every input sample goes through [`blocks::sanitize_input`]
-//! (non-finite → 0, clamped to ±[`blocks::INPUT_LIMIT`], tiny → 0); every value written into a
+//! (non-finite → 0, clamped to ±[`crate::input::RECURSIVE_INPUT_LIMIT`], tiny → 0); every value written into a
 //! recursive structure (delay lines, one-pole states) is flushed with
 //! [`crate::denormal::flush`], so the tail decays to exact zeros and never through subnormals,
 //! with or without FTZ/DAZ; a block whose output is not finite (which the clamps make
@@ -73,6 +75,107 @@ impl ReverbSettings {
         }
     }
 }
+
+/// The input of an in-place `process` call, kept aside so a reverb's network can read it while
+/// writing its output into the same slices. (`Default` holds no memory: a placeholder while the
+/// real one is in use.)
+#[derive(Clone, Debug, Default)]
+pub struct StereoInput {
+    /// Left input (the mono input, for one channel).
+    left: Vec<f32>,
+    /// Right input; for one channel, the right output before the channels are averaged.
+    right: Vec<f32>,
+}
+
+impl StereoInput {
+    /// Room for pieces of `max_block` samples (longer calls are processed piece by piece).
+    pub fn new(max_block: usize) -> Self {
+        let n = max_block.max(1);
+        Self { left: vec![0.0; n], right: vec![0.0; n] }
+    }
+
+    /// Run `render(in_l, in_r, out_l, out_r)` in place over `audio`: two channels (or more:
+    /// the rest are silenced) as stereo, one channel into both inputs with the mean of both
+    /// outputs written back. In pieces of at most the prepared length (a bounded loop).
+    pub fn run(&mut self, audio: &mut [&mut [f32]], mut render: impl FnMut(&[f32], &[f32], &mut [f32], &mut [f32])) {
+        let piece = self.left.len().max(1);
+        if self.left.is_empty() {
+            // The empty placeholder: nothing to read the input into.
+            for ch in audio.iter_mut() {
+                ch.fill(0.0);
+            }
+            return;
+        }
+        match audio {
+            [] => {}
+            [mono] => {
+                for chunk in mono.chunks_mut(piece) {
+                    let n = chunk.len();
+                    let (input, right) = (&mut self.left[..n], &mut self.right[..n]);
+                    input.copy_from_slice(chunk);
+                    render(input, input, chunk, right);
+                    for (y, &r) in chunk.iter_mut().zip(right.iter()) {
+                        *y = 0.5 * (*y + r);
+                    }
+                }
+            }
+            [left, right, rest @ ..] => {
+                let len = left.len().min(right.len());
+                let mut start = 0;
+                while start < len {
+                    let end = (start + piece).min(len);
+                    let n = end - start;
+                    self.left[..n].copy_from_slice(&left[start..end]);
+                    self.right[..n].copy_from_slice(&right[start..end]);
+                    render(&self.left[..n], &self.right[..n], &mut left[start..end], &mut right[start..end]);
+                    start = end;
+                }
+                for ch in rest {
+                    ch.fill(0.0);
+                }
+            }
+        }
+    }
+
+    /// Heap memory, bytes.
+    pub fn memory_bytes(&self) -> usize {
+        (self.left.len() + self.right.len()) * 4
+    }
+}
+
+/// Implements [`Model`](crate::model::Model) for a reverb with `new(sample_rate)`,
+/// `render(in_l, in_r, out_l, out_r)`, `reset`, `memory_bytes` and an `input: StereoInput` field.
+macro_rules! reverb_model {
+    ($ty:ty) => {
+        impl crate::model::Model for $ty {
+            /// Settings are set between blocks with `set_settings`.
+            type Control<'a> = ();
+
+            fn prepare(spec: &crate::model::ProcessSpec) -> Self {
+                let mut model = <$ty>::new(spec.sample_rate);
+                model.input = crate::reverb::StereoInput::new(spec.max_block);
+                model
+            }
+
+            fn reset(&mut self) {
+                <$ty>::reset(self);
+            }
+
+            fn process(&mut self, audio: &mut [&mut [f32]], _: ()) {
+                // Taken out for the call (leaving an empty placeholder, no allocation), so the
+                // network can borrow `self` while the input copy is borrowed too.
+                let mut input = core::mem::take(&mut self.input);
+                input.run(audio, |in_l, in_r, out_l, out_r| self.render(in_l, in_r, out_l, out_r));
+                self.input = input;
+            }
+
+            fn memory_bytes(&self) -> usize {
+                <$ty>::memory_bytes(self) + self.input.memory_bytes()
+            }
+        }
+    };
+}
+pub(crate) use reverb_model;
 
 #[cfg(test)]
 mod tests;

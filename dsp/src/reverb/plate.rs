@@ -205,12 +205,14 @@ pub struct Plate {
     /// Longest sub-block at this rate: shorter than every delay a block-wise stage reads
     /// across, and than the distance from the farthest output tap to the line's capacity.
     max_sub: usize,
+    /// A copy of the input of an in-place `process` call (see [`super::StereoInput`]).
+    input: super::StereoInput,
 }
 
 impl Plate {
     /// Allocate every line for the largest size and excursion at `sample_rate` (Hz, clamped to
     /// 8 kHz..768 kHz).
-    pub fn new(sample_rate: f32) -> Self {
+    pub(crate) fn new(sample_rate: f32) -> Self {
         let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
         let ratio = sample_rate as f64 / REFERENCE_RATE;
         let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(2);
@@ -251,6 +253,7 @@ impl Plate {
         .unwrap_or(1)
         .max(1);
         let mut plate = Self {
+            input: super::StereoInput::default(),
             max_sub,
             sample_rate,
             input_allpasses: Lanes::new(4, scale(INPUT_ALLPASS[2])),
@@ -377,7 +380,7 @@ impl Plate {
     /// otherwise sub-blocks of at most `max_sub` samples go through `Self::sub_block`, which
     /// computes the same per-sample arithmetic stage by stage, so the result does not depend on
     /// which path or split was taken.
-    pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+    pub(crate) fn render(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
@@ -632,3 +635,5 @@ impl Plate {
         self.pos = pos.wrapping_add(b);
     }
 }
+
+super::reverb_model!(Plate);

@@ -38,9 +38,9 @@ impl Model {
     }
     fn process(&mut self, a: &[f32], b: &[f32], c: &mut [f32], d: &mut [f32]) {
         match self {
-            Model::Freeverb(m) => m.process(a, b, c, d),
-            Model::Hall(m) => m.process(a, b, c, d),
-            Model::Plate(m) => m.process(a, b, c, d),
+            Model::Freeverb(m) => m.render(a, b, c, d),
+            Model::Hall(m) => m.render(a, b, c, d),
+            Model::Plate(m) => m.render(a, b, c, d),
         }
     }
     fn has_subnormal_state(&self) -> bool {
@@ -254,7 +254,7 @@ fn freeverb_matches_an_independent_implementation_of_jezars_published_structure(
         let mut m = Freeverb::new(sr);
         m.set_settings(&ReverbSettings { size: room, damping: damp, ..Default::default() });
         let (mut l, mut r) = (vec![0.0f32; len], vec![0.0f32; len]);
-        m.process(&in_l, &in_r, &mut l, &mut r);
+        m.render(&in_l, &in_r, &mut l, &mut r);
         let (rl, rr) = reference_freeverb(room as f64, damp as f64, &in_l, &in_r);
         let peak = rl.iter().chain(&rr).fold(0.0f64, |p, v| p.max(v.abs()));
         let err = l.iter().zip(&rl).chain(r.iter().zip(&rr)).fold(0.0f64, |e, (&a, &b)| e.max((a as f64 - b).abs()));

@@ -9,15 +9,16 @@
 //! host rate) are upsampled by the half-band cascade, the model runs at the oversampled rate, and
 //! the result is decimated. The latency is exactly [`RingModulator::latency`] host samples.
 //!
-//! [`RingModulator::process_channels`] does this for all channels at once, so that the circuit
-//! model can solve the channels of a stereo pair in lock-step (see [`circuit`], "Lock-step
-//! lanes"): its cost per step is the latency of a Newton iteration, which two independent
-//! channels share. [`RingModulator::process`] does one channel; both give bit-identical
-//! results, whatever the block size.
+//! [`RingModulator`]'s [`Model::process`] does this for all channels at once, so that the
+//! circuit model can solve the channels of a stereo pair in lock-step (see [`circuit`],
+//! "Lock-step lanes"): its cost per step is the latency of a Newton iteration, which two
+//! independent channels share. [`RingModulator::process_channel`] does one channel; both give
+//! bit-identical results, whatever the block size.
 
 pub mod circuit;
 pub mod parker;
 
+use crate::model::{Model, ProcessSpec};
 use crate::oversampler::{round_trip_latency, Downsampler, Upsampler, MAX_FACTOR_LOG2};
 use circuit::{CircuitConstants, DiodeRingCircuit, LaneBlock};
 use crate::solver::SolverStats;
@@ -102,33 +103,6 @@ pub struct RingModulator {
 }
 
 impl RingModulator {
-    /// Allocate everything for `max_channels` channels and every oversampling factor up to
-    /// 2^`MAX_FACTOR_LOG2`. Blocks are processed in pieces of at most `max_block` (capped at
-    /// [`MAX_CHUNK`]), so memory does not grow with the host's block size.
-    pub fn new(sample_rate: f32, max_channels: usize, max_block: usize) -> Self {
-        let max_block = max_block.clamp(1, MAX_CHUNK);
-        let factor_log2 = 0;
-        let channels = (0..max_channels)
-            .map(|_| RingChannel {
-                modulator_up: Upsampler::new(MAX_FACTOR_LOG2, max_block),
-                carrier_up: Upsampler::new(MAX_FACTOR_LOG2, max_block),
-                down: Downsampler::new(MAX_FACTOR_LOG2, max_block),
-                circuit: DiodeRingCircuit::new(CircuitConstants::default(), sample_rate as f64),
-                wet: vec![0.0; max_block << MAX_FACTOR_LOG2],
-            })
-            .collect();
-        let mut ring = Self {
-            sample_rate,
-            max_block,
-            model: RingModel::Circuit,
-            factor_log2,
-            parker: ParkerRing::default(),
-            channels,
-        };
-        ring.set_oversampling_log2(factor_log2);
-        ring
-    }
-
     /// Select the model. The circuit's state is cleared so it starts from rest.
     pub fn set_model(&mut self, model: RingModel) {
         if model != self.model {
@@ -188,16 +162,16 @@ impl RingModulator {
         self.channels.get(channel).map(|c| c.circuit.state())
     }
 
-    /// Process one block of `channel`: `modulator` and `carrier` in volts at the host rate,
-    /// `out` receives the output voltage. The three slices should have the same length; only the
-    /// common length is processed. A channel index out of range outputs silence.
+    /// Process one channel alone, in place: `audio` holds the modulator in volts at the host
+    /// rate and receives the output voltage; `carrier` is the carrier in volts. Only the common
+    /// length is processed. A channel index out of range outputs silence.
     ///
-    /// The plugin processes all its channels at once with [`Self::process_channels`], which
-    /// gives bit-identical results faster.
-    pub fn process(&mut self, channel: usize, modulator: &[f32], carrier: &[f32], out: &mut [f32]) {
-        let len = modulator.len().min(carrier.len()).min(out.len());
+    /// The result is bit-identical to the same channel in [`Model::process`] (and, like it,
+    /// independent of the block size); tests use it to check the lock-step lanes against it.
+    pub fn process_channel(&mut self, channel: usize, audio: &mut [f32], carrier: &[f32]) {
+        let len = audio.len().min(carrier.len());
         let Some(ch) = self.channels.get_mut(channel) else {
-            out[..len].fill(0.0);
+            audio.fill(0.0);
             return;
         };
         let (model, parker, factor_log2) = (self.model, self.parker, self.factor_log2);
@@ -205,34 +179,70 @@ impl RingModulator {
         // Blocks longer than the prepared size are processed in pieces (a bounded loop).
         while start < len {
             let end = (start + self.max_block).min(len);
-            let (channels, outs) = (core::slice::from_mut(ch), &mut [&mut *out]);
-            process_piece(channels, model, parker, factor_log2, &[modulator], &[carrier], outs, start..end);
+            let io: &mut [&mut [f32]] = &mut [&mut *audio];
+            process_piece(core::slice::from_mut(ch), model, parker, factor_log2, io, &[carrier], start..end);
             start = end;
         }
     }
+}
 
-    /// Process one block of several channels at once: channel `i` takes `modulators[i]` and
-    /// `carriers[i]` (volts at the host rate; channels may share one carrier slice) and writes
-    /// the output voltage to `outs[i]`. Only the common length of all the slices is processed;
-    /// outputs beyond the inputs or the prepared channel count receive silence.
+impl Model for RingModulator {
+    /// The carrier of each channel, volts at the host rate (channels may share one slice).
+    type Control<'a> = &'a [&'a [f32]];
+
+    /// Everything for `spec.channels` channels and every oversampling factor up to
+    /// 2^`MAX_FACTOR_LOG2`, at 1× and with the circuit model. Blocks are processed in pieces of
+    /// at most `max_block` (capped at [`MAX_CHUNK`]), so memory does not grow with the host's
+    /// block size.
+    fn prepare(spec: &ProcessSpec) -> Self {
+        let max_block = spec.max_block.clamp(1, MAX_CHUNK);
+        let factor_log2 = 0;
+        let channels = (0..spec.channels)
+            .map(|_| RingChannel {
+                modulator_up: Upsampler::new(MAX_FACTOR_LOG2, max_block),
+                carrier_up: Upsampler::new(MAX_FACTOR_LOG2, max_block),
+                down: Downsampler::new(MAX_FACTOR_LOG2, max_block),
+                circuit: DiodeRingCircuit::new(CircuitConstants::default(), spec.sample_rate as f64),
+                wet: vec![0.0; max_block << MAX_FACTOR_LOG2],
+            })
+            .collect();
+        let mut ring = Self {
+            sample_rate: spec.sample_rate,
+            max_block,
+            model: RingModel::Circuit,
+            factor_log2,
+            parker: ParkerRing::default(),
+            channels,
+        };
+        ring.set_oversampling_log2(factor_log2);
+        ring
+    }
+
+    fn reset(&mut self) {
+        RingModulator::reset(self);
+    }
+
+    /// Channel `i` of `audio` holds the modulator in volts at the host rate and receives the
+    /// output voltage; its carrier is `carriers[i]`. Only the common length of all the slices
+    /// is processed; channels beyond the carriers or the prepared channel count, and samples
+    /// past the common length, receive silence.
     ///
-    /// The result is bit-identical to calling [`Self::process`] for each channel (and, like it,
-    /// independent of the block size), but the circuit model solves the channels in groups of
-    /// [`circuit::LOCK_STEP_CIRCUITS`] in lock-step (see [`circuit`], "Lock-step lanes"): its
-    /// cost is the latency of each step's Newton iteration, so the two channels of a stereo
-    /// pair cost little more than one. This is the entry point for the plugin.
-    pub fn process_channels(&mut self, modulators: &[&[f32]], carriers: &[&[f32]], outs: &mut [&mut [f32]]) {
-        let count = outs.len().min(modulators.len()).min(carriers.len()).min(self.channels.len());
+    /// The circuit model solves the channels in groups of [`circuit::LOCK_STEP_CIRCUITS`] in
+    /// lock-step (see [`circuit`], "Lock-step lanes"): its cost is the latency of each step's
+    /// Newton iteration, so the two channels of a stereo pair cost little more than one. The
+    /// result is bit-identical to [`RingModulator::process_channel`] for each channel.
+    fn process(&mut self, audio: &mut [&mut [f32]], carriers: &[&[f32]]) {
+        let count = audio.len().min(carriers.len()).min(self.channels.len());
         let mut len = usize::MAX;
         for i in 0..count {
-            len = len.min(modulators[i].len()).min(carriers[i].len()).min(outs[i].len());
+            len = len.min(audio[i].len()).min(carriers[i].len());
         }
-        for out in outs.iter_mut().skip(count) {
+        for out in audio.iter_mut().skip(count) {
             out.fill(0.0);
         }
         // Outputs longer than the common length get silence past it, not stale samples.
         let common = if count == 0 { 0 } else { len };
-        for out in outs.iter_mut().take(count) {
+        for out in audio.iter_mut().take(count) {
             let end = out.len();
             out[common.min(end)..].fill(0.0);
         }
@@ -242,28 +252,38 @@ impl RingModulator {
         // Pieces of at most `max_block` host samples (a bounded loop; none when count is 0).
         while count > 0 && start < len {
             let end = (start + self.max_block).min(len);
-            process_piece(channels, model, parker, factor_log2, modulators, carriers, &mut outs[..count], start..end);
+            process_piece(channels, model, parker, factor_log2, &mut audio[..count], carriers, start..end);
             start = end;
         }
+    }
+
+    fn latency(&self) -> u32 {
+        RingModulator::latency(self)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        let per_channel = |c: &RingChannel| {
+            c.wet.len() * 4 + c.modulator_up.memory_bytes() + c.carrier_up.memory_bytes() + c.down.memory_bytes()
+        };
+        self.channels.iter().map(per_channel).sum()
     }
 }
 
 /// Process host samples `piece` (at most `max_block` of them) of every channel in `channels`,
-/// channel `i` from `modulators[i]` and `carriers[i]` into `outs[i]` (all at least `piece.end`
-/// long): upsample the channel's inputs, run the model (the circuits of all the channels in
-/// lock-step), decimate.
+/// channel `i` in place in `io[i]` with `carriers[i]` (all at least `piece.end` long): upsample
+/// the channel's inputs, run the model (the circuits of all the channels in lock-step),
+/// decimate into `io[i]`.
 #[allow(clippy::too_many_arguments)]
 fn process_piece(
     channels: &mut [RingChannel],
     model: RingModel,
     parker: ParkerRing,
     factor_log2: usize,
-    modulators: &[&[f32]],
+    io: &mut [&mut [f32]],
     carriers: &[&[f32]],
-    outs: &mut [&mut [f32]],
     piece: core::ops::Range<usize>,
 ) {
-    let inputs = modulators.iter().zip(carriers);
+    let inputs = io.iter().zip(carriers);
     let blocks = channels.iter_mut().zip(inputs).map(|(ch, (m, c))| {
         let RingChannel { modulator_up, carrier_up, circuit, wet, .. } = ch;
         let m_os = modulator_up.process(&m[piece.clone()]);
@@ -281,7 +301,7 @@ fn process_piece(
             }
         }
     }
-    for (ch, out) in channels.iter_mut().zip(outs.iter_mut()) {
+    for (ch, out) in channels.iter_mut().zip(io.iter_mut()) {
         let out = &mut out[piece.clone()];
         let n = (out.len() << factor_log2).min(ch.wet.len());
         ch.down.process(&ch.wet[..n], out);
@@ -303,7 +323,7 @@ mod lock_step_tests {
     }
 
     #[test]
-    fn process_channels_is_bit_identical_to_process_per_channel_for_any_block_size() {
+    fn processing_all_channels_is_bit_identical_to_each_channel_alone_for_any_block_size() {
         let n = 3_000;
         let channels = 3; // a lock-step group of three lanes
         let m: Vec<Vec<f32>> = (0..channels).map(|k| signal(k as u32, n, 1.6)).collect();
@@ -313,28 +333,31 @@ mod lock_step_tests {
         let c: Vec<&[f32]> = vec![&shared, &shared, &own];
         for model in [RingModel::Circuit, RingModel::Parker] {
             for factor_log2 in [0, 1, DEFAULT_OVERSAMPLING_LOG2, MAX_FACTOR_LOG2] {
-                let mut one = RingModulator::new(SR, channels, 256);
+                let mut one = RingModulator::prepare(&ProcessSpec::new(SR, 256, channels));
                 one.set_model(model);
                 one.set_oversampling_log2(factor_log2);
                 let mut expected = vec![vec![0.0f32; n]; channels];
                 for start in (0..n).step_by(256) {
                     let end = (start + 256).min(n);
                     for (k, out) in expected.iter_mut().enumerate() {
-                        one.process(k, &m[k][start..end], &c[k][start..end], &mut out[start..end]);
+                        out[start..end].copy_from_slice(&m[k][start..end]);
+                        one.process_channel(k, &mut out[start..end], &c[k][start..end]);
                     }
                 }
                 let expected_stats: Vec<SolverStats> = (0..channels).map(|k| one.take_solver_stats(k)).collect();
                 for block in [100, 256, 1000] {
-                    let mut all = RingModulator::new(SR, channels, 256);
+                    let mut all = RingModulator::prepare(&ProcessSpec::new(SR, 256, channels));
                     all.set_model(model);
                     all.set_oversampling_log2(factor_log2);
                     let mut outs = vec![vec![0.0f32; n]; channels];
                     for start in (0..n).step_by(block) {
                         let end = (start + block).min(n);
-                        let ms: Vec<&[f32]> = m.iter().map(|m| &m[start..end]).collect();
                         let cs: Vec<&[f32]> = c.iter().map(|c| &c[start..end]).collect();
                         let mut os: Vec<&mut [f32]> = outs.iter_mut().map(|o| &mut o[start..end]).collect();
-                        all.process_channels(&ms, &cs, &mut os);
+                        for (o, m) in os.iter_mut().zip(&m) {
+                            o.copy_from_slice(&m[start..end]);
+                        }
+                        Model::process(&mut all, &mut os, &cs);
                     }
                     for k in 0..channels {
                         let same = outs[k].iter().zip(&expected[k]).all(|(a, b)| a.to_bits() == b.to_bits());
@@ -347,16 +370,18 @@ mod lock_step_tests {
     }
 
     #[test]
-    fn process_channels_silences_outputs_it_has_no_channel_or_input_for() {
-        let mut ring = RingModulator::new(SR, 2, 64);
+    fn processing_silences_outputs_it_has_no_channel_or_carrier_for() {
+        let mut ring = RingModulator::prepare(&ProcessSpec::new(SR, 64, 2));
         let x = signal(1, 64, 1.0);
         let (mut a, mut b, mut c) = (vec![1.0f32; 64], vec![1.0f32; 64], vec![1.0f32; 64]);
-        // Three outputs, two prepared channels, inputs for two.
-        ring.process_channels(&[&x, &x], &[&x, &x], &mut [&mut a, &mut b, &mut c]);
+        // Three channels, two prepared, carriers for two.
+        a.copy_from_slice(&x);
+        b.copy_from_slice(&x);
+        Model::process(&mut ring, &mut [&mut a, &mut b, &mut c], &[&x, &x]);
         assert!(c.iter().all(|&v| v == 0.0));
         assert!(a.iter().chain(&b).all(|v| v.is_finite()));
-        // No inputs at all: silence everywhere, no panic.
-        ring.process_channels(&[], &[], &mut [&mut a, &mut b]);
+        // No carriers at all: silence everywhere, no panic.
+        Model::process(&mut ring, &mut [&mut a, &mut b], &[]);
         assert!(a.iter().chain(&b).all(|&v| v == 0.0));
     }
 }

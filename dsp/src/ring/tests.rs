@@ -4,6 +4,7 @@
 use super::circuit::{CircuitConstants, DiodeRingCircuit};
 use super::parker::ParkerRing;
 use super::{RingModel, RingModulator};
+use crate::model::{Model, ProcessSpec};
 use crate::analysis::{db, tone_amplitude};
 use crate::denormal::is_subnormal_f32;
 use core::f64::consts::TAU;
@@ -123,17 +124,19 @@ fn circuit_recovers_from_non_finite_input() {
 fn circuit_state_never_holds_subnormals_while_decaying() {
     // A loud burst, then eight seconds of silence: the inductor currents decay with L/R time
     // constants of 10 ms and less and would pass through the subnormal range within a second.
-    let mut ring = RingModulator::new(SR as f32, 1, 64);
+    let mut ring = RingModulator::prepare(&ProcessSpec::new(SR as f32, 64, 1));
     ring.set_oversampling_log2(1);
     let burst: Vec<f32> = sine(200.0, 1.6, SR, 64).iter().map(|&x| x as f32).collect();
     let carrier: Vec<f32> = sine(900.0, 0.8, SR, 64).iter().map(|&x| x as f32).collect();
     let mut out = vec![0.0; 64];
     for _ in 0..50 {
-        ring.process(0, &burst, &carrier, &mut out);
+        out.copy_from_slice(&burst);
+        ring.process_channel(0, &mut out, &carrier);
     }
     let silence = vec![0.0f32; 64];
     for block in 0..(8 * SR as usize / 64) {
-        ring.process(0, &silence, &silence, &mut out);
+        out.copy_from_slice(&silence);
+        ring.process_channel(0, &mut out, &silence);
         let state = ring.circuit_state(0).unwrap();
         assert!(!state.iter().any(|&s| is_subnormal_f32(s)), "subnormal state after block {block}: {state:?}");
         assert!(!out.iter().any(|&s| is_subnormal_f32(s)));
@@ -187,14 +190,15 @@ fn parker_switches_ideally_when_the_carrier_exceeds_the_knee() {
 
 /// Render sine × sine through the oversampled processor and return the output.
 fn render_two_tones(model: RingModel, factor_log2: usize, fm: f64, fc: f64, n: usize) -> Vec<f32> {
-    let mut ring = RingModulator::new(SR as f32, 1, 512);
+    let mut ring = RingModulator::prepare(&ProcessSpec::new(SR as f32, 512, 1));
     ring.set_model(model);
     ring.set_oversampling_log2(factor_log2);
     let m: Vec<f32> = sine(fm, 0.8, SR, n).iter().map(|&x| x as f32).collect();
     let c: Vec<f32> = sine(fc, 0.8, SR, n).iter().map(|&x| x as f32).collect();
     let mut out = vec![0.0f32; n];
     for ((m, c), o) in m.chunks(512).zip(c.chunks(512)).zip(out.chunks_mut(512)) {
-        ring.process(0, m, c, o);
+        o.copy_from_slice(m);
+        ring.process_channel(0, o, c);
     }
     out
 }

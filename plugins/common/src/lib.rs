@@ -1,9 +1,14 @@
 //! What every Ferrite plugin shares, written once:
 //!
+//! - [`effect`]: the plugin skeleton. A plugin crate implements [`effect::Engine`] (its audio)
+//!   and [`effect::Effect`] (its descriptor); [`effect::EffectPlugin`] is the nice-plug plugin
+//!   for CLAP, VST3, the standalone and `render`.
+//! - [`output`]: the output stage every engine ends with (latency-aligned dry path, mix, output
+//!   gain, switch fade, finite guard).
+//! - [`editor_data`]: meters and sample windows from the audio thread to an editor, lock-free.
 //! - [`host`]: an offline host that drives a plugin's own `Plugin::process` (the same code a DAW
 //!   runs), used by `render`, by the tests and by benchmarks.
-//! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers, input
-//!   sanitising.
+//! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers.
 //! - [`settings`]: `ID=VALUE` parsing against a plugin's parameters (plain values, range
 //!   checked), for `--set`, presets and the standalone.
 //! - [`wav`]: WAV reading (16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
@@ -13,7 +18,10 @@
 //!   buffers hosts pass to `process`.
 
 pub mod cli;
+pub mod editor_data;
+pub mod effect;
 pub mod host;
+pub mod output;
 pub mod params;
 pub mod settings;
 pub mod vst3;

@@ -40,19 +40,3 @@ pub fn fill_mapped(param: &FloatParam, out: &mut [f32], map: impl Fn(f32) -> f32
         out.fill(map(param.smoothed.next()));
     }
 }
-
-/// Non-finite samples become silence; finite ones are clamped to ±`limit`. Every plugin runs
-/// its input through this before its model, so no model ever sees NaN, infinities or absurd
-/// values.
-#[inline(always)]
-pub fn sanitize(x: f32, limit: f32) -> f32 {
-    if x.is_finite() {
-        x.clamp(-limit, limit)
-    } else {
-        0.0
-    }
-}
-
-/// Input samples are clamped to ±16 (+24 dBFS) before a model sees them: nothing musical is
-/// that loud, and it bounds how hard any model's solver can be pushed.
-pub const INPUT_LIMIT: f32 = 16.0;

@@ -5,6 +5,7 @@ use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 use crate::ir::IrSlot;
+use crate::loader::IrLoading;
 
 /// Which reverb runs.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,9 @@ pub struct ReverbParams {
     /// The convolution's impulse response (file path and samples), saved with the project.
     #[persist = "impulse_response"]
     pub impulse_response: IrSlot,
+    /// Not a parameter: the background side of the IR hand-over, replaced at every activation
+    /// (shared here because the background task and the engine both reach the parameters).
+    pub ir_loading: IrLoading,
 }
 
 /// A frequency parameter with a log-like knob and log-domain smoothing.
@@ -105,6 +109,7 @@ impl Default for ReverbParams {
             mix: fraction_param("Mix", 0.3),
             output: db_param("Output", 0.0, -36.0, 12.0),
             impulse_response: IrSlot::default(),
+            ir_loading: IrLoading::default(),
         }
     }
 }

@@ -20,6 +20,8 @@
 //! Every convolver has zero latency, so the reported latency never changes.
 
 use super::Convolver;
+use crate::model::{Model, ProcessSpec};
+use crate::reverb::StereoInput;
 use rtrb::{Consumer, Producer, RingBuffer};
 
 /// Crossfade length between convolvers (20 ms: long enough to be click-free, short enough to
@@ -52,6 +54,10 @@ pub struct ConvolutionReverb {
     incoming: Consumer<Option<Box<Convolver>>>,
     /// Retired convolvers back to the loader.
     outgoing: Producer<Box<Convolver>>,
+    /// The background side, until the owner takes it ([`ConvolutionReverb::take_loader`]).
+    loader: Option<ConvolverLoader>,
+    /// A copy of the input of an in-place `process` call (see [`StereoInput`]).
+    input: StereoInput,
 }
 
 /// The background side: builds convolvers, sends them, drops the retired ones.
@@ -65,25 +71,16 @@ pub struct ConvolverLoader {
 }
 
 impl ConvolutionReverb {
-    /// A reverb with no IR and its loader, for `sample_rate` Hz (sets the crossfade length) and
-    /// host blocks of up to `max_block` samples (any length works).
-    pub fn new(sample_rate: f32, max_block: usize) -> (Self, ConvolverLoader) {
-        let (to_audio, incoming) = RingBuffer::new(INCOMING_CAPACITY);
-        let (outgoing, returned) = RingBuffer::new(RETURN_CAPACITY);
-        let fade_len = (CROSSFADE_SECONDS * sample_rate.clamp(1_000.0, 1_000_000.0)).round().max(1.0) as u32;
-        (
-            Self {
-                current: None,
-                fading_out: None,
-                fading: false,
-                fade_pos: 0,
-                fade_len,
-                retired: [None, None],
-                incoming,
-                outgoing,
-            },
-            ConvolverLoader { outgoing: to_audio, returned, max_block },
-        )
+    /// The background side of the hand-over (once: later calls get `None`). Whoever builds
+    /// convolvers for this reverb (a background thread) keeps it.
+    pub fn take_loader(&mut self) -> Option<ConvolverLoader> {
+        self.loader.take()
+    }
+
+    /// Heap memory of the convolvers held (the current one and one fading out), bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let convolvers = self.current.iter().chain(self.fading_out.iter()).map(|c| c.memory_bytes()).sum::<usize>();
+        convolvers + self.input.memory_bytes()
     }
 
     /// Put `convolver` in place at once, without a crossfade. Not for the audio thread: it drops
@@ -160,7 +157,7 @@ impl ConvolutionReverb {
     }
 
     /// Process a stereo block (mono: pass the same input twice). Real-time safe.
-    pub fn process(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+    fn render(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         out_l[len..].fill(0.0);
         out_r[len..].fill(0.0);
@@ -218,6 +215,48 @@ impl ConvolutionReverb {
                 self.finish_fade();
             }
         }
+    }
+}
+
+impl Model for ConvolutionReverb {
+    /// The IR arrives through the loader ([`ConvolutionReverb::take_loader`]).
+    type Control<'a> = ();
+
+    /// A reverb with no IR for `spec.sample_rate` Hz (sets the crossfade length) and blocks of
+    /// up to `spec.max_block` samples; its loader is waiting in [`ConvolutionReverb::take_loader`].
+    fn prepare(spec: &ProcessSpec) -> Self {
+        let (to_audio, incoming) = RingBuffer::new(INCOMING_CAPACITY);
+        let (outgoing, returned) = RingBuffer::new(RETURN_CAPACITY);
+        let fade_len = (CROSSFADE_SECONDS * spec.sample_rate.clamp(1_000.0, 1_000_000.0)).round().max(1.0) as u32;
+        let max_block = spec.max_block.max(1);
+        Self {
+            current: None,
+            fading_out: None,
+            fading: false,
+            fade_pos: 0,
+            fade_len,
+            retired: [None, None],
+            incoming,
+            outgoing,
+            loader: Some(ConvolverLoader { outgoing: to_audio, returned, max_block }),
+            input: StereoInput::new(max_block),
+        }
+    }
+
+    fn reset(&mut self) {
+        ConvolutionReverb::reset(self);
+    }
+
+    fn process(&mut self, audio: &mut [&mut [f32]], _: ()) {
+        // Taken out for the call (an empty placeholder, no allocation) so `render` can borrow
+        // `self` while the input copy is borrowed too.
+        let mut input = core::mem::take(&mut self.input);
+        input.run(audio, |in_l, in_r, out_l, out_r| self.render(in_l, in_r, out_l, out_r));
+        self.input = input;
+    }
+
+    fn memory_bytes(&self) -> usize {
+        ConvolutionReverb::memory_bytes(self)
     }
 }
 

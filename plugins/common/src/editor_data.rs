@@ -1,0 +1,149 @@
+//! What the audio thread hands the editor, without locks or allocation on the audio side:
+//! output meters (peak and mean square per channel, in atomics) and the most recent output
+//! samples (a wait-free, lossy window the editor copies for its spectrum). Nothing is written
+//! while no editor is open: the skeleton checks [`EditorData::is_open`] once per block.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use atomic_float::AtomicF32;
+
+/// Channels metered (mono and stereo layouts; more channels fold onto these two).
+pub const METER_CHANNELS: usize = 2;
+
+/// Samples kept for the editor (a power of two): 8192 at 48 kHz is 170 ms, enough for a
+/// 4096-point spectrum at 60 frames per second.
+pub const WINDOW_LEN: usize = 8192;
+
+/// Meters and sample window shared by the audio thread (writer) and an editor (reader).
+pub struct EditorData {
+    /// True while an editor is open; the audio thread writes nothing otherwise.
+    open: AtomicBool,
+    /// Largest |sample| per channel since the editor last took it.
+    peak: [AtomicF32; METER_CHANNELS],
+    /// Sum of squares per channel since the editor last took it.
+    sum_squares: [AtomicF32; METER_CHANNELS],
+    /// Samples summed into `sum_squares` since the editor last took it.
+    count: AtomicU32,
+    /// The most recent output samples (mono sum), as f32 bits, at `index & (WINDOW_LEN − 1)`.
+    window: Box<[AtomicU32]>,
+    /// Total samples ever written to `window` (wrapping).
+    written: AtomicUsize,
+}
+
+impl Default for EditorData {
+    fn default() -> Self {
+        Self {
+            open: AtomicBool::new(false),
+            peak: Default::default(),
+            sum_squares: Default::default(),
+            count: AtomicU32::new(0),
+            window: (0..WINDOW_LEN).map(|_| AtomicU32::new(0)).collect(),
+            written: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// One channel's meter reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MeterReading {
+    /// Largest |sample| since the last reading.
+    pub peak: f32,
+    /// RMS since the last reading.
+    pub rms: f32,
+}
+
+impl EditorData {
+    /// True while an editor is open.
+    pub fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// The editor calls this when it opens (`true`) and closes (`false`).
+    pub fn set_open(&self, open: bool) {
+        self.open.store(open, Ordering::Relaxed);
+    }
+
+    /// Audio thread: publish the first `len` samples of `channels` (a processed block). Only the
+    /// audio thread calls this, so plain loads and stores of the atomics cannot lose its own
+    /// updates; the editor only resets them.
+    pub fn publish(&self, channels: &[&mut [f32]], len: usize) {
+        let used = channels.len().min(METER_CHANNELS);
+        for (ch, samples) in channels.iter().take(used).enumerate() {
+            let samples = &samples[..len.min(samples.len())];
+            let (peak, squares) = samples.iter().fold((0f32, 0f32), |(p, s), &x| (p.max(x.abs()), s + x * x));
+            let stored = self.peak[ch].load(Ordering::Relaxed);
+            self.peak[ch].store(stored.max(peak), Ordering::Relaxed);
+            self.sum_squares[ch].store(self.sum_squares[ch].load(Ordering::Relaxed) + squares, Ordering::Relaxed);
+        }
+        self.count.store(self.count.load(Ordering::Relaxed).saturating_add(len as u32), Ordering::Relaxed);
+        let start = self.written.load(Ordering::Relaxed);
+        let scale = 1.0 / used.max(1) as f32;
+        for i in 0..len {
+            let x: f32 = channels.iter().take(used).map(|c| c.get(i).copied().unwrap_or(0.0)).sum::<f32>() * scale;
+            self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].store(x.to_bits(), Ordering::Relaxed);
+        }
+        self.written.store(start.wrapping_add(len), Ordering::Release);
+    }
+
+    /// Editor: the meters since the last call (and start new ones).
+    pub fn take_meters(&self) -> [MeterReading; METER_CHANNELS] {
+        let count = self.count.swap(0, Ordering::Relaxed).max(1) as f32;
+        std::array::from_fn(|ch| MeterReading {
+            peak: self.peak[ch].swap(0.0, Ordering::Relaxed),
+            rms: (self.sum_squares[ch].swap(0.0, Ordering::Relaxed) / count).sqrt(),
+        })
+    }
+
+    /// Editor: copy the most recent `out.len()` (at most half the window) samples into `out`,
+    /// oldest first. Returns false (and leaves `out` unspecified) when the audio thread
+    /// overwrote part of them during the copy; the editor then tries again next frame.
+    pub fn latest(&self, out: &mut [f32]) -> bool {
+        let n = out.len().min(WINDOW_LEN / 2);
+        let end = self.written.load(Ordering::Acquire);
+        let start = end.wrapping_sub(n);
+        for (i, y) in out[..n].iter_mut().enumerate() {
+            *y = f32::from_bits(self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].load(Ordering::Relaxed));
+        }
+        // The copy is intact when the writer has not advanced by more than the untouched half.
+        let now = self.written.load(Ordering::Acquire);
+        now.wrapping_sub(end) <= WINDOW_LEN - n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meters_report_peak_and_rms_of_what_was_published() {
+        let data = EditorData::default();
+        let mut left = vec![0.5f32; 100];
+        let mut right = vec![-0.25f32; 100];
+        left[10] = -0.9;
+        data.publish(&[&mut left[..], &mut right[..]], 100);
+        let [l, r] = data.take_meters();
+        assert_eq!(l.peak, 0.9);
+        assert_eq!(r.peak, 0.25);
+        let rms_l = ((99.0 * 0.25 + 0.81) / 100.0f32).sqrt();
+        assert!((l.rms - rms_l).abs() < 1e-6, "{} vs {rms_l}", l.rms);
+        assert!((r.rms - 0.25).abs() < 1e-6);
+        // Taken: the next reading starts from zero.
+        assert_eq!(data.take_meters()[0], MeterReading::default());
+    }
+
+    #[test]
+    fn the_window_holds_the_latest_samples_in_order() {
+        let data = EditorData::default();
+        let mut total = 0usize;
+        for block in 0..40 {
+            let mut x: Vec<f32> = (0..333).map(|i| (block * 333 + i) as f32).collect();
+            data.publish(&[&mut x[..]], x.len());
+            total += 333;
+        }
+        let mut out = vec![0.0; 1000];
+        assert!(data.latest(&mut out));
+        for (i, &y) in out.iter().enumerate() {
+            assert_eq!(y, (total - 1000 + i) as f32);
+        }
+    }
+}

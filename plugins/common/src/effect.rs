@@ -1,0 +1,326 @@
+//! The plugin skeleton, written once: a Ferrite effect is its parameters, its [`Engine`], its
+//! descriptor (the [`Effect`] trait: names, IDs, layouts, features) and its editor, and
+//! [`EffectPlugin`] turns those into a nice-plug [`Plugin`] for CLAP, VST3, the standalone app
+//! and the offline host.
+//!
+//! What the skeleton does for every effect:
+//! - builds the engine in `activate` from the parameters and a [`ProcessSpec`] (sample rate,
+//!   channels, the host's largest block capped at [`MAX_CHUNK`]) and drops it in `deactivate`;
+//! - in `process`: sets FTZ/DAZ for the call, splits the host's block into chunks of at most
+//!   [`MAX_CHUNK`] samples (so engine buffers do not grow with the host's block size), hands
+//!   each chunk with its sidechain and transport to the engine, reports latency changes, and
+//!   publishes what the editor shows ([`EditorData`]) while an editor is open;
+//! - returns the engine's tail to the host.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ferrite_dsp::denormal::ScopedFlushDenormals;
+pub use ferrite_dsp::model::ProcessSpec;
+use nice_plug::prelude::*;
+
+use crate::editor_data::EditorData;
+
+/// Largest piece of a host block an engine is given at once. Engines size their per-sample
+/// buffers for this, whatever the host's block size.
+pub const MAX_CHUNK: usize = 512;
+
+/// Most main or sidechain channels the skeleton hands an engine (the layouts offer mono and
+/// stereo); the per-chunk slice arrays are this long, so building them never allocates.
+pub const MAX_CHANNELS: usize = 8;
+
+/// Where the host's transport is at the start of a chunk (for tempo sync).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TransportInfo {
+    /// Tempo in beats per minute, if the host reports one.
+    pub tempo: Option<f64>,
+    /// Position in quarter-note beats at the start of the chunk, if the host is playing and
+    /// reports it.
+    pub playing_pos_beats: Option<f64>,
+}
+
+impl TransportInfo {
+    /// What tempo sync needs from nice-plug's transport.
+    pub fn from_transport(t: &Transport) -> Self {
+        Self { tempo: t.tempo, playing_pos_beats: if t.playing { t.pos_beats() } else { None } }
+    }
+
+    /// The same transport `samples` later at `sample_rate`.
+    fn advanced(self, samples: usize, sample_rate: f32) -> Self {
+        let playing_pos_beats = match (self.playing_pos_beats, self.tempo) {
+            (Some(pos), Some(bpm)) => Some(pos + samples as f64 / sample_rate as f64 * bpm / 60.0),
+            (pos, _) => pos,
+        };
+        Self { playing_pos_beats, ..self }
+    }
+}
+
+/// One chunk of audio as an engine sees it.
+pub struct ProcessIo<'a, 'b, T> {
+    /// Main channels, processed in place; all the same length (at most [`MAX_CHUNK`]).
+    pub main: &'a mut [&'b mut [f32]],
+    /// The first auxiliary input's channels for the same samples, if the layout has one.
+    pub sidechain: Option<&'a [&'b [f32]]>,
+    /// The host transport at the start of the chunk.
+    pub transport: TransportInfo,
+    /// Starts a background task (on nice-plug's background thread); never blocks.
+    pub background: &'a mut dyn FnMut(T),
+}
+
+impl<T> ProcessIo<'_, '_, T> {
+    /// Samples in this chunk.
+    pub fn len(&self) -> usize {
+        self.main.first().map_or(0, |c| c.len())
+    }
+
+    /// True when the chunk has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The audio side of an effect: everything it allocates is allocated in [`Engine::new`];
+/// [`Engine::process`] never allocates, locks or blocks.
+pub trait Engine: Send + 'static {
+    /// The effect's parameters.
+    type Params: Params + Default + 'static;
+    /// Work the engine hands to the background thread (`()` for none).
+    type BackgroundTask: Send + 'static;
+
+    /// Build the engine for `spec` (`max_block` ≤ [`MAX_CHUNK`]) with the parameters as they are.
+    fn new(params: &Self::Params, spec: &ProcessSpec) -> Self;
+
+    /// Clear all audio state and take the parameters as they are now, without fades.
+    fn reset(&mut self, params: &Self::Params);
+
+    /// Process one chunk in place.
+    fn process(&mut self, params: &Self::Params, io: &mut ProcessIo<'_, '_, Self::BackgroundTask>);
+
+    /// Latency of the whole effect, host samples.
+    fn latency(&self) -> u32 {
+        0
+    }
+
+    /// What to tell the host after a block: [`ProcessStatus::Normal`], a tail length, or
+    /// [`ProcessStatus::KeepAlive`] for an effect that can sound without input.
+    fn tail(&self, params: &Self::Params) -> ProcessStatus;
+
+    /// Called when the host deactivates the plugin, before the engine is dropped (not real-time).
+    fn deactivate(&mut self, _params: &Self::Params) {}
+}
+
+/// The parameters of effect `E`.
+pub type ParamsOf<E> = <<E as Effect>::Engine as Engine>::Params;
+/// The background task type of effect `E`.
+pub type TaskOf<E> = <<E as Effect>::Engine as Engine>::BackgroundTask;
+
+/// The descriptor of an effect: what hosts, the command line and the bundler know it by, and
+/// the hooks an effect may fill (editor, background tasks, impulse responses).
+pub trait Effect: Sized + Send + Sync + 'static {
+    /// Name shown in hosts ("Ferrite Ring").
+    const NAME: &'static str;
+    /// Name of the command-line app and bundles ("ferrite-ring").
+    const CLI_NAME: &'static str;
+    /// One-line description for hosts.
+    const DESCRIPTION: &'static str;
+    /// CLAP plugin ID.
+    const CLAP_ID: &'static str;
+    /// CLAP features.
+    const CLAP_FEATURES: &'static [ClapFeature];
+    /// VST3 class ID (16 bytes, fixed forever).
+    const VST3_CLASS_ID: [u8; 16];
+    /// VST3 subcategories.
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
+    /// Audio layouts, preferred first.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = crate::STEREO_AND_MONO;
+
+    /// The audio engine.
+    type Engine: Engine;
+    /// The editor (`()` for the host's generic parameter view).
+    type Editor: Editor;
+
+    /// The editor, if the effect has one, reading `params` and `data`.
+    fn editor(_params: &Arc<ParamsOf<Self>>, _data: &Arc<EditorData>) -> Option<Self::Editor> {
+        None
+    }
+
+    /// Runs the engine's background tasks (queried once per instance).
+    fn task_executor(_params: &Arc<ParamsOf<Self>>) -> Box<dyn Fn(TaskOf<Self>) + Send> {
+        Box::new(|_| ())
+    }
+
+    /// `render --ir`: load an impulse response from `path` into the parameters' state.
+    fn load_impulse_response(_params: &ParamsOf<Self>, _path: &Path) -> anyhow::Result<()> {
+        anyhow::bail!("{} takes no impulse response", Self::NAME)
+    }
+}
+
+/// A Ferrite effect as a nice-plug plugin.
+pub struct EffectPlugin<E: Effect> {
+    /// Parameters shared with the host and the editor.
+    params: Arc<ParamsOf<E>>,
+    /// All DSP state, built in `activate` from the sample rate, layout and maximum block size.
+    engine: Option<E::Engine>,
+    /// Sample rate of the current activation (for advancing the transport across chunks).
+    sample_rate: f32,
+    /// Meters and sample blocks for the editor, written only while it is open.
+    editor_data: Arc<EditorData>,
+}
+
+impl<E: Effect> EffectPlugin<E> {
+    /// The parameters.
+    pub fn params_arc(&self) -> &Arc<ParamsOf<E>> {
+        &self.params
+    }
+
+    /// The engine, once activated.
+    pub fn engine(&self) -> Option<&E::Engine> {
+        self.engine.as_ref()
+    }
+
+    /// The data the editor reads.
+    pub fn editor_data(&self) -> &Arc<EditorData> {
+        &self.editor_data
+    }
+}
+
+impl<E: Effect> Default for EffectPlugin<E> {
+    fn default() -> Self {
+        let params = Arc::new(ParamsOf::<E>::default());
+        // The standalone's `--set` values (no-op inside a DAW).
+        crate::apply_startup_settings(&params);
+        Self { params, engine: None, sample_rate: 0.0, editor_data: Arc::new(EditorData::default()) }
+    }
+}
+
+impl<E: Effect> Plugin for EffectPlugin<E> {
+    const NAME: &'static str = E::NAME;
+    const VENDOR: &'static str = crate::VENDOR;
+    const URL: &'static str = crate::URL;
+    const EMAIL: &'static str = crate::EMAIL;
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = E::AUDIO_IO_LAYOUTS;
+
+    // Parameter changes land at block boundaries and are smoothed from there.
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type BackgroundTask = TaskOf<E>;
+    type Editor = E::Editor;
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        E::task_executor(&self.params)
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        E::editor(&self.params, &self.editor_data)
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = layout.main_output_channels.map_or(0, |c| c.get() as usize).min(MAX_CHANNELS);
+        let max_block = (config.max_buffer_size as usize).clamp(1, MAX_CHUNK);
+        let spec = ProcessSpec::new(config.sample_rate, max_block, channels);
+        let engine = E::Engine::new(&self.params, &spec);
+        context.set_latency_samples(engine.latency());
+        self.engine = Some(engine);
+        self.sample_rate = config.sample_rate;
+        true
+    }
+
+    fn deactivate(&mut self) {
+        // Dropping here (not real-time) frees the engine's memory.
+        if let Some(mut engine) = self.engine.take() {
+            engine.deactivate(&self.params);
+        }
+    }
+
+    fn reset(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.reset(&self.params);
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(engine) = &mut self.engine else {
+            return ProcessStatus::Error("process called before activate");
+        };
+        let _ftz = ScopedFlushDenormals::new();
+        let transport = TransportInfo::from_transport(context.transport());
+        let latency_before = engine.latency();
+        let main = buffer.as_slice();
+        let len = main.iter().map(|c| c.len()).min().unwrap_or(0);
+        let channels = main.len().min(MAX_CHANNELS);
+        let sidechain = aux.inputs.first_mut().map(|b| b.as_slice());
+        let mut send = |task| context.execute_background(task);
+        let mut start = 0;
+        // Every pass advances by at least one sample: at most `len` passes.
+        while start < len {
+            let end = len.min(start + MAX_CHUNK);
+            let mut chunk: [&mut [f32]; MAX_CHANNELS] = Default::default();
+            for (slot, ch) in chunk.iter_mut().zip(main.iter_mut()) {
+                *slot = &mut ch[start..end];
+            }
+            let mut side: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+            let side_channels = match &sidechain {
+                Some(sc) => {
+                    for (slot, ch) in side.iter_mut().zip(sc.iter()) {
+                        *slot = ch.get(start..end).unwrap_or(&[]);
+                    }
+                    sc.len().min(MAX_CHANNELS)
+                }
+                None => 0,
+            };
+            let mut io = ProcessIo {
+                main: &mut chunk[..channels],
+                sidechain: sidechain.is_some().then_some(&side[..side_channels]),
+                transport: transport.advanced(start, self.sample_rate),
+                background: &mut send,
+            };
+            engine.process(&self.params, &mut io);
+            start = end;
+        }
+        if self.editor_data.is_open() {
+            self.editor_data.publish(main, len);
+        }
+        if engine.latency() != latency_before {
+            context.set_latency_samples(engine.latency());
+        }
+        engine.tail(&self.params)
+    }
+}
+
+impl<E: Effect> ClapPlugin for EffectPlugin<E> {
+    const CLAP_ID: &'static str = E::CLAP_ID;
+    const CLAP_DESCRIPTION: Option<&'static str> = Some(E::DESCRIPTION);
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = E::CLAP_FEATURES;
+}
+
+impl<E: Effect> Vst3Plugin for EffectPlugin<E> {
+    const VST3_CLASS_ID: [u8; 16] = E::VST3_CLASS_ID;
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = E::VST3_SUBCATEGORIES;
+}
+
+impl<E: Effect> crate::cli::FerritePlugin for EffectPlugin<E> {
+    const CLI_NAME: &'static str = E::CLI_NAME;
+
+    fn load_impulse_response(&mut self, path: &Path) -> anyhow::Result<()> {
+        E::load_impulse_response(&self.params, path)
+    }
+}
