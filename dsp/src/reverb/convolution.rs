@@ -1,5 +1,6 @@
 //! Zero-latency, non-uniformly partitioned FFT convolution for the convolution reverb of Ferrite
-//! Reverb (models.md §4), with a lock-free hand-over of new impulse responses to the audio thread.
+//! Reverb (docs/models.md, "Reverb: convolution"), with a lock-free hand-over of new impulse
+//! responses to the audio thread.
 //!
 //! # Equations
 //!

@@ -1,6 +1,6 @@
 //! Diode ring modulator: the circuit model of Fontana & Bozzo, as given in De Pra & Fontana,
 //! "Programming Real-Time Sound in Python", Applied Sciences 10(12), 2020, Algorithm 1
-//! (see `shared/design/models.md` §1 for the checked equations).
+//! (docs/models.md, "Ring: circuit", sums up the equations, constants and traps).
 //!
 //! # Circuit
 //! The modulator `v_m` enters node 1 through `R_m`; the carrier `v_c` enters the four diode
@@ -87,9 +87,9 @@
 //! **Denormals and absurd input.** The histories, which integrate small increments, are
 //! flushed (below `FLUSH_BELOW`, exactly zero); the rest of the state is recomputed every step
 //! and goes through a cheaper rounding of tiny values to zero. Either way no state is ever
-//! subnormal and silence brings it to exactly zero (models.md §5). Non-finite input is treated
-//! as silence; a step that still fails (a non-finite solution, possible only from overflow in
-//! absurd states) puts the circuit back at rest.
+//! subnormal and silence brings it to exactly zero (docs/models.md, "Denormal guards"). Non-finite
+//! input is treated as silence; a step that still fails (a non-finite solution, possible only from
+//! overflow in absurd states) puts the circuit back at rest.
 //!
 //! Trapezoidal integration maps the stiff poles close to z = −1, where they ring at the
 //! *oversampled* Nyquist frequency; that is in the decimator's stopband at every factor ≥ 2, so
@@ -772,12 +772,12 @@ impl<V: LaneVector> Kernel<V> {
         self.max_iterations = iterations.max(self.max_iterations);
         self.cap_hits = self.cap_hits + V::select(self.used.and_not(converged), one, zero);
 
-        // State updates, each through a denormal guard (models.md §5) so that decaying state
-        // never turns subnormal and comes to rest exactly. The histories, which integrate small
-        // increments, use the flush (a compare: values below FLUSH_BELOW become 0, others are
-        // untouched); the rest is recomputed every step and uses the cheaper `round_tiny`.
-        // Both from the unflushed solution: flushing it first would stop the histories from
-        // decaying (s ← 2v − s only alternates once v is zero).
+        // State updates, each through a denormal guard (docs/models.md, "Denormal guards") so that
+        // decaying state never turns subnormal and comes to rest exactly. The histories, which
+        // integrate small increments, use the flush (a compare: values below FLUSH_BELOW become 0,
+        // others are untouched); the rest is recomputed every step and uses the cheaper
+        // `round_tiny`. Both from the unflushed solution: flushing it first would stop the
+        // histories from decaying (s ← 2v − s only alternates once v is zero).
         // What this step contributes to the next step's dQ (see the predictor), subtracted
         // there: this step's right-hand side, less the next one's terms in the old histories.
         let two_hist_c = self.hist_c + self.hist_c;

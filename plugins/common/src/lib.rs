@@ -25,7 +25,7 @@ pub use settings::apply_startup_settings;
 use nice_plug::prelude::{AudioIOLayout, PortNames};
 use std::num::NonZeroU32;
 
-/// The vendor every Ferrite plugin reports (`interfaces.md`).
+/// The vendor every Ferrite plugin reports (docs/interfaces.md, "Products").
 pub const VENDOR: &str = "Ferrite Audio";
 /// The vendor's web site.
 pub const URL: &str = "https://ferrite-audio.org";
