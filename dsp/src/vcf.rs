@@ -80,7 +80,7 @@
 //! the work: on the rare sample that hits it the last (finite) iterate is used and the next
 //! sample starts from it; a lane whose iterate is not finite goes back to rest.
 //!
-//! Measured (`tests/convergence.rs`, full-scale noise, sine and square, cutoff 20 Hz–20 kHz,
+//! Measured (`tests/vcf_convergence.rs`, full-scale noise, sine and square, cutoff 20 Hz–20 kHz,
 //! K = 0…10): mean 1.49 iterations per step at 44.1 kHz 1× (worst 8, no cap hit), 1.31 at 2×
 //! (worst 4), 1.57 at +12 dB (worst 15). Against `f32::tanh` with a 2·10⁻⁶ tolerance the
 //! output error is below −109 dB re peak (test `fast_tanh_response_error_is_small`).
@@ -157,7 +157,7 @@ pub const STEP_TOLERANCE: f32 = 1e-3;
 /// Trust region of a Newton step: the largest change of any tanh argument, normalised units.
 /// Newton on `x + k·tanh(x) = c` with a large loop gain `k` (here `G·β`, up to 150 at 20 kHz,
 /// 1×, K = 10) jumps between the two saturated sides of the tanh forever; limiting the argument
-/// change breaks that. Measured on the convergence grid (`tests/convergence.rs`): 2 converges
+/// change breaks that. Measured on the convergence grid (`tests/vcf_convergence.rs`): 2 converges
 /// everywhere in at most 8 iterations at 0 dBFS, 1×; 3 already lets two-cycles through.
 pub const MAX_NEWTON_STEP: f32 = 2.0;
 
