@@ -80,10 +80,9 @@
 //! the work: on the rare sample that hits it the last (finite) iterate is used and the next
 //! sample starts from it; a lane whose iterate is not finite goes back to rest.
 //!
-//! Measured (`tests/vcf_convergence.rs`, full-scale noise, sine and square, cutoff 20 Hz–20 kHz,
-//! K = 0…10): mean 1.49 iterations per step at 44.1 kHz 1× (worst 8, no cap hit), 1.31 at 2×
-//! (worst 4), 1.57 at +12 dB (worst 15). Against `f32::tanh` with a 2·10⁻⁶ tolerance the
-//! output error is below −109 dB re peak (test `fast_tanh_response_error_is_small`).
+//! Convergence over the whole parameter grid is measured by `tests/vcf_convergence.rs` (figures
+//! in the README, "Ferrite VCF"). Against `f32::tanh` with a 2·10⁻⁶ tolerance the output error
+//! is below −109 dB re peak (test `fast_tanh_response_error_is_small`).
 //!
 //! # Lock-step lanes
 //! A step is a chain of dependent operations (predictor, tanh, factorisation with its

@@ -71,10 +71,7 @@
 //! iteration of the step before (its cofactors times the inverse determinant that iteration
 //! computed anyway). Unlike an extrapolation of past solutions this uses the step's new
 //! inputs, which the stiff nodes follow within the step, and leaves only the second-order
-//! change of `J` to Newton. Measured on the music-like signal of `benches/ring.rs`, the mean
-//! iterations per step fall from 2.5, 2.2, 2.0, 1.9, 1.6, 1.1 (linear extrapolation) to 1.65,
-//! 1.37, 1.14, 1.01, 1.00, 1.00 at 1×, 2×, …, 32×; a quadratic extrapolation was measured too
-//! and is worse at low factors. `Q − Q_last` is formed from the last solution directly,
+//! change of `J` to Newton. `Q − Q_last` is formed from the last solution directly,
 //! `κ∘u_last + e` with `e` from the histories before their last update and the inputs, rather
 //! than through the updated histories: the same value up to rounding, on a shorter dependency
 //! chain.
@@ -112,7 +109,7 @@
 //! (`r0 r1 | r0 r1`). The x and y halves of the system mirror each other (diodes 4 and 5 against
 //! 6 and 7), so one vector operation does the x and the y work of both circuits, and the few
 //! cross terms take a swap of the halves. An iteration of the pair costs about as many
-//! instructions as the scalar code did for one circuit.
+//! instructions as a scalar iteration of one circuit.
 //!
 //! Every lane computes exactly what its circuit alone would: IEEE operations lane by lane (no
 //! fused multiply-add), shuffles only within a circuit's own lanes, and the sum of the two
@@ -122,14 +119,6 @@
 //! whatever the grouping and the block size (tested). SSE2 is part of the x86-64 baseline: no
 //! target-cpu flag is needed. Elsewhere the lanes are plain arrays (which the compiler may
 //! vectorise); the `f64` reference runs one circuit at a time.
-//!
-//! Cost, measured by `benches/ring.rs` (music-like stereo input, one core of the project's
-//! Xeon machines, 8×): the solver
-//! takes about 37 ns per step of a stereo pair, 19 ns per channel and step, 0.20 µs per
-//! channel-sample with the oversampling (which is 0.03 µs of it), against 94 ns per channel
-//! and step (0.80 µs per channel-sample) with the linear extrapolation and scalar code. What
-//! limits it now is still that chain, about 90 cycles per step, interleaved with some 380
-//! instructions per step of the pair (about 65 cycles to issue).
 //!
 //! [`process_lanes`]: DiodeRingCircuit::process_lanes
 //!
