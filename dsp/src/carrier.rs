@@ -94,7 +94,7 @@
 //! Per waveform: 7 levels × 1024 + 2048 + 4096 + 8192 + 16384 = 37 888 `f32` (+ guards),
 //! ×3 waveforms + one 1024-point sine table ≈ 459 KB for the whole process (see
 //! [`table_memory_bytes`]). At any one frequency only two adjacent levels (≤ 98 KB) are
-//! touched. Build time is a few milliseconds (34 inverse FFTs of ≤ 16 384 points).
+//! touched. Building the bank takes 34 inverse FFTs of ≤ 16 384 points.
 //!
 //! # Output level
 //!

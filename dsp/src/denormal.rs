@@ -1,4 +1,4 @@
-//! Denormal (subnormal) protection, at two levels (models.md §5).
+//! Denormal (subnormal) protection, at two levels (docs/models.md, "Denormal guards").
 //!
 //! Recursive structures decay into subnormal floats once their input stops, and on x86 each
 //! operation on a subnormal can cost around a hundred normal ones: the classic "CPU jumps when the

@@ -6,15 +6,20 @@
 //! has a fixed cap.
 //!
 //! - [`analysis`]: tone amplitude and level measurement for tests and benchmarks.
-//! - [`oversampler`]: half-band cascade up/down-samplers (factors 1 to 32) with exact latency.
 //! - [`carrier`]: band-limited (mip-mapped wavetable) carrier oscillator.
-//! - [`ring`]: the diode ring modulator, as a circuit model ([`ring::circuit`]) and as Parker's
-//!   static model ([`ring::parker`]), wrapped with oversampling in [`ring::RingModulator`].
-//! - [`denormal`]: the scoped FTZ/DAZ guard and per-structure flushing.
 //! - [`delay`]: an integer delay line (latency compensation of dry signals).
+//! - [`denormal`]: the scoped FTZ/DAZ guard and per-structure flushing.
 //! - [`fade`]: the declicking fade-out/switch/fade-in for discrete parameters.
-//! - [`real`]: the tiny float abstraction that lets a model run in `f32` for the plugin and in
-//!   `f64` for its high-precision reference.
+//! - [`lfo`]: the control-rate LFO (four shapes, tempo sync) that sweeps the phaser.
+//! - [`oversampler`]: half-band cascade up/down-samplers (factors 1 to 32) with exact latency.
+//! - [`phaser`]: the 1-to-48-stage allpass phaser with saturating feedback.
+//! - [`real`]: the float abstraction that runs a model in `f32` and its reference in `f64`.
+//! - [`reverb`]: Freeverb, the FDN hall, Dattorro's plate and the zero-latency convolver.
+//! - [`ring`]: the diode ring modulator, circuit and Parker models, oversampled.
+//! - [`solver`]: statistics of the per-sample Newton solvers (ring circuit, VCS3 filter).
+//! - [`vcf`]: the EMS VCS3 diode-ladder filter, solved by Newton's method every sample.
+//!
+//! The models' equations, constants, sources and known traps: `docs/models.md`.
 
 pub mod analysis;
 pub mod biquad;

@@ -105,9 +105,7 @@
 //!
 //! # Cost and real-time behaviour
 //!
-//! Per host sample the factor-4 round trip performs 2·58 + 4·10 = 156 MACs
-//! (≈ 12–14 ns per host sample measured on a Xeon with plain x86-64/SSE2
-//! code generation, ≈ 8–9 ns with AVX2 enabled). The
+//! Per host sample the factor-4 round trip performs 2·58 + 4·10 = 156 MACs. The
 //! FIR kernel computes 16 consecutive outputs at once, each as a strictly
 //! sequential sum over a contiguous window of a linear history buffer
 //! (`[last 2K−1 inputs | new block]`). Vectorising across outputs rather than

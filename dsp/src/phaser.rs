@@ -1,5 +1,5 @@
-//! The multi-stage allpass phaser (models.md §3): pyo's `Phaser` parameterisation with the
-//! formula it intends (Faust's `pf.phaser2_mono`), swept by an LFO, with saturating feedback.
+//! The multi-stage allpass phaser (docs/models.md, "Phaser"): pyo's `Phaser` parameterisation with
+//! the formula it intends (Faust's `pf.phaser2_mono`), swept by an LFO, with saturating feedback.
 //!
 //! # Equations
 //!
@@ -114,15 +114,16 @@ pub const SMOOTHING_S: f64 = 0.02;
 /// Crossfade time on a change of the stage count, seconds.
 pub const STAGE_FADE_S: f64 = 0.015;
 
-/// Lowest stage centre, Hz (models.md §3).
+/// Lowest stage centre, Hz (docs/models.md, "Phaser").
 pub const MIN_CENTRE_HZ: f32 = 20.0;
-/// Highest stage centre as a fraction of the sample rate (models.md §3).
+/// Highest stage centre as a fraction of the sample rate (docs/models.md, "Phaser").
 pub const MAX_CENTRE_FRACTION: f32 = 0.49;
-/// q range (interfaces.md).
+/// q range (docs/interfaces.md, "Ferrite Phaser").
 pub const Q_MIN: f32 = 0.5;
-/// q range (interfaces.md).
+/// q range (docs/interfaces.md, "Ferrite Phaser").
 pub const Q_MAX: f32 = 100.0;
-/// |feedback| limit (interfaces.md): the small-signal loop gain stays below one.
+/// |feedback| limit (docs/interfaces.md, "Ferrite Phaser"): the small-signal loop gain stays
+/// below one.
 pub const FEEDBACK_MAX: f32 = 0.99;
 /// Spread range accepted: ratios beyond this put every further stage at a clamp anyway.
 pub const SPREAD_MIN: f32 = 0.25;
@@ -1128,7 +1129,7 @@ impl Phaser {
     ///
     /// The section's poles p = r·e^{±jθ} (r = e^{−a}, a = π w/q, θ = 2π w, w = f_k/sr) are mapped
     /// to the SVF's analog prototype s² + k g s + g² through the bilinear transform
-    /// s = (z − 1)/(z + 1), which realises exactly the H(z) of models.md §3:
+    /// s = (z − 1)/(z + 1), which realises exactly the H(z) of docs/models.md, "Phaser":
     /// g = |p − 1|/|p + 1|, k = 2(1 − r²)/(|p − 1||p + 1|). With
     /// |p ∓ 1|² = 4r·(sinh²(a/2) + sin²(θ/2)) and 4r·(cosh²(a/2) − sin²(θ/2)), 1 − r² = 2r sinh a:
     /// g = √(N/M), k = 2 sinh(a/2) cosh(a/2)/√(N·M), N = sh² + sn², M = sh² + cs²
@@ -1340,7 +1341,7 @@ mod tests {
             .collect()
     }
 
-    // ---- Theory, in f64, straight from the H(z) of models.md §3 ----
+    // ---- Theory, in f64, straight from the H(z) of docs/models.md, "Phaser" ----
 
     /// Stage centres, Hz: freq·spread^k clamped to [20 Hz, 0.49·sr].
     fn centres(stages: usize, freq: f64, spread: f64, sr: f64) -> Vec<f64> {

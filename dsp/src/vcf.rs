@@ -1,6 +1,6 @@
 //! EMS VCS3 diode-ladder filter: the model of Fontana & Civolani (2010), as given in De Pra &
 //! Fontana, "Programming Real-Time Sound in Python", Applied Sciences 10(12), 2020, Algorithm 2
-//! (see `shared/design/models.md` §2 for the checked signs).
+//! (docs/models.md, "VCS3 filter", sums up the equations with their checked signs).
 //!
 //! # Model
 //! Four capacitor voltages `vC1..vC4` of a diode ladder driven by a differential input pair;
@@ -18,8 +18,9 @@
 //! # Normalised form and the cutoff convention
 //! With `x_i = vC_i/(2γ)`, `a = vIN/(2VT)`, `β = η·(K + ½)` and `ω = I0/(4Cγ)` the equations
 //! read `dx1/dt = ω(u1 + u2)`, … with `u1 = tanh(a − β·x4)`, `u2 = tanh(x2 − x1)`, …,
-//! `u5 = tanh(x4/3)`, and `vOUT = (K + ½)·2γ·x4`. The cutoff of models.md is
-//! `f0 = I0/(8π·C·γ)`, i.e. exactly `ω = 2π·f0` (the paper's 30 µA give f0 = 2500.5 Hz).
+//! `u5 = tanh(x4/3)`, and `vOUT = (K + ½)·2γ·x4`. The plugin's cutoff (docs/models.md, "VCS3
+//! filter") is `f0 = I0/(8π·C·γ)`, i.e. exactly `ω = 2π·f0` (the paper's 30 µA give
+//! f0 = 2500.5 Hz).
 //!
 //! The trapezoidal rule at rate `Fs` (Algorithm 2) is, per sample, with histories `σ_i`:
 //!
@@ -27,11 +28,11 @@
 //! x1 = G(u1 + u2) + σ1     x2 = G(u3 − u2) + σ2     x3 = G(u4 − u3) + σ3     x4 = −G(u5 + u4) + σ4
 //! after convergence: σ_i ← 2·x_i − σ_i,           G = I0/(4·C·Fs·2γ) = ω/(2Fs)
 //! ```
-//! Pre-warping `ω → 2·Fs·tan(π·f0/Fs)` (models.md) turns this into `G = tan(π·f0/Fs)`: the
-//! only place the cutoff enters. `Fs` is the model rate (host rate × oversampling). Cutoffs
-//! are clamped to [`MIN_CUTOFF_HZ`] … [`MAX_CUTOFF_FRACTION`]·Fs, below the Nyquist pole of
-//! the tangent (at 44.1 kHz 1×, 20 kHz is 0.4535·Fs and is not clamped; at 22.05 kHz the knob's
-//! top is clamped to 10.1 kHz).
+//! Pre-warping `ω → 2·Fs·tan(π·f0/Fs)` (docs/models.md, "VCS3 filter") turns this into
+//! `G = tan(π·f0/Fs)`: the only place the cutoff enters. `Fs` is the model rate (host rate ×
+//! oversampling). Cutoffs are clamped to [`MIN_CUTOFF_HZ`] … [`MAX_CUTOFF_FRACTION`]·Fs, below the
+//! Nyquist pole of the tangent (at 44.1 kHz 1×, 20 kHz is 0.4535·Fs and is not clamped; at
+//! 22.05 kHz the knob's top is clamped to 10.1 kHz).
 //!
 //! # Linearisation (what the tests check against)
 //! With `tanh(x) ≈ x` and `p = s/ω`, the loop is `D(p)·x4 = η·(vIN/2γ)` with
@@ -79,10 +80,9 @@
 //! the work: on the rare sample that hits it the last (finite) iterate is used and the next
 //! sample starts from it; a lane whose iterate is not finite goes back to rest.
 //!
-//! Measured (`tests/convergence.rs`, full-scale noise, sine and square, cutoff 20 Hz–20 kHz,
-//! K = 0…10): mean 1.49 iterations per step at 44.1 kHz 1× (worst 8, no cap hit), 1.31 at 2×
-//! (worst 4), 1.57 at +12 dB (worst 15). Against `f32::tanh` with a 2·10⁻⁶ tolerance the
-//! output error is below −109 dB re peak (test `fast_tanh_response_error_is_small`).
+//! Convergence over the whole parameter grid is measured by `tests/vcf_convergence.rs` (figures
+//! in the README, "Ferrite VCF"). Against `f32::tanh` with a 2·10⁻⁶ tolerance the output error
+//! is below −109 dB re peak (test `fast_tanh_response_error_is_small`).
 //!
 //! # Lock-step lanes
 //! A step is a chain of dependent operations (predictor, tanh, factorisation with its
@@ -157,7 +157,7 @@ pub const STEP_TOLERANCE: f32 = 1e-3;
 /// Trust region of a Newton step: the largest change of any tanh argument, normalised units.
 /// Newton on `x + k·tanh(x) = c` with a large loop gain `k` (here `G·β`, up to 150 at 20 kHz,
 /// 1×, K = 10) jumps between the two saturated sides of the tanh forever; limiting the argument
-/// change breaks that. Measured on the convergence grid (`tests/convergence.rs`): 2 converges
+/// change breaks that. Measured on the convergence grid (`tests/vcf_convergence.rs`): 2 converges
 /// everywhere in at most 8 iterations at 0 dBFS, 1×; 3 already lets two-cycles through.
 pub const MAX_NEWTON_STEP: f32 = 2.0;
 

@@ -1,5 +1,5 @@
 //! Ferrite VCF rendered through its own `process` (the offline host), checked against what the
-//! model's equations and the parameter conventions of models.md §2 imply.
+//! model's equations and the parameter conventions of docs/models.md, "VCS3 filter" imply.
 
 use ferrite_dsp::analysis::{db, rms, tone_amplitude};
 use ferrite_tests::{render, sine};

@@ -64,7 +64,7 @@ BUFFER_SIZES = (64, 4096)
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One interface parameter (`interfaces.md`) and how pedalboard shows it."""
+    """One interface parameter (docs/interfaces.md, "Parameters") and how pedalboard shows it."""
 
     pb_name: str  # pedalboard attribute name
     default: object  # plain value (float) or enum ID (str)
@@ -222,7 +222,7 @@ def _spec_for(bundle) -> PluginSpec:
     if spec is None:
         pytest.fail(
             f"{bundle.stem} VST3: no expectations entry for this bundle; add one to EXPECTED in "
-            f"{Path(__file__).relative_to(REPO)} (display name, parameter IDs from interfaces.md)"
+            f"{Path(__file__).relative_to(REPO)} (display name, parameter IDs: docs/interfaces.md)"
         )
     return spec
 

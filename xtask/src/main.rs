@@ -55,7 +55,7 @@ const DEB_PACKAGES: &[&str] = &[
 ];
 
 /// What only the test command needs on top: the JACK server (`jackd`, dummy driver) that the
-/// standalone apps are tested against (tests/tests/jack_standalone.rs).
+/// standalone apps are tested against (tests/tests/standalone.rs).
 const TEST_DEB_PACKAGES: &[&str] = &["jackd2"];
 
 /// The same requirements as pkg-config modules, for systems without dpkg.

@@ -1,5 +1,6 @@
 //! Zero-latency, non-uniformly partitioned FFT convolution for the convolution reverb of Ferrite
-//! Reverb (models.md §4), with a lock-free hand-over of new impulse responses to the audio thread.
+//! Reverb (docs/models.md, "Reverb: convolution"), with a lock-free hand-over of new impulse
+//! responses to the audio thread.
 //!
 //! # Equations
 //!
@@ -53,12 +54,6 @@
 //! FFT does the work of two real ones, and complex sub-FFTs are what the four-step split needs.
 //! Partition spectra are computed in f64 at construction. Accuracy against an f64 direct sum:
 //! about −134 dB relative error energy for a 3 s IR (tests/convolution.rs).
-//!
-//! # Cost
-//!
-//! 3 s stereo IR at 48 kHz, x86-64 (rustfft picks AVX at run time), `cargo bench --bench
-//! convolution`: ≈ 0.15 µs per stereo frame at 64-frame blocks, callback time per position in
-//! the schedule within 1.4× of the mean; 6.1 MB of buffers (plus rustfft's plan tables).
 //!
 //! # Robustness
 //!

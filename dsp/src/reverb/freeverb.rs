@@ -1,5 +1,6 @@
-//! Freeverb (Jezar at Dreampoint, 2000, public domain; models.md §4): eight parallel feedback
-//! combs with a one-pole low-pass in each loop, into four series "allpasses", per channel.
+//! Freeverb (Jezar at Dreampoint, 2000, public domain; docs/models.md, "Reverb: Freeverb"): eight
+//! parallel feedback combs with a one-pole low-pass in each loop, into four series "allpasses", per
+//! channel.
 //!
 //! Equations, per comb of delay `D` (Jezar's `comb::process`):
 //!

@@ -1,4 +1,5 @@
-//! Feedback-delay-network hall in the style of zita-rev1 (Fons Adriaensen; models.md §4).
+//! Feedback-delay-network hall in the style of zita-rev1 (Fons Adriaensen; docs/models.md,
+//! "Reverb: FDN hall").
 //!
 //! Structure per sample, for the 8 lines `k` (processed as `[f32; 8]` lanes):
 //!

@@ -1,7 +1,7 @@
-//! The algorithmic reverbs (models.md §4): [`freeverb`] (Jezar's Schroeder–Moorer network),
-//! [`hall`] (an 8-line feedback delay network in the zita-rev1 style) and [`plate`] (Dattorro's
-//! 1997 figure-8 tank), and [`convolution`] (zero-latency non-uniformly partitioned FFT
-//! convolution with a lock-free IR hand-over).
+//! The algorithmic reverbs (docs/models.md, "Reverb: shared shape"): [`freeverb`] (Jezar's
+//! Schroeder–Moorer network), [`hall`] (an 8-line feedback delay network in the zita-rev1 style)
+//! and [`plate`] (Dattorro's 1997 figure-8 tank), and [`convolution`] (zero-latency non-uniformly
+//! partitioned FFT convolution with a lock-free IR hand-over).
 //!
 //! All four follow the crate's [`Model`](crate::model::Model) lifecycle, so the plugin can
 //! switch between them without glue code:
@@ -19,9 +19,10 @@
 //!   never allocates, locks or panics. (The networks read their input while writing their
 //!   output, so [`StereoInput`] keeps a copy of the input for them.)
 //!
-//! Robustness (models.md §5): every input sample goes through [`blocks::sanitize_input`]
-//! (non-finite → 0, clamped to ±[`crate::input::RECURSIVE_INPUT_LIMIT`], tiny → 0); every value written into a
-//! recursive structure (delay lines, one-pole states) is flushed with
+//! Robustness (docs/models.md, "Denormal guards"): every input sample goes through
+//! [`blocks::sanitize_input`] (non-finite → 0, clamped to
+//! ±[`crate::input::RECURSIVE_INPUT_LIMIT`], tiny → 0); every value written into a recursive
+//! structure (delay lines, one-pole states) is flushed with
 //! [`crate::denormal::flush`], so the tail decays to exact zeros and never through subnormals,
 //! with or without FTZ/DAZ; a block whose output is not finite (which the clamps make
 //! unreachable, but the guard is cheap) resets the model and outputs silence.
@@ -32,8 +33,8 @@ pub mod freeverb;
 pub mod hall;
 pub mod plate;
 
-/// The parameters the three algorithmic reverbs share (interfaces.md, "Ferrite Reverb"). Plain
-/// values; [`ReverbSettings::sanitized`] clamps them to the ranges every model accepts.
+/// The parameters the three algorithmic reverbs share (docs/interfaces.md, "Ferrite Reverb").
+/// Plain values; [`ReverbSettings::sanitized`] clamps them to the ranges every model accepts.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReverbSettings {
     /// Broadband RT60 in seconds (hall and plate; Freeverb has no RT60 parameter and ignores it).

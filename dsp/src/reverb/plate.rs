@@ -1,5 +1,6 @@
 //! Dattorro's plate (J. Dattorro, "Effect Design Part 1: Reverberator and Other Filters",
-//! JAES 45(9), 1997, Fig. 1 and Table 2; models.md §4), at any sample rate.
+//! JAES 45(9), 1997, Fig. 1 and Table 2; docs/models.md, "Reverb: Dattorro plate"), at any
+//! sample rate.
 //!
 //! All lengths are the paper's, in samples at its reference rate 29761 Hz, scaled to the rate.
 //! Allpass convention (coefficient `g`, delay `M`): `w[n] = x[n] − g·w[n−M]`,
@@ -85,7 +86,7 @@ const TANK_DELAY: [usize; 4] = [4453, 3720, 4217, 3163];
 /// Decay-diffusion-2 allpasses (left, right).
 const TANK_ALLPASS: [usize; 2] = [1800, 2656];
 /// Output taps into the tank delays: (delay index into `TANK_DELAY`, offset at 29761 Hz, sign,
-/// true = left output). Dattorro Table 2, signs as in models.md.
+/// true = left output). Dattorro Table 2, signs as in docs/models.md, "Reverb: Dattorro plate".
 const DELAY_TAPS: [(usize, f32, f32, bool); 10] = [
     (0, 266.0, 1.0, true),
     (0, 2974.0, 1.0, true),

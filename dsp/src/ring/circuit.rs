@@ -1,6 +1,6 @@
 //! Diode ring modulator: the circuit model of Fontana & Bozzo, as given in De Pra & Fontana,
 //! "Programming Real-Time Sound in Python", Applied Sciences 10(12), 2020, Algorithm 1
-//! (see `shared/design/models.md` §1 for the checked equations).
+//! (docs/models.md, "Ring: circuit", sums up the equations, constants and traps).
 //!
 //! # Circuit
 //! The modulator `v_m` enters node 1 through `R_m`; the carrier `v_c` enters the four diode
@@ -71,10 +71,7 @@
 //! iteration of the step before (its cofactors times the inverse determinant that iteration
 //! computed anyway). Unlike an extrapolation of past solutions this uses the step's new
 //! inputs, which the stiff nodes follow within the step, and leaves only the second-order
-//! change of `J` to Newton. Measured on the music-like signal of `benches/ring.rs`, the mean
-//! iterations per step fall from 2.5, 2.2, 2.0, 1.9, 1.6, 1.1 (linear extrapolation) to 1.65,
-//! 1.37, 1.14, 1.01, 1.00, 1.00 at 1×, 2×, …, 32×; a quadratic extrapolation was measured too
-//! and is worse at low factors. `Q − Q_last` is formed from the last solution directly,
+//! change of `J` to Newton. `Q − Q_last` is formed from the last solution directly,
 //! `κ∘u_last + e` with `e` from the histories before their last update and the inputs, rather
 //! than through the updated histories: the same value up to rounding, on a shorter dependency
 //! chain.
@@ -87,9 +84,9 @@
 //! **Denormals and absurd input.** The histories, which integrate small increments, are
 //! flushed (below `FLUSH_BELOW`, exactly zero); the rest of the state is recomputed every step
 //! and goes through a cheaper rounding of tiny values to zero. Either way no state is ever
-//! subnormal and silence brings it to exactly zero (models.md §5). Non-finite input is treated
-//! as silence; a step that still fails (a non-finite solution, possible only from overflow in
-//! absurd states) puts the circuit back at rest.
+//! subnormal and silence brings it to exactly zero (docs/models.md, "Denormal guards"). Non-finite
+//! input is treated as silence; a step that still fails (a non-finite solution, possible only from
+//! overflow in absurd states) puts the circuit back at rest.
 //!
 //! Trapezoidal integration maps the stiff poles close to z = −1, where they ring at the
 //! *oversampled* Nyquist frequency; that is in the decimator's stopband at every factor ≥ 2, so
@@ -112,7 +109,7 @@
 //! (`r0 r1 | r0 r1`). The x and y halves of the system mirror each other (diodes 4 and 5 against
 //! 6 and 7), so one vector operation does the x and the y work of both circuits, and the few
 //! cross terms take a swap of the halves. An iteration of the pair costs about as many
-//! instructions as the scalar code did for one circuit.
+//! instructions as a scalar iteration of one circuit.
 //!
 //! Every lane computes exactly what its circuit alone would: IEEE operations lane by lane (no
 //! fused multiply-add), shuffles only within a circuit's own lanes, and the sum of the two
@@ -122,14 +119,6 @@
 //! whatever the grouping and the block size (tested). SSE2 is part of the x86-64 baseline: no
 //! target-cpu flag is needed. Elsewhere the lanes are plain arrays (which the compiler may
 //! vectorise); the `f64` reference runs one circuit at a time.
-//!
-//! Cost, measured by `benches/ring.rs` (music-like stereo input, one core of the project's
-//! Xeon machines, 8×): the solver
-//! takes about 37 ns per step of a stereo pair, 19 ns per channel and step, 0.20 µs per
-//! channel-sample with the oversampling (which is 0.03 µs of it), against 94 ns per channel
-//! and step (0.80 µs per channel-sample) with the linear extrapolation and scalar code. What
-//! limits it now is still that chain, about 90 cycles per step, interleaved with some 380
-//! instructions per step of the pair (about 65 cycles to issue).
 //!
 //! [`process_lanes`]: DiodeRingCircuit::process_lanes
 //!
@@ -772,12 +761,12 @@ impl<V: LaneVector> Kernel<V> {
         self.max_iterations = iterations.max(self.max_iterations);
         self.cap_hits = self.cap_hits + V::select(self.used.and_not(converged), one, zero);
 
-        // State updates, each through a denormal guard (models.md §5) so that decaying state
-        // never turns subnormal and comes to rest exactly. The histories, which integrate small
-        // increments, use the flush (a compare: values below FLUSH_BELOW become 0, others are
-        // untouched); the rest is recomputed every step and uses the cheaper `round_tiny`.
-        // Both from the unflushed solution: flushing it first would stop the histories from
-        // decaying (s ← 2v − s only alternates once v is zero).
+        // State updates, each through a denormal guard (docs/models.md, "Denormal guards") so that
+        // decaying state never turns subnormal and comes to rest exactly. The histories, which
+        // integrate small increments, use the flush (a compare: values below FLUSH_BELOW become 0,
+        // others are untouched); the rest is recomputed every step and uses the cheaper
+        // `round_tiny`. Both from the unflushed solution: flushing it first would stop the
+        // histories from decaying (s ← 2v − s only alternates once v is zero).
         // What this step contributes to the next step's dQ (see the predictor), subtracted
         // there: this step's right-hand side, less the next one's terms in the old histories.
         let two_hist_c = self.hist_c + self.hist_c;

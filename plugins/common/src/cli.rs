@@ -1,4 +1,4 @@
-//! The command line every Ferrite plugin binary shares (`interfaces.md`):
+//! The command line every Ferrite plugin binary shares (docs/interfaces.md, "Command line"):
 //!
 //! ```text
 //! NAME render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav]

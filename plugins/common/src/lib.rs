@@ -11,7 +11,7 @@
 //! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers.
 //! - [`settings`]: `ID=VALUE` parsing against a plugin's parameters (plain values, range
 //!   checked), for `--set`, presets and the standalone.
-//! - [`wav`]: WAV reading (16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
+//! - [`wav`]: WAV reading (8/16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
 //! - [`cli`]: the `render` and `params` commands and the standalone launcher, i.e. each plugin's
 //!   whole `main`.
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
@@ -33,7 +33,7 @@ pub use settings::apply_startup_settings;
 use nice_plug::prelude::{AudioIOLayout, PortNames};
 use std::num::NonZeroU32;
 
-/// The vendor every Ferrite plugin reports (`interfaces.md`).
+/// The vendor every Ferrite plugin reports (docs/interfaces.md, "Products").
 pub const VENDOR: &str = "Ferrite Audio";
 /// The vendor's web site.
 pub const URL: &str = "https://ferrite-audio.org";

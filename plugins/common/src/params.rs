@@ -19,7 +19,7 @@ pub fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
 }
 
 /// A 0-to-1 parameter shown as a percentage in hosts (the plain value, used on the command line
-/// and in presets, stays 0 to 1 as `interfaces.md` fixes it), smoothed linearly.
+/// and in presets, stays 0 to 1 as docs/interfaces.md, "Parameters" fixes it), smoothed linearly.
 pub fn fraction_param(name: &str, default: f32) -> FloatParam {
     FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 1.0 })
         .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))

@@ -1,5 +1,6 @@
 //! `ID=VALUE` settings against a plugin's parameters, in plain values (the unit shown by
-//! `params`), as `interfaces.md` fixes them for `--set`, presets and the standalone.
+//! `params`), as docs/interfaces.md ("Command line") fixes them for `--set`, presets and the
+//! standalone.
 //!
 //! - Floats and integers: a number, optionally followed by the parameter's unit
 //!   (`carrier_freq=440`, `drive=12 dB`); out of range is an error, never clamped silently.

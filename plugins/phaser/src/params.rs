@@ -1,4 +1,5 @@
-//! Ferrite Phaser's parameters: IDs, ranges, units and defaults (`interfaces.md`).
+//! Ferrite Phaser's parameters: IDs, ranges, units and defaults (docs/interfaces.md, "Ferrite
+//! Phaser").
 //!
 //! The sweep parameters (`freq`, `spread`, `q`, `feedback`, the LFO's depth, `mix`) are not
 //! smoothed here: [`ferrite_dsp::phaser::Phaser`] smooths them itself at its control rate, in

@@ -62,7 +62,7 @@ impl IrData {
         Ok(())
     }
 
-    /// Read and validate a WAV impulse response (16/24/32-bit integer or 32-bit float).
+    /// Read and validate a WAV impulse response (8/16/24/32-bit integer or 32-bit float).
     pub fn from_wav(path: &Path) -> Result<Self> {
         let audio = ferrite_plugin_common::wav::read_wav(path)
             .with_context(|| format!("cannot load impulse response {}", path.display()))?;

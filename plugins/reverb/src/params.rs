@@ -1,5 +1,5 @@
-//! Ferrite Reverb's parameters: IDs, ranges, units, defaults and smoothing (`interfaces.md`), and
-//! the impulse response, which is state rather than a parameter.
+//! Ferrite Reverb's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
+//! "Ferrite Reverb"), and the impulse response, which is state rather than a parameter.
 
 use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
 use nice_plug::prelude::*;

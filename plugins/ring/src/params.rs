@@ -1,4 +1,5 @@
-//! Ferrite Ring's parameters: IDs, ranges, units, defaults and smoothing (`interfaces.md`).
+//! Ferrite Ring's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
+//! "Ferrite Ring").
 
 use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
 use nice_plug::prelude::*;

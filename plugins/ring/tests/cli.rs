@@ -1,6 +1,6 @@
-//! The `ferrite-ring` binary's command line (`interfaces.md`): `params`, `render` on every
-//! supported WAV format, and every kind of bad input failing cleanly — one line on stderr, a
-//! non-zero exit, and nothing written or touched.
+//! The `ferrite-ring` binary's command line (docs/interfaces.md, "Command line"): `params`,
+//! `render` on every supported WAV format, and every kind of bad input failing cleanly — one line
+//! on stderr, a non-zero exit, and nothing written or touched.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

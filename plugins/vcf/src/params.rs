@@ -1,4 +1,5 @@
-//! Ferrite VCF's parameters: IDs, ranges, units, defaults and smoothing (`interfaces.md`).
+//! Ferrite VCF's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
+//! "Ferrite VCF").
 
 use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
 use nice_plug::prelude::*;
@@ -29,8 +30,8 @@ impl OversamplingChoice {
 
 #[derive(Params)]
 pub struct VcfParams {
-    /// Cutoff: the model's f0 in Hz, pre-warped so it is the same at every rate (models.md §2);
-    /// smoothed in the log-frequency domain so sweeps sound even.
+    /// Cutoff: the model's f0 in Hz, pre-warped so it is the same at every rate (docs/models.md,
+    /// "VCS3 filter"); smoothed in the log-frequency domain so sweeps sound even.
     #[id = "cutoff"]
     pub cutoff: FloatParam,
     /// The model's feedback gain K, 0 to 10 (self-oscillation starts at K ≈ 4.85; see the README).

@@ -34,7 +34,7 @@ use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
-// Expectations (interfaces.md). One entry per plugin.
+// Expectations (docs/interfaces.md, "Products" and "Parameters"). One entry per plugin.
 // ---------------------------------------------------------------------------------------------
 
 const VENDOR: &str = "Ferrite Audio";
