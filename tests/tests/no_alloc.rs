@@ -4,11 +4,11 @@
 //! with NaN, infinities, huge values and subnormals mixed in.
 
 use ferrite_plugin_common::host::OfflineHost;
-use ferrite_tests::{count_allocations, CountingAllocator, Rng};
+use ferrite_test_kit::alloc::count;
+use ferrite_test_kit::Rng;
 use nice_plug::prelude::*;
 
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+ferrite_test_kit::counting_allocator!();
 
 const SAMPLE_RATES: [f32; 6] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
 const BLOCK_SIZES: [usize; 5] = [1, 7, 64, 512, 4096];
@@ -40,9 +40,9 @@ fn check_plugin<P: Plugin>() {
                             };
                         }
                     }
-                    let (status, count) = count_allocations(|| host.process(block));
+                    let (status, counts) = count(|| host.process(block));
                     assert!(!matches!(status, ProcessStatus::Error(_)), "{}: {status:?}", P::NAME);
-                    events += count;
+                    events += counts.events();
                     let (main, _) = host.buffers_mut();
                     assert!(main.iter().all(|c| c[..block].iter().all(|s| s.is_finite())), "{}: non-finite output", P::NAME);
                 }
@@ -57,29 +57,22 @@ fn check_plugin<P: Plugin>() {
     }
 }
 
-#[test]
-fn ferrite_ring_process_never_allocates() {
-    check_plugin::<ferrite_ring::FerriteRing>();
+/// One test per plugin (`ferrite_ring::process_never_allocates`, ...), over every plugin.
+macro_rules! no_alloc_test {
+    ($name:ident, $plugin:ty) => {
+        mod $name {
+            #[test]
+            fn process_never_allocates() {
+                super::check_plugin::<$plugin>();
+            }
+        }
+    };
 }
-
-#[test]
-fn ferrite_vcf_process_never_allocates() {
-    check_plugin::<ferrite_vcf::FerriteVcf>();
-}
-
-#[test]
-fn ferrite_phaser_process_never_allocates() {
-    check_plugin::<ferrite_phaser::FerritePhaser>();
-}
-
-#[test]
-fn ferrite_reverb_process_never_allocates() {
-    check_plugin::<ferrite_reverb::FerriteReverb>();
-}
+ferrite_tests::for_each_plugin!(no_alloc_test);
 
 #[test]
 fn the_allocation_counter_detects_an_allocation() {
     // Guards the guard: a test that cannot fail proves nothing.
-    let (_, count) = count_allocations(|| std::hint::black_box(vec![1u8; 16]));
-    assert!(count >= 1);
+    let (_, counts) = count(|| std::hint::black_box(vec![1u8; 16]));
+    assert!(counts.events() >= 1);
 }
