@@ -61,3 +61,37 @@ macro_rules! for_each_plugin {
         $callback!(ferrite_reverb, ferrite_reverb::FerriteReverb);
     };
 }
+
+/// `docs/parameters.md` as the plugins define it now: a header, then every plugin's
+/// `params --markdown` section, in the order of [`for_each_plugin!`].
+pub fn parameters_doc() -> String {
+    let mut doc = String::from(PARAMETERS_DOC_HEADER);
+    macro_rules! section {
+        ($name:ident, $plugin:ty) => {
+            doc.push('\n');
+            doc.push_str(&ferrite_plugin_common::cli::params_markdown::<$plugin>());
+        };
+    }
+    for_each_plugin!(section);
+    doc
+}
+
+/// The text above the generated sections of `docs/parameters.md`.
+const PARAMETERS_DOC_HEADER: &str = "\
+# Parameters
+
+<!-- Generated: do not edit. Each section is `target/bundled/ferrite-X params --markdown`;
+     regenerate the whole file with
+     FERRITE_BLESS=1 cargo test --release -p ferrite-tests --test parameters_doc -->
+
+Every parameter of every Ferrite plugin, exactly as the plugins define it: the ID that `--set`,
+presets, `params` and saved host projects use, the display name, the kind, the range, the unit
+and the default (plain values, written exactly; the default also as the plugin displays it).
+Enums and booleans take the value IDs listed. A \"skewed\" float spreads its range unevenly over
+the host's control (more resolution at the low end).
+
+This file is checked: `cargo test --release -p ferrite-tests --test parameters_doc` fails when
+it and the plugins differ, so an ID, range or default cannot change without this file (and the
+review of it) changing too. The host-level tests (`tests/clap-host`, `tests/vst3`) check what
+CLAP and VST3 hosts see against the same definitions (`ferrite-X params --json`).
+";
