@@ -36,18 +36,10 @@ const RUNS: usize = 5;
 /// Passes whose callbacks are timed one by one.
 const CB_PASSES: usize = 3;
 
-/// A reverb-like IR channel: noise decaying by 60 dB over the IR (xorshift32).
-fn ir(seed: u32) -> Vec<f32> {
-    let mut s = seed | 1;
-    (0..IR_LEN)
-        .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            let noise = s as f32 / 2_147_483_648.0 - 1.0;
-            0.3 * noise * 10f32.powf(-3.0 * i as f32 / IR_LEN as f32)
-        })
-        .collect()
+/// A reverb-like IR channel: noise decaying by 60 dB over the IR.
+fn ir(seed: u64) -> Vec<f32> {
+    let mut rng = ferrite_test_kit::Rng::from_small_seed(seed);
+    (0..IR_LEN).map(|i| 0.3 * rng.signed() * 10f32.powf(-3.0 * i as f32 / IR_LEN as f32)).collect()
 }
 
 /// One pass over the signal in blocks of `block`; returns every callback's time in seconds.

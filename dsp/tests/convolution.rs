@@ -10,7 +10,7 @@ use ferrite_dsp::reverb::convolution::{Convolver, HEAD};
 const BLOCKS: [usize; 6] = [1, 7, 64, 511, 4096, 0];
 
 fn sizes_for(block: usize, seed: u32) -> impl FnMut() -> usize {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::from_small_seed(seed as u64);
     move || if block == 0 { rng.range(1, 700) } else { block }
 }
 
@@ -68,7 +68,7 @@ fn output_is_bit_identical_for_any_host_block_size_with_a_long_stereo_ir() {
     // (check_against_direct also asserts this for each IR; here over several long periods.)
     let ir = [reverb_ir(100_000, 3), reverb_ir(90_000, 4)];
     let refs: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
-    let mut rng = Rng(77);
+    let mut rng = Rng::from_small_seed(77);
     let l: Vec<f32> = (0..120_000).map(|_| rng.signed()).collect();
     let r: Vec<f32> = (0..120_000).map(|_| rng.signed()).collect();
     let reference = run(&mut Convolver::new(&refs, 64), &l, &r, &mut || 64);
@@ -112,7 +112,7 @@ fn work_per_sub_block_is_spread_evenly_for_a_3_s_stereo_ir() {
     let longest = conv.segments().iter().map(|s| s.0).max().unwrap();
     assert!(longest >= 4096, "a 3 s IR should use long partitions: {:?}", conv.segments());
     let (mut inp, mut out) = (vec![0.0f32; HEAD], vec![0.0f32; HEAD]);
-    let mut rng = Rng(3);
+    let mut rng = Rng::from_small_seed(3);
     let mut work = Vec::new();
     // Warm up two of the longest periods (the first periods are partly idle), then record four.
     let steps = 6 * longest / HEAD;
@@ -138,7 +138,7 @@ fn non_finite_and_huge_input_give_finite_output_and_the_convolver_recovers() {
     let ir = reverb_ir(10_000, 12);
     let mut conv = Convolver::new(&[&ir], 256);
     let mut fresh = Convolver::new(&[&ir], 256);
-    let mut rng = Rng(5);
+    let mut rng = Rng::from_small_seed(5);
     let bad: Vec<f32> = (0..4096)
         .map(|i| match i % 5 {
             0 => f32::NAN,
@@ -169,7 +169,7 @@ fn non_finite_and_huge_input_give_finite_output_and_the_convolver_recovers() {
 fn reset_returns_to_the_state_of_a_fresh_convolver() {
     let ir = reverb_ir(30_000, 13);
     let mut conv = Convolver::new(&[&ir], 64);
-    let mut rng = Rng(9);
+    let mut rng = Rng::from_small_seed(9);
     let x: Vec<f32> = (0..50_000).map(|_| rng.signed()).collect();
     let first = run(&mut conv, &x, &x, &mut || 100);
     let _ = run(&mut conv, &x[..777], &x[..777], &mut || 100);
@@ -211,7 +211,7 @@ fn once_the_input_stops_the_output_becomes_exactly_zero_after_the_ir_and_two_per
     let refs: Vec<&[f32]> = ir.iter().map(|c| c.as_slice()).collect();
     let mut conv = Convolver::new(&refs, 64);
     let longest = conv.segments().iter().map(|s| s.0).max().unwrap();
-    let mut rng = Rng(41);
+    let mut rng = Rng::from_small_seed(41);
     let mut x: Vec<f32> = (0..20_000).map(|_| rng.signed() * 1e-3).collect();
     x.extend((0..1000).map(|i| 1e-35 * i as f32)); // tiny tail: flushed, not kept as subnormal
                                                    // Round-off of the last non-zero partition products reaches to the end of their output

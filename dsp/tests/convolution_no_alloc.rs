@@ -4,100 +4,52 @@
 //! on threads that have switched counting on (a const-initialised thread-local flag), so the
 //! loader thread can allocate freely while the audio thread is checked.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::reverb::convolution::{ConvolutionReverb, Convolver};
+use ferrite_test_kit::alloc::count;
+use ferrite_test_kit::Rng;
 
-/// Counts allocator calls made by threads whose `COUNTING` flag is set.
-struct CountingAllocator;
+ferrite_test_kit::counting_allocator!();
 
-thread_local! {
-    /// True on a thread while it is being checked.
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    /// Allocator calls (alloc, realloc, dealloc) made by this thread while counting; per thread,
-    /// so tests running in parallel cannot see each other's events.
-    static EVENTS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note() {
-    if COUNTING.with(Cell::get) {
-        EVENTS.with(|e| e.set(e.get() + 1));
-    }
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        System.alloc(layout)
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        System.alloc_zeroed(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
-
-/// Allocator events on this thread during `f`.
-fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let before = EVENTS.with(Cell::get);
-    COUNTING.with(|c| c.set(true));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    (r, EVENTS.with(Cell::get) - before)
-}
-
-/// xorshift32 in [-1, 1), with NaN, infinities, huge values and subnormals mixed in.
-fn nasty(state: &mut u32) -> f32 {
-    *state ^= *state << 13;
-    *state ^= *state >> 17;
-    *state ^= *state << 5;
-    match *state % 200 {
+/// Uniform in [-1, 1), with NaN, infinities, huge values and subnormals mixed in.
+fn nasty(rng: &mut Rng) -> f32 {
+    match rng.below(200) {
         0 => f32::NAN,
         1 => f32::INFINITY,
         2 => -1e30,
         3 => 1e-41,
-        _ => *state as f32 / 2_147_483_648.0 - 1.0,
+        _ => rng.signed(),
     }
 }
 
-fn ir(len: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed | 1;
-    (0..len).map(|i| 0.3 * nasty(&mut s).clamp(-1.0, 1.0) * 10f32.powf(-3.0 * i as f32 / len as f32)).collect()
+fn ir(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = Rng::from_small_seed(seed);
+    (0..len).map(|i| 0.3 * nasty(&mut rng).clamp(-1.0, 1.0) * 10f32.powf(-3.0 * i as f32 / len as f32)).collect()
 }
 
 #[test]
 fn the_allocation_counter_detects_an_allocation() {
-    let (_, count) = count_allocations(|| std::hint::black_box(vec![1u8; 16]));
-    assert!(count >= 1);
+    let (_, counts) = count(|| std::hint::black_box(vec![1u8; 16]));
+    assert!(counts.events() >= 1);
 }
 
 #[test]
 fn convolver_process_never_allocates_at_any_block_size_even_with_bad_input() {
     let (hl, hr) = (ir(100_000, 1), ir(100_000, 2));
-    let mut state = 7u32;
+    let mut rng = Rng::from_small_seed(7);
     for block in [1usize, 7, 64, 511, 4096, 10_000] {
         let mut conv = Convolver::new(&[&hl, &hr], block);
-        let input: Vec<f32> = (0..block).map(|_| nasty(&mut state)).collect();
+        let input: Vec<f32> = (0..block).map(|_| nasty(&mut rng)).collect();
         let (mut ol, mut or) = (vec![0.0f32; block], vec![0.0f32; block]);
         let blocks = (60_000 / block).max(40);
-        let ((), events) = count_allocations(|| {
+        let ((), counts) = count(|| {
             for _ in 0..blocks {
                 conv.process(&input, &input, &mut ol, &mut or);
             }
         });
+        let events = counts.events();
         assert_eq!(events, 0, "block {block}: {events} allocator calls");
         assert!(ol.iter().chain(&or).all(|v| v.is_finite()));
     }
@@ -131,7 +83,7 @@ fn switching_convolvers_allocates_and_frees_nothing_on_the_audio_thread() {
             freed + loader.collect_garbage()
         });
         // The audio thread (this one): process until every IR has been switched in.
-        let mut state = 3u32;
+        let mut rng = Rng::from_small_seed(3);
         let (mut ol, mut or) = (vec![0.0f32; 256], vec![0.0f32; 256]);
         let mut total_events = 0;
         let mut switches = 0;
@@ -140,11 +92,11 @@ fn switching_convolvers_allocates_and_frees_nothing_on_the_audio_thread() {
         // while on a loaded machine, so the bound is time, not a block count.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
-            let input: Vec<f32> = (0..256).map(|_| nasty(&mut state)).collect();
+            let input: Vec<f32> = (0..256).map(|_| nasty(&mut rng)).collect();
             ol.copy_from_slice(&input);
             or.copy_from_slice(&input);
-            let ((), events) = count_allocations(|| reverb.process(&mut [&mut ol, &mut or], ()));
-            total_events += events;
+            let ((), counts) = count(|| reverb.process(&mut [&mut ol, &mut or], ()));
+            total_events += counts.events();
             assert!(ol.iter().chain(&or).all(|v| v.is_finite()));
             if reverb.is_crossfading() && !was_fading {
                 switches += 1;

@@ -1,40 +1,15 @@
-//! The phaser's processing path never allocates: a counting global allocator wraps the system
-//! allocator, and every `process_*`, `set_settings` and `sync_lfo_phase` call (static and
-//! sweeping settings, feedback, stage-count crossfades, shape changes, odd block lengths, mono
-//! and stereo, bad input) runs with the count checked before and after.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! The phaser's processing path never allocates (nor frees): a counting global allocator wraps
+//! the system allocator and counts this thread's calls (only this thread's, so the harness's
+//! other threads cannot make the test flaky), and every `process_*`, `set_settings` and
+//! `sync_lfo_phase` call (static and sweeping settings, feedback, stage-count crossfades, shape
+//! changes, odd block lengths, mono and stereo, bad input) runs inside the count.
 
 use ferrite_dsp::lfo::LfoShape;
 use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::phaser::{Phaser, PhaserSettings};
+use ferrite_test_kit::alloc::count;
 
-/// Counts allocations (and reallocations) made through the global allocator.
-struct CountingAllocator;
-
-/// Allocations so far.
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwards the caller's contract to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwards the caller's contract to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        // SAFETY: forwards the caller's contract to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+ferrite_test_kit::counting_allocator!();
 
 #[test]
 fn processing_never_allocates() {
@@ -75,30 +50,32 @@ fn processing_never_allocates() {
         mono[at + 2] = bad;
     }
 
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    let blocks = [1usize, 7, 64, 256, 333, 512, 4096];
-    let mut pos = 0;
-    let mut i = 0;
-    let mut all_finite = true;
-    while pos < len {
-        let n = blocks[i % blocks.len()].min(len - pos);
-        phaser.set_settings(&variants[(i / 5) % variants.len()]);
-        if i % 11 == 0 {
-            phaser.sync_lfo_phase(0.37 * i as f64);
+    let (all_finite, counts) = count(|| {
+        let blocks = [1usize, 7, 64, 256, 333, 512, 4096];
+        let mut pos = 0;
+        let mut i = 0;
+        let mut all_finite = true;
+        while pos < len {
+            let n = blocks[i % blocks.len()].min(len - pos);
+            phaser.set_settings(&variants[(i / 5) % variants.len()]);
+            if i % 11 == 0 {
+                phaser.sync_lfo_phase(0.37 * i as f64);
+            }
+            let (l, r) = (&mut left[pos..pos + n], &mut right[pos..pos + n]);
+            if i % 3 == 0 {
+                let m = &mut mono[pos..pos + n];
+                phaser.process(&mut [m], ());
+                all_finite &= m.iter().all(|v| v.is_finite());
+            } else {
+                phaser.process(&mut [l, r], ());
+                all_finite &= left[pos..pos + n].iter().chain(&right[pos..pos + n]).all(|v| v.is_finite());
+            }
+            pos += n;
+            i += 1;
         }
-        let (l, r) = (&mut left[pos..pos + n], &mut right[pos..pos + n]);
-        if i % 3 == 0 {
-            let m = &mut mono[pos..pos + n];
-            phaser.process(&mut [m], ());
-            all_finite &= m.iter().all(|v| v.is_finite());
-        } else {
-            phaser.process(&mut [l, r], ());
-            all_finite &= left[pos..pos + n].iter().chain(&right[pos..pos + n]).all(|v| v.is_finite());
-        }
-        pos += n;
-        i += 1;
-    }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
-    assert_eq!(after - before, 0, "allocations during processing");
+        all_finite
+    });
+    assert_eq!(counts.allocs, 0, "allocations during processing");
+    assert_eq!(counts.frees, 0, "frees during processing");
     assert!(all_finite);
 }

@@ -1,57 +1,15 @@
-//! `process` and `set_settings` of the three algorithmic reverbs never allocate: a counting
-//! global allocator (possible only in its own test binary) counts every allocation made on
-//! this thread while they run.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+//! `process` and `set_settings` of the three algorithmic reverbs never allocate (nor free): a
+//! counting global allocator (possible only in its own test binary) counts every allocator call
+//! made on this thread while they run.
 
 use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::reverb::freeverb::Freeverb;
 use ferrite_dsp::reverb::hall::Hall;
 use ferrite_dsp::reverb::plate::Plate;
 use ferrite_dsp::reverb::ReverbSettings;
+use ferrite_test_kit::alloc::count;
 
-/// Passes everything to the system allocator, counting allocations while `COUNTING` is set on
-/// the allocating thread (the test harness's own threads are not counted).
-struct CountingAllocator;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(|c| c.get()) {
-            ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Allocations made by `f` on this thread.
-fn count_allocations(f: impl FnOnce()) -> usize {
-    ALLOCATIONS.with(|a| a.set(0));
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    ALLOCATIONS.with(|a| a.get())
-}
+ferrite_test_kit::counting_allocator!();
 
 #[test]
 fn process_and_set_settings_never_allocate() {
@@ -63,7 +21,7 @@ fn process_and_set_settings_never_allocate() {
     let mut freeverb = Freeverb::prepare(&spec);
     let mut hall = Hall::prepare(&spec);
     let mut plate = Plate::prepare(&spec);
-    let allocations = count_allocations(|| {
+    let ((), counts) = count(|| {
         for (b, block) in [1usize, 7, 64, 256, 4096].into_iter().cycle().take(40).enumerate() {
             let s = ReverbSettings {
                 decay_s: 0.1 + b as f32 * 0.5,
@@ -93,7 +51,8 @@ fn process_and_set_settings_never_allocate() {
         hall.reset();
         plate.reset();
     });
-    assert_eq!(allocations, 0, "process/set_settings/reset allocated {allocations} times");
+    assert_eq!(counts.allocs, 0, "process/set_settings/reset allocated {} times", counts.allocs);
+    assert_eq!(counts.frees, 0, "process/set_settings/reset freed {} times", counts.frees);
     // The counter itself works: an allocation inside the window is seen.
-    assert_eq!(count_allocations(|| drop(std::hint::black_box(vec![0u8; 16]))), 1);
+    assert_eq!(count(|| drop(std::hint::black_box(vec![0u8; 16]))).1.allocs, 1);
 }

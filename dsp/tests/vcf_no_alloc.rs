@@ -1,59 +1,19 @@
-//! `Vcf::process` never allocates: a counting global allocator around the real one, checked
-//! over every oversampling factor, odd block lengths, blocks longer than the prepared size,
-//! mono and stereo, parameter automation and bad input.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! `Vcf::process` never allocates (nor frees): a counting global allocator around the real one,
+//! checked over every oversampling factor, odd block lengths, blocks longer than the prepared
+//! size, mono and stereo, parameter automation and bad input.
 
 use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::vcf::{Vcf, VcfControl, MAX_OVERSAMPLING_LOG2};
+use ferrite_test_kit::alloc::count;
 
-/// Counts allocations (and reallocations) made through the global allocator by the test thread.
-struct Counting;
-
-/// Allocations made by a thread that has set [`COUNTED`] (the test's own thread).
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Whether this thread's allocations count. Only the test thread's: the test harness's
-    /// other threads allocate at times of their own (seen: 1 run in 2 of the bare binary
-    /// failed at a random factor), which says nothing about `Vcf::process`, a single-threaded
-    /// call that can only allocate on the calling thread.
-    static COUNTED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
-}
-
-/// Count one allocation if the current thread is counted.
-fn count() {
-    if COUNTED.with(|c| c.get()) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-// SAFETY: forwards every call unchanged to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+// Counts only this test thread's allocator calls: the harness's other threads allocate at times
+// of their own (a counter shared by all threads failed 1 run in 2 of the bare binary, at a random
+// factor), which says nothing about `Vcf::process`, a single-threaded call that can only
+// allocate on the calling thread.
+ferrite_test_kit::counting_allocator!();
 
 #[test]
 fn vcf_process_does_not_allocate() {
-    COUNTED.with(|c| c.set(true));
     let n = 1_500;
     let music = ferrite_dsp::analysis::music_like(1, n, 48_000.0);
     let cutoff: Vec<f32> = (0..n).map(|i| 20.0 + 19_980.0 * ((i % 300) as f32 / 300.0)).collect();
@@ -64,18 +24,19 @@ fn vcf_process_does_not_allocate() {
     r[200] = 1e30;
     for k in 0..=MAX_OVERSAMPLING_LOG2 {
         vcf.set_oversampling_log2(k);
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
-        // Stereo in odd blocks, one block longer than max_block, then mono.
-        for (start, len) in [(0usize, 1usize), (1, 7), (8, 300), (308, 1000)] {
-            let end = start + len;
-            vcf.process(&mut [&mut l[start..end], &mut r[start..end]], VcfControl { cutoff_hz: &cutoff[start..end], resonance: &resonance[start..end] });
-        }
-        vcf.process(&mut [&mut l[..64]], VcfControl { cutoff_hz: &cutoff[..64], resonance: &resonance[..64] });
-        vcf.process(&mut [&mut l[..64], &mut r[..64]], VcfControl { cutoff_hz: &[], resonance: &[] });
-        let _ = vcf.stats();
-        vcf.reset_stats();
-        vcf.reset();
-        let after = ALLOCATIONS.load(Ordering::SeqCst);
-        assert_eq!(after, before, "Vcf::process allocated at {}x", 1 << k);
+        let ((), counts) = count(|| {
+            // Stereo in odd blocks, one block longer than max_block, then mono.
+            for (start, len) in [(0usize, 1usize), (1, 7), (8, 300), (308, 1000)] {
+                let end = start + len;
+                vcf.process(&mut [&mut l[start..end], &mut r[start..end]], VcfControl { cutoff_hz: &cutoff[start..end], resonance: &resonance[start..end] });
+            }
+            vcf.process(&mut [&mut l[..64]], VcfControl { cutoff_hz: &cutoff[..64], resonance: &resonance[..64] });
+            vcf.process(&mut [&mut l[..64], &mut r[..64]], VcfControl { cutoff_hz: &[], resonance: &[] });
+            let _ = vcf.stats();
+            vcf.reset_stats();
+            vcf.reset();
+        });
+        assert_eq!(counts.allocs, 0, "Vcf::process allocated at {}x", 1 << k);
+        assert_eq!(counts.frees, 0, "Vcf::process freed at {}x", 1 << k);
     }
 }

@@ -1,110 +1,13 @@
-//! Shared helpers for Ferrite's cross-crate tests: an allocation-counting global allocator, a
-//! small deterministic random generator, test signals, and offline rendering through the
-//! plugins' own `process` (via `ferrite_plugin_common::host::OfflineHost`).
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+//! Shared helpers for Ferrite's cross-crate tests that need the plugins or the DSP crate: test
+//! signals and offline rendering through the plugins' own `process` (via
+//! `ferrite_plugin_common::host::OfflineHost`). The helpers that need neither (the per-thread
+//! allocation counter, the random generator, WAV writing, temporary folders) are in
+//! `ferrite-test-kit`, which every crate's tests can use.
 
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
 use ferrite_plugin_common::wav::Audio;
 use nice_plug::prelude::*;
-
-/// A global allocator that counts allocations, reallocations and frees made on a thread while
-/// that thread has counting switched on (see [`count_allocations`]).
-pub struct CountingAllocator;
-
-thread_local! {
-    /// Whether this thread's allocations are being counted (const-initialised: no allocation).
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    /// Allocator calls this thread made while counting was on. Per thread, so tests running in
-    /// parallel never see each other's allocations.
-    static EVENTS: Cell<usize> = const { Cell::new(0) };
-    /// Bytes this thread allocated minus bytes it freed while counting was on (wrapping).
-    static NET_BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note() {
-    if COUNTING.with(Cell::get) {
-        EVENTS.with(|e| e.set(e.get() + 1));
-    }
-}
-
-fn note_bytes(added: usize, removed: usize) {
-    if COUNTING.with(Cell::get) {
-        NET_BYTES.with(|n| n.set(n.get().wrapping_add(added.wrapping_sub(removed))));
-    }
-}
-
-// SAFETY: forwards every call to the system allocator unchanged.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        note_bytes(layout.size(), 0);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note();
-        note_bytes(0, layout.size());
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        note_bytes(layout.size(), 0);
-        System.alloc_zeroed(layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        note_bytes(new_size, layout.size());
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-/// Run `f` with this thread's allocations counted; returns `f`'s result and the count.
-/// Only meaningful in a test binary that installs [`CountingAllocator`] as `#[global_allocator]`.
-pub fn count_allocations<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let before = EVENTS.with(Cell::get);
-    COUNTING.with(|c| c.set(true));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    (r, EVENTS.with(Cell::get) - before)
-}
-
-/// Run `f` and return its result with the net number of bytes it left allocated on this thread
-/// (allocations minus frees). Only meaningful with [`CountingAllocator`] installed.
-pub fn net_allocated_bytes<R>(f: impl FnOnce() -> R) -> (R, isize) {
-    let before = NET_BYTES.with(Cell::get);
-    COUNTING.with(|c| c.set(true));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    (r, NET_BYTES.with(Cell::get).wrapping_sub(before) as isize)
-}
-
-/// xorshift64*: small, fast, deterministic (tests must be reproducible).
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.max(1))
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-    /// Uniform in [-1, 1).
-    pub fn signed(&mut self) -> f32 {
-        self.unit() * 2.0 - 1.0
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-}
 
 /// `channels` channels of `frames` samples of the shared music-like test signal
 /// (`ferrite_dsp::analysis::music_like`), peaking at `peak`; `seed` varies the material.
@@ -145,3 +48,50 @@ pub fn render_with_sidechain<P: Plugin>(
     let sc = sidechain.map(|c| Audio { sample_rate, channels: c.to_vec() });
     ferrite_plugin_common::cli::run_offline(&mut host, &audio, sc.as_ref(), block, 0.0).unwrap().channels
 }
+
+/// Calls `$callback!(name, Type)` once per plugin: the one list of the plugins that the
+/// cross-crate tests run over (the `name` is the package name with underscores). A new plugin is
+/// added here, and to this crate's dependencies.
+#[macro_export]
+macro_rules! for_each_plugin {
+    ($callback:ident) => {
+        $callback!(ferrite_ring, ferrite_ring::FerriteRing);
+        $callback!(ferrite_vcf, ferrite_vcf::FerriteVcf);
+        $callback!(ferrite_phaser, ferrite_phaser::FerritePhaser);
+        $callback!(ferrite_reverb, ferrite_reverb::FerriteReverb);
+    };
+}
+
+/// `docs/parameters.md` as the plugins define it now: a header, then every plugin's
+/// `params --markdown` section, in the order of [`for_each_plugin!`].
+pub fn parameters_doc() -> String {
+    let mut doc = String::from(PARAMETERS_DOC_HEADER);
+    macro_rules! section {
+        ($name:ident, $plugin:ty) => {
+            doc.push('\n');
+            doc.push_str(&ferrite_plugin_common::cli::params_markdown::<$plugin>());
+        };
+    }
+    for_each_plugin!(section);
+    doc
+}
+
+/// The text above the generated sections of `docs/parameters.md`.
+const PARAMETERS_DOC_HEADER: &str = "\
+# Parameters
+
+<!-- Generated: do not edit. Each section is `target/bundled/ferrite-X params --markdown`;
+     regenerate the whole file with
+     FERRITE_BLESS=1 cargo test --release -p ferrite-tests --test parameters_doc -->
+
+Every parameter of every Ferrite plugin, exactly as the plugins define it: the ID that `--set`,
+presets, `params` and saved host projects use, the display name, the kind, the range, the unit
+and the default (plain values, written exactly; the default also as the plugin displays it).
+Enums and booleans take the value IDs listed. A \"skewed\" float spreads its range unevenly over
+the host's control (more resolution at the low end).
+
+This file is checked: `cargo test --release -p ferrite-tests --test parameters_doc` fails when
+it and the plugins differ, so an ID, range or default cannot change without this file (and the
+review of it) changing too. The host-level tests (`tests/clap-host`, `tests/vst3`) check what
+CLAP and VST3 hosts see against the same definitions (`ferrite-X params --json`).
+";

@@ -5,7 +5,7 @@
 //! `FERRITE_FUZZ_ROUNDS=2000 cargo test --release -p ferrite-tests --test fuzz_models`.
 
 use ferrite_plugin_common::host::OfflineHost;
-use ferrite_tests::Rng;
+use ferrite_test_kit::Rng;
 use nice_plug::prelude::*;
 
 const SAMPLE_RATES: [f32; 8] = [8_000.0, 22_050.0, 44_100.0, 47_999.0, 96_000.0, 176_400.0, 192_000.0, 384_000.0];

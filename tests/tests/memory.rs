@@ -3,16 +3,15 @@
 //! (`cargo test --release -p ferrite-tests --test memory -- --nocapture`) and held to a budget.
 
 use ferrite_plugin_common::host::OfflineHost;
-use ferrite_tests::{net_allocated_bytes, CountingAllocator};
+use ferrite_test_kit::alloc::count;
 use nice_plug::prelude::*;
 
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+ferrite_test_kit::counting_allocator!();
 
 /// Bytes one instance of `P` keeps allocated after activation with `layout`, excluding the
 /// offline host's own channel buffers (a DAW owns those).
 fn instance_bytes<P: Plugin>(layout: AudioIOLayout, sample_rate: f32, max_block: usize) -> isize {
-    let (host, bytes) = net_allocated_bytes(|| {
+    let (host, counts) = count(|| {
         let mut host = OfflineHost::<P>::new();
         host.activate(layout, sample_rate, max_block).unwrap();
         host
@@ -21,7 +20,7 @@ fn instance_bytes<P: Plugin>(layout: AudioIOLayout, sample_rate: f32, max_block:
         + layout.aux_input_ports.iter().map(|c| c.get() as usize).sum::<usize>();
     let host_buffers = (channels * max_block * std::mem::size_of::<f32>()) as isize;
     drop(host);
-    bytes - host_buffers
+    counts.net_bytes - host_buffers
 }
 
 fn report<P: Plugin>(budget_bytes: isize) {

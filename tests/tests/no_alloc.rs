@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use ferrite_plugin_common::host::OfflineHost;
-use ferrite_tests::{count_allocations, CountingAllocator, Rng};
+use ferrite_test_kit::alloc::count;
+use ferrite_test_kit::Rng;
 use nice_plug::prelude::*;
 
-#[global_allocator]
-static ALLOCATOR: CountingAllocator = CountingAllocator;
+ferrite_test_kit::counting_allocator!();
 
 const SAMPLE_RATES: [f32; 6] = [44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
 const BLOCK_SIZES: [usize; 5] = [1, 7, 64, 512, 4096];
@@ -62,9 +62,9 @@ fn check_plugin<E: Effect>() {
                             };
                         }
                     }
-                    let (status, count) = count_allocations(|| host.process(block));
+                    let (status, counts) = count(|| host.process(block));
                     assert!(!matches!(status, ProcessStatus::Error(_)), "{}: {status:?}", E::NAME);
-                    events += count;
+                    events += counts.events();
                     let (main, _) = host.buffers_mut();
                     assert!(main.iter().all(|c| c[..block].iter().all(|s| s.is_finite())), "{}: non-finite output", E::NAME);
                 }
@@ -81,29 +81,31 @@ fn check_plugin<E: Effect>() {
     }
 }
 
-#[test]
-fn ferrite_ring_process_never_allocates() {
-    check_plugin::<ferrite_ring::RingEffect>();
+/// Every plugin is an [`EffectPlugin`]; this names its effect.
+trait Skeleton {
+    type Effect: Effect;
 }
 
-#[test]
-fn ferrite_vcf_process_never_allocates() {
-    check_plugin::<ferrite_vcf::VcfEffect>();
+impl<E: Effect> Skeleton for EffectPlugin<E> {
+    type Effect = E;
 }
 
-#[test]
-fn ferrite_phaser_process_never_allocates() {
-    check_plugin::<ferrite_phaser::PhaserEffect>();
+/// One test per plugin (`ferrite_ring::process_never_allocates`, ...), over every plugin.
+macro_rules! no_alloc_test {
+    ($name:ident, $plugin:ty) => {
+        mod $name {
+            #[test]
+            fn process_never_allocates() {
+                super::check_plugin::<<$plugin as super::Skeleton>::Effect>();
+            }
+        }
+    };
 }
-
-#[test]
-fn ferrite_reverb_process_never_allocates() {
-    check_plugin::<ferrite_reverb::ReverbEffect>();
-}
+ferrite_tests::for_each_plugin!(no_alloc_test);
 
 #[test]
 fn the_allocation_counter_detects_an_allocation() {
     // Guards the guard: a test that cannot fail proves nothing.
-    let (_, count) = count_allocations(|| std::hint::black_box(vec![1u8; 16]));
-    assert!(count >= 1);
+    let (_, counts) = count(|| std::hint::black_box(vec![1u8; 16]));
+    assert!(counts.events() >= 1);
 }

@@ -2,29 +2,22 @@
 //! algorithm switching, and the impulse response as plugin state (loading, bad files, the
 //! convolution itself through the plugin).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ferrite_dsp::analysis::{db, rms};
 use ferrite_plugin_common::cli::FerritePlugin;
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
-use ferrite_plugin_common::wav::Audio;
 use ferrite_reverb::FerriteReverb;
-use ferrite_tests::{music_like, render, Rng};
+use ferrite_test_kit::{Rng, TempDir};
+use ferrite_tests::{music_like, render};
 use nice_plug::prelude::*;
 
 const SR: u32 = 48_000;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ferrite-reverb-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `channels` as a 32-bit float WAV (the plugins' own writer).
+/// `channels` as a 32-bit float WAV.
 fn write_wav(path: &Path, channels: &[Vec<f32>], rate: u32) {
-    let audio = Audio { sample_rate: rate, channels: channels.to_vec() };
-    ferrite_plugin_common::wav::write_wav_atomic(path, &audio).unwrap();
+    ferrite_test_kit::wav::write(path, rate, channels);
 }
 
 /// Normalised cross-correlation of two signals at lag 0.
@@ -120,7 +113,7 @@ fn switching_the_algorithm_crossfades_without_a_click() {
 
 #[test]
 fn a_bad_impulse_response_file_is_refused_and_the_previous_one_stays() {
-    let dir = scratch("bad-ir");
+    let dir = TempDir::new("reverb-bad-ir");
     let good = dir.join("good.wav");
     let mut ir = vec![0.0f32; 4800];
     ir[0] = 1.0;
@@ -162,7 +155,6 @@ fn a_bad_impulse_response_file_is_refused_and_the_previous_one_stays() {
         assert!(!msg.contains('\n'), "{}: the message is not one line: {msg:?}", path.display());
     }
     assert_eq!(params.serialize_fields(), state_before, "a refused IR changed the stored one");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Render an impulse at sample 10 through the convolution with the IR in `path` (mono, 48 kHz
@@ -194,7 +186,7 @@ fn peak_in(y: &[f32], range: std::ops::Range<usize>) -> usize {
 
 #[test]
 fn convolution_through_the_plugin_applies_the_loaded_impulse_response() {
-    let dir = scratch("conv");
+    let dir = TempDir::new("reverb-conv");
     // Two impulses (0 and 30 ms) at the host rate: the wet signal is the IR itself, scaled.
     let path = dir.join("ir48.wav");
     let mut ir = vec![0.0f32; 4800];
@@ -218,7 +210,6 @@ fn convolution_through_the_plugin_applies_the_loaded_impulse_response() {
     let y = impulse_through_convolution(&path, 40);
     let (direct, echo) = (peak_in(&y, 0..200), peak_in(&y, 1000..2000));
     assert_eq!((direct, echo), (10, 1450), "resampled IR: direct sound at {direct}, echo at {echo}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A bounded fuzz of impulse-response loading: valid IR files with random bytes changed,
@@ -229,7 +220,7 @@ fn convolution_through_the_plugin_applies_the_loaded_impulse_response() {
 #[test]
 fn ir_loading_survives_mutated_files() {
     let rounds: usize = std::env::var("FERRITE_FUZZ_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(100);
-    let dir = scratch("ir-fuzz");
+    let dir = TempDir::new("reverb-ir-fuzz");
     let mut rng = Rng::new(0x1F0);
     let valid_path = dir.join("valid.wav");
     let ir: Vec<Vec<f32>> = (0..2).map(|_| (0..2000).map(|i| rng.signed() * (-(i as f32) / 400.0).exp()).collect()).collect();
@@ -278,5 +269,4 @@ fn ir_loading_survives_mutated_files() {
         }
     }
     eprintln!("IR loading fuzz: {rounds} mutated files, {loaded} loaded");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -3,7 +3,8 @@
 
 use ferrite_dsp::analysis::{db, rms, tone_amplitude};
 use ferrite_ring::FerriteRing;
-use ferrite_tests::{music_like, render, render_with_sidechain, sine, Rng};
+use ferrite_test_kit::Rng;
+use ferrite_tests::{music_like, render, render_with_sidechain, sine};
 
 const SR: u32 = 48_000;
 

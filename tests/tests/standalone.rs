@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferrite_plugin_common::wav::Audio;
+use ferrite_test_kit::TempDir;
 
 /// JACK server sample rate and period (the issue's real-time setting).
 const JACK_RATE: u32 = 48_000;
@@ -197,6 +197,8 @@ struct JackServer {
     /// Its log (standard output and error): the server names every client that misses a
     /// cycle ("JackEngine::XRun: client = NAME was not finished").
     log: PathBuf,
+    /// The folder of the log (kept if the test fails).
+    _dir: TempDir,
 }
 
 impl JackServer {
@@ -209,7 +211,8 @@ impl JackServer {
         });
         // Real-time scheduling where allowed (root, or an audio group with rtprio), as a real
         // studio runs JACK; otherwise jackd prints a warning and runs without it.
-        let log = std::env::temp_dir().join(format!("{name}-{}.log", std::process::id()));
+        let dir = TempDir::new(name);
+        let log = dir.join(format!("{name}.log"));
         let log_file = std::fs::File::create(&log).unwrap();
         let child = Command::new(jackd)
             .args(["-n", name, "-R", "-P", "70", "-d", "dummy", "-r", &JACK_RATE.to_string(), "-p", &JACK_PERIOD.to_string()])
@@ -218,7 +221,7 @@ impl JackServer {
             .stderr(log_file)
             .spawn()
             .expect("start jackd");
-        let mut server = Self { _process: Reaper(Some(child)), log: log.clone() };
+        let mut server = Self { _process: Reaper(Some(child)), log: log.clone(), _dir: dir };
         // Wait until a client can connect.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -314,17 +317,15 @@ fn test_signal(channels: usize, frames: usize, seed: u64) -> Vec<Vec<f32>> {
     ferrite_tests::music_like(channels, frames, JACK_RATE as f32, 0.5, seed)
 }
 
-/// `channels` as a 32-bit float WAV at the JACK rate (the plugins' own writer).
+/// `channels` as a 32-bit float WAV at the JACK rate.
 fn write_wav(path: &Path, channels: &[Vec<f32>]) {
-    let audio = Audio { sample_rate: JACK_RATE, channels: channels.to_vec() };
-    ferrite_plugin_common::wav::write_wav_atomic(path, &audio).unwrap();
+    ferrite_test_kit::wav::write(path, JACK_RATE, channels);
 }
 
 /// Run `app` on the JACK server with `sets`, feed it the test signal, and compare its output
 /// with its own `render`.
 fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -> Result<(), String> {
-    let tmp = std::env::temp_dir().join(format!("ferrite-jack-{app}-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let tmp = TempDir::new(&format!("jack-{app}"));
     let mut args: Vec<String> = vec!["--backend".into(), "jack".into()];
     for s in sets {
         args.push("--set".into());
@@ -439,7 +440,7 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
         return Err(format!("render failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     let reference = ferrite_plugin_common::wav::read_wav(&output_wav).map_err(|e| e.to_string())?.channels;
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
 
     // The stream offset: the lag where the recording best matches the render.
     let energy: f64 = reference.iter().flatten().map(|&x| (x as f64).powi(2)).sum();

@@ -9,7 +9,8 @@
 use std::ffi::c_void;
 use std::ptr::null_mut;
 
-use ferrite_tests::{count_allocations, music_like, CountingAllocator};
+use ferrite_test_kit::alloc::count;
+use ferrite_tests::music_like;
 use nice_plug::wrapper::vst3::vst3::Steinberg::Vst::SpeakerArr::{kMono, kStereo};
 use nice_plug::wrapper::vst3::vst3::Steinberg::Vst::{
     AudioBusBuffers, AudioBusBuffers__type0, BusDirections_, IAudioProcessor, IAudioProcessorTrait, IComponent,
@@ -21,8 +22,7 @@ use nice_plug::wrapper::vst3::vst3::Steinberg::{
 };
 use nice_plug::wrapper::vst3::vst3::{ComPtr, Interface};
 
-#[global_allocator]
-static ALLOC: CountingAllocator = CountingAllocator;
+ferrite_test_kit::counting_allocator!();
 
 const SR: f64 = 48_000.0;
 const BLOCK: usize = 256;
@@ -135,9 +135,9 @@ impl Instance {
                 outputEvents: null_mut(),
                 processContext: null_mut(),
             };
-            let (result, n) = count_allocations(|| unsafe { self.processor.process(&mut data) });
+            let (result, counts) = count(|| unsafe { self.processor.process(&mut data) });
             assert_eq!(result, kResultOk);
-            allocations += n;
+            allocations += counts.events();
             for (c, ch) in output.iter_mut().enumerate() {
                 let buf = unsafe { std::slice::from_raw_parts(main_out_ptrs[c], BLOCK) };
                 ch[start..start + len].copy_from_slice(&buf[..len]);

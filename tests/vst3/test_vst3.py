@@ -1,18 +1,21 @@
 """VST3 host-level tests of every Ferrite plugin bundle, hosted by Spotify's pedalboard (JUCE).
 
 Run with `tests/vst3/run.sh` (makes the venv in target/vst3-venv). Bundles come from
-`$FERRITE_BUNDLE_DIR` (default `<repo>/target/bundled`); every `*.vst3` there is tested and
-must have an entry in `EXPECTED` below (keyed by bundle stem).
+`$FERRITE_BUNDLE_DIR` (default `<repo>/target/bundled`); every `*.vst3` there is tested against
+what the plugin itself defines: the binary bundled next to it (`ferrite-X.vst3` -> `ferrite-X`)
+prints its name and every parameter's ID, name, unit, range, default and kind with
+`params --json` (`docs/parameters.md` pins the same for every plugin, checked by a Rust test).
+A new plugin needs no entry here; `SETTINGS` may add render-comparison cases for it.
 
 How pedalboard 0.9.26 shows a nice-plug plugin (checked against ferrite-ring):
 
 * Parameter attribute names are the *display names* python-ified (lower case, non-alphanumerics
   to `_`) **plus the unit label** when the plugin reports one: "Carrier Freq" with unit " Hz"
   becomes `carrier_freq_hz`, "Drive" (" dB") becomes `drive_db`. So the names do not follow our
-  IDs; `ParamSpec.pb_name` maps each interface ID to its pedalboard name.
+  IDs; `ParamSpec.pb_name` maps each interface ID to its pedalboard name (`pedalboard_name`).
 * pedalboard infers a parameter's range by parsing the plugin's *display text*. Mix is shown as a
   percentage, so pedalboard sees Mix as 0..100 (%): `plugin.mix = 50` is our plain 0.5
-  (`ParamSpec.pb_scale`). Oversampling's texts ("1x".."32x") parse as numbers with unit "x", so
+  (`ParamSpec.pb_scale`, 100 for every parameter whose display text ends in "%"). Oversampling's texts ("1x".."32x") parse as numbers with unit "x", so
   pedalboard treats it as a float 1..32 rather than an enum; assigning the display string ("2x")
   still works. Model and Carrier are proper enums (`valid_values` = display names).
 * Parameter changes made through pedalboard reach the plugin's processor only inside the next
@@ -58,142 +61,128 @@ BUFFER_SIZES = (64, 4096)
 
 
 # --------------------------------------------------------------------------------------------
-# Per-plugin expectations. A new plugin is one entry here (keyed by bundle stem).
+# Per-plugin expectations: from the plugin's own `params --json`
 # --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One interface parameter (docs/interfaces.md, "Parameters") and how pedalboard shows it."""
+    """One interface parameter (as `params --json` describes it) and how pedalboard shows it."""
 
     pb_name: str  # pedalboard attribute name
-    default: object  # plain value (float) or enum ID (str)
-    range: tuple[float, float] | None = None  # plain min, max (floats)
+    default: object  # plain value (float), enum ID (str) or bool
+    range: tuple[float, float] | None = None  # plain min, max (floats and integers)
     choices: dict[str, str] | None = None  # enum ID -> display name (enums)
     pb_scale: float = 1.0  # pedalboard value = plain * pb_scale (Mix: %)
     stepped: bool = False  # integer parameter: compared by text after a state round trip
+    boolean: dict[str, str] | None = None  # booleans: value ID -> display name ("off" -> "Off")
 
     def to_pedalboard(self, plain: str):
         """A value as given to `render --set` (plain text) -> what pedalboard's setter takes."""
         if self.choices is not None:
             return self.choices[plain]
+        if self.boolean is not None:
+            return plain.lower() in ("on", "true", "1", "yes")
         return float(plain) * self.pb_scale
 
 
 @dataclass(frozen=True)
 class PluginSpec:
     display_name: str
-    binary: str  # standalone/offline app in the bundle folder (has `render`)
+    binary: str  # standalone/offline app in the bundle folder (has `render` and `params`)
     params: dict[str, ParamSpec]
     # name -> {id: plain value as text}; used for the render comparison and state round trip
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-_OVERSAMPLING = {f"{f}x": f"{f}x" for f in (1, 2, 4, 8, 16, 32)}
+def pedalboard_name(name: str, unit: str) -> str:
+    """The attribute name pedalboard gives a parameter: its display name and unit label, lower
+    case, every run of other characters than ASCII letters and digits one `_`, none at the ends."""
+    text = f"{name} {unit}" if unit else name
+    out, last = [], ""
+    for c in text.lower():
+        c = c if c.isascii() and c.isalnum() else "_"
+        if not (c == "_" and last == "_"):
+            out.append(c)
+        last = c
+    return "".join(out).strip("_")
 
-EXPECTED: dict[str, PluginSpec] = {
-    "ferrite-ring": PluginSpec(
-        display_name="Ferrite Ring",
-        binary="ferrite-ring",
-        params={
-            "model": ParamSpec("model", "circuit", choices={"circuit": "Circuit", "parker": "Parker"}),
-            "carrier": ParamSpec(
-                "carrier",
-                "sine",
-                choices={
-                    "sine": "Sine",
-                    "triangle": "Triangle",
-                    "square": "Square",
-                    "saw": "Saw",
-                    "sidechain": "Sidechain",
-                },
-            ),
-            "carrier_freq": ParamSpec("carrier_freq_hz", 440.0, range=(0.1, 10000.0)),
-            "carrier_level": ParamSpec("carrier_level_db", 0.0, range=(-36.0, 12.0)),
-            "drive": ParamSpec("drive_db", 0.0, range=(-24.0, 24.0)),
-            "mix": ParamSpec("mix", 1.0, range=(0.0, 1.0), pb_scale=100.0),
-            "output": ParamSpec("output_db", 0.0, range=(-36.0, 12.0)),
-            "oversampling": ParamSpec("oversampling", "8x", choices=_OVERSAMPLING),
-        },
-        settings={
-            "defaults": {},
-            "parker-square": {"model": "parker", "carrier": "square", "carrier_freq": "733", "drive": "6"},
-            "os2x-mix50": {"oversampling": "2x", "mix": "0.5"},
-        },
-    ),
-    "ferrite-vcf": PluginSpec(
-        display_name="Ferrite VCF",
-        binary="ferrite-vcf",
-        params={
-            "cutoff": ParamSpec("cutoff_hz", 1000.0, range=(20.0, 20000.0)),
-            "resonance": ParamSpec("resonance", 1.0, range=(0.0, 10.0)),
-            "drive": ParamSpec("drive_db", 0.0, range=(-24.0, 24.0)),
-            "mix": ParamSpec("mix", 1.0, range=(0.0, 1.0), pb_scale=100.0),
-            "output": ParamSpec("output_db", 0.0, range=(-36.0, 12.0)),
-            "oversampling": ParamSpec("oversampling", "2x", choices={f"{f}x": f"{f}x" for f in (1, 2, 4, 8)}),
-        },
-        settings={
-            "defaults": {},
-            # Below self-oscillation (K = 4.85): a self-oscillating filter's phase depends on the
-            # last bit of the cutoff, which pedalboard can only set to the display's precision.
-            "resonant-hot": {"resonance": "3.5", "drive": "9", "oversampling": "4x"},
-            "low-mix": {"cutoff": "150", "resonance": "0.5", "mix": "0.6", "oversampling": "1x"},
-        },
-    ),
-    "ferrite-phaser": PluginSpec(
-        display_name="Ferrite Phaser",
-        binary="ferrite-phaser",
-        params={
-            "stages": ParamSpec("stages", 8.0, range=(1.0, 48.0), stepped=True),
-            "freq": ParamSpec("freq_hz", 800.0, range=(20.0, 20000.0)),
-            "spread": ParamSpec("spread", 1.1, range=(0.5, 2.0)),
-            "q": ParamSpec("q", 2.0, range=(0.5, 100.0)),
-            "feedback": ParamSpec("feedback", 0.0, range=(-0.99, 0.99), pb_scale=100.0),
-            "lfo_rate": ParamSpec("lfo_rate_hz", 0.5, range=(0.01, 20.0)),
-            "lfo_depth": ParamSpec("lfo_depth_oct", 1.5, range=(0.0, 5.0)),
-            "lfo_shape": ParamSpec(
-                "lfo_shape", "sine", choices={"sine": "Sine", "triangle": "Triangle", "square": "Square", "saw": "Saw"}
-            ),
-            "stereo_phase": ParamSpec("stereo_phase", 90.0, range=(0.0, 360.0)),
-            "mix": ParamSpec("mix", 0.5, range=(0.0, 1.0), pb_scale=100.0),
-            "output": ParamSpec("output_db", 0.0, range=(-36.0, 12.0)),
-        },
-        settings={
-            # Static notches only: the free-running LFO's phase would differ after pb_worker's
-            # warm-up `process`, so a running LFO cannot be compared sample by sample.
-            # `spread` and `q` stay at their defaults: pedalboard sets a skewed parameter only to
-            # the display's precision (spread "1.050" may be 1.0497), which moves 48 notches.
-            "static-48": {"stages": "48", "lfo_depth": "0"},
-            "feedback": {"stages": "12", "lfo_depth": "0", "feedback": "0.7", "freq": "400"},
-        },
-    ),
-    "ferrite-reverb": PluginSpec(
-        display_name="Ferrite Reverb",
-        binary="ferrite-reverb",
-        params={
-            "algorithm": ParamSpec(
-                "algorithm",
-                "hall",
-                choices={"freeverb": "Freeverb", "hall": "Hall", "plate": "Plate", "convolution": "Convolution"},
-            ),
-            "decay": ParamSpec("decay_s", 2.0, range=(0.1, 30.0)),
-            "size": ParamSpec("size", 0.5, range=(0.0, 1.0), pb_scale=100.0),
-            "damping": ParamSpec("damping", 0.5, range=(0.0, 1.0), pb_scale=100.0),
-            "predelay": ParamSpec("predelay_ms", 10.0, range=(0.0, 500.0)),
-            "width": ParamSpec("width", 1.0, range=(0.0, 1.0), pb_scale=100.0),
-            "modulation": ParamSpec("modulation", 0.3, range=(0.0, 1.0), pb_scale=100.0),
-            "low_cut": ParamSpec("low_cut_hz", 20.0, range=(20.0, 2000.0)),
-            "high_cut": ParamSpec("high_cut_hz", 16000.0, range=(1000.0, 20000.0)),
-            "mix": ParamSpec("mix", 0.3, range=(0.0, 1.0), pb_scale=100.0),
-            "output": ParamSpec("output_db", 0.0, range=(-36.0, 12.0)),
-        },
-        settings={
-            # Modulation off: the hall's and plate's modulation LFOs run free (see the phaser).
-            "plate-static": {"algorithm": "plate", "modulation": "0", "decay": "1.5", "mix": "0.5"},
-            "freeverb": {"algorithm": "freeverb", "size": "0.8", "damping": "0.3", "width": "0.5"},
-        },
-    ),
+
+def param_spec(p: dict) -> ParamSpec:
+    """What pedalboard should show for one parameter of `params --json`."""
+    pb_name = pedalboard_name(p["name"], p["unit"])
+    if p["kind"] == "choice":
+        choices = dict(zip(p["choices"], p["choice_names"]))
+        return ParamSpec(pb_name, p["choices"][int(p["default"])], choices=choices)
+    if p["kind"] == "bool":
+        boolean = dict(zip(p["choices"], p["choice_names"]))
+        return ParamSpec(pb_name, bool(p["default"]), boolean=boolean)
+    scale = 100.0 if p["default_text"].strip().endswith("%") else 1.0
+    rng = (float(p["min"]), float(p["max"]))
+    return ParamSpec(pb_name, float(p["default"]), range=rng, pb_scale=scale, stepped=p["kind"] == "integer")
+
+
+# Render-comparison and state round-trip cases beyond the defaults, per bundle stem (optional: a
+# plugin without an entry is compared at its defaults).
+SETTINGS: dict[str, dict[str, dict[str, str]]] = {
+    "ferrite-ring": {
+        "defaults": {},
+        "parker-square": {"model": "parker", "carrier": "square", "carrier_freq": "733", "drive": "6"},
+        "os2x-mix50": {"oversampling": "2x", "mix": "0.5"},
+    },
+    "ferrite-vcf": {
+        "defaults": {},
+        # Below self-oscillation (K = 4.85): a self-oscillating filter's phase depends on the
+        # last bit of the cutoff, which pedalboard can only set to the display's precision.
+        "resonant-hot": {"resonance": "3.5", "drive": "9", "oversampling": "4x"},
+        "low-mix": {"cutoff": "150", "resonance": "0.5", "mix": "0.6", "oversampling": "1x"},
+    },
+    "ferrite-phaser": {
+        # Static notches only: the free-running LFO's phase would differ after pb_worker's
+        # warm-up `process`, so a running LFO cannot be compared sample by sample.
+        # `spread` and `q` stay at their defaults: pedalboard sets a skewed parameter only to
+        # the display's precision (spread "1.050" may be 1.0497), which moves 48 notches.
+        "static-48": {"stages": "48", "lfo_depth": "0"},
+        "feedback": {"stages": "12", "lfo_depth": "0", "feedback": "0.7", "freq": "400"},
+    },
+    "ferrite-reverb": {
+        # Modulation off: the hall's and plate's modulation LFOs run free (see the phaser).
+        "plate-static": {"algorithm": "plate", "modulation": "0", "decay": "1.5", "mix": "0.5"},
+        "freeverb": {"algorithm": "freeverb", "size": "0.8", "damping": "0.3", "width": "0.5"},
+    },
 }
+
+
+def plugin_spec(description: dict, settings: dict[str, dict[str, str]] | None = None) -> PluginSpec:
+    """A `PluginSpec` from the output of `params --json`."""
+    return PluginSpec(
+        display_name=description["name"],
+        binary=description["binary"],
+        params={p["id"]: param_spec(p) for p in description["params"]},
+        settings=settings if settings is not None else {"defaults": {}},
+    )
+
+
+def _binary_for(bundle: Path) -> Path:
+    return bundle.parent / (bundle.stem + (".exe" if os.name == "nt" else ""))
+
+
+_SPECS: dict[Path, PluginSpec | str] = {}
+
+
+def _load_spec(bundle: Path) -> PluginSpec | str:
+    """The bundle's `PluginSpec`, or why there is none (cached)."""
+    if bundle not in _SPECS:
+        exe = _binary_for(bundle)
+        try:
+            proc = subprocess.run([str(exe), "params", "--json"], capture_output=True, text=True, timeout=60)
+            if proc.returncode != 0:
+                _SPECS[bundle] = f"`{exe} params --json` failed ({proc.returncode}): {proc.stderr.strip()}"
+            else:
+                _SPECS[bundle] = plugin_spec(json.loads(proc.stdout), SETTINGS.get(bundle.stem))
+        except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
+            _SPECS[bundle] = f"`{exe} params --json`: {e}"
+    return _SPECS[bundle]
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,13 +207,14 @@ _BUNDLE_PARAMS = [pytest.param(b, id=b.stem) for b in BUNDLES] or [pytest.param(
 def _spec_for(bundle) -> PluginSpec:
     if bundle == _MISSING:
         pytest.fail(_NO_BUNDLE_MSG)
-    spec = EXPECTED.get(bundle.stem)
-    if spec is None:
-        pytest.fail(
-            f"{bundle.stem} VST3: no expectations entry for this bundle; add one to EXPECTED in "
-            f"{Path(__file__).relative_to(REPO)} (display name, parameter IDs: docs/interfaces.md)"
-        )
+    spec = _load_spec(bundle)
+    if isinstance(spec, str):
+        pytest.fail(f"{bundle.stem} VST3: no expectations (the binary next to the bundle describes the plugin): {spec}")
     return spec
+
+
+def _settings_names(bundle, with_settings: bool) -> list[str]:
+    return list(SETTINGS.get(bundle.stem, {"defaults": {}})) if with_settings else ["defaults"]
 
 
 def _cases(with_settings: bool, layouts=LAYOUTS, rates=SAMPLE_RATES, sizes=BUFFER_SIZES):
@@ -233,9 +223,7 @@ def _cases(with_settings: bool, layouts=LAYOUTS, rates=SAMPLE_RATES, sizes=BUFFE
         return [pytest.param(_MISSING, "-", "stereo", 48000, 64, id="no-bundle")]
     out = []
     for b in BUNDLES:
-        spec = EXPECTED.get(b.stem)
-        names = list(spec.settings) if (spec and with_settings) else ["defaults"]
-        for s in names:
+        for s in _settings_names(b, with_settings):
             for lay in layouts:
                 for sr in rates:
                     for bs in sizes:
@@ -356,7 +344,11 @@ def test_loads_name_and_parameters(bundle):
     problems = []
     for pid, p in spec.params.items():
         prm = present[p.pb_name]
-        if p.choices is None:
+        if p.boolean is not None:
+            want = p.boolean["on" if p.default else "off"]
+            if prm.string_value != want:
+                problems.append(f"{pid}: default {prm.string_value!r} != {want!r}")
+        elif p.choices is None:
             lo, hi = p.range
             want_lo, want_hi = lo * p.pb_scale, hi * p.pb_scale
             tol = 1e-3 * max(1.0, abs(want_hi - want_lo))
@@ -373,11 +365,18 @@ def test_loads_name_and_parameters(bundle):
                 problems.append(f"{pid}: default {prm.string_value!r} != {p.choices[p.default]!r}")
     assert not problems, f"{tag} parameter ranges/defaults: " + "; ".join(problems)
 
-    # Every enum choice can be set by its display string and reads back (fresh instance).
+    # Every enum choice can be set by its display string and reads back (fresh instance); every
+    # boolean value likewise (by a Python bool where pedalboard shows the parameter as one).
     plugin = pedalboard.load_plugin(str(bundle))
     for pid, p in spec.params.items():
         for cid, display in (p.choices or {}).items():
             setattr(plugin, p.pb_name, display)
+            got = plugin.parameters[p.pb_name].string_value
+            if got != display:
+                problems.append(f"{pid}={cid}: set {display!r}, reads {got!r}")
+        for cid, display in (p.boolean or {}).items():
+            is_bool = plugin.parameters[p.pb_name].type is bool
+            setattr(plugin, p.pb_name, (cid == "on") if is_bool else display)
             got = plugin.parameters[p.pb_name].string_value
             if got != display:
                 problems.append(f"{pid}={cid}: set {display!r}, reads {got!r}")
@@ -432,11 +431,7 @@ def test_matches_render(bundle, setting, layout, sr, bs, tmp_path):
 def _state_cases():
     if not BUNDLES:
         return [pytest.param(_MISSING, "-", id="no-bundle")]
-    return [
-        pytest.param(b, s, id=f"{b.stem}-{s}")
-        for b in BUNDLES
-        for s in (EXPECTED[b.stem].settings if b.stem in EXPECTED else ["defaults"])
-    ]
+    return [pytest.param(b, s, id=f"{b.stem}-{s}") for b in BUNDLES for s in _settings_names(b, True)]
 
 
 @pytest.mark.parametrize("bundle,setting", _state_cases())
@@ -514,3 +509,39 @@ def test_output_finite(bundle, setting, layout, sr, bs, tmp_path):
     assert bad == 0, f"{tag}: {bad} non-finite output samples"
     peak = float(np.max(np.abs(y)))
     assert peak < 100.0, f"{tag}: implausible output peak {peak}"
+
+
+# --------------------------------------------------------------------------------------------
+# 5. The expectations themselves (no bundle needed)
+# --------------------------------------------------------------------------------------------
+
+
+def test_expectations_follow_params_json():
+    # pedalboard's attribute names, as observed with ferrite-ring (module docstring).
+    assert pedalboard_name("Carrier Freq", "Hz") == "carrier_freq_hz"
+    assert pedalboard_name("Drive", "dB") == "drive_db"
+    assert pedalboard_name("Mix", "") == "mix"
+    assert pedalboard_name("Stereo Phase", "°") == "stereo_phase"
+    assert pedalboard_name("LFO Depth", "oct") == "lfo_depth_oct"
+    description = {
+        "name": "Ferrite Test",
+        "binary": "ferrite-test",
+        "params": [
+            {"id": "mix", "name": "Mix", "kind": "float", "unit": "", "min": 0, "max": 1, "default": 0.5,
+             "default_text": "50%", "choices": [], "choice_names": []},
+            {"id": "stages", "name": "Stages", "kind": "integer", "unit": "", "min": 1, "max": 48, "default": 8,
+             "default_text": "8", "choices": [], "choice_names": []},
+            {"id": "model", "name": "Model", "kind": "choice", "unit": "", "min": 0, "max": 1, "default": 1,
+             "default_text": "Parker", "choices": ["circuit", "parker"], "choice_names": ["Circuit", "Parker"]},
+            {"id": "freeze", "name": "Freeze", "kind": "bool", "unit": "", "min": 0, "max": 1, "default": 0,
+             "default_text": "Off", "choices": ["off", "on"], "choice_names": ["Off", "On"]},
+        ],
+    }
+    spec = plugin_spec(description)
+    assert spec.display_name == "Ferrite Test" and spec.settings == {"defaults": {}}
+    assert spec.params["mix"] == ParamSpec("mix", 0.5, range=(0.0, 1.0), pb_scale=100.0)
+    assert spec.params["stages"] == ParamSpec("stages", 8.0, range=(1.0, 48.0), stepped=True)
+    assert spec.params["model"] == ParamSpec("model", "parker", choices={"circuit": "Circuit", "parker": "Parker"})
+    assert spec.params["freeze"] == ParamSpec("freeze", False, boolean={"off": "Off", "on": "On"})
+    assert spec.params["mix"].to_pedalboard("0.25") == 25.0
+    assert spec.params["freeze"].to_pedalboard("on") is True

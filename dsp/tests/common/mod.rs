@@ -3,32 +3,17 @@
 
 use ferrite_dsp::reverb::convolution::Convolver;
 
-/// xorshift32 generator: deterministic test signals without dependencies.
-pub struct Rng(pub u32);
-
-impl Rng {
-    /// Uniform in [-1, 1).
-    pub fn signed(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        (self.0 as f64 / 2_147_483_648.0 - 1.0) as f32
-    }
-    /// Uniform integer in [lo, hi].
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + ((self.signed() as f64 + 1.0) * 0.5 * (hi - lo + 1) as f64) as usize % (hi - lo + 1)
-    }
-}
+pub use ferrite_test_kit::Rng;
 
 /// A reverb-like IR: a unit direct tap, then noise decaying by 60 dB over `len` samples.
 pub fn reverb_ir(len: usize, seed: u32) -> Vec<f32> {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9) | 1);
+    let mut rng = Rng::from_small_seed(seed as u64);
     (0..len).map(|i| if i == 0 { 1.0 } else { 0.5 * rng.signed() * 10f32.powf(-3.0 * i as f32 / len as f32) }).collect()
 }
 
 /// Test input: noise in [0, burst) and a second burst in [at, at + burst); zeros elsewhere.
 pub fn bursts(len: usize, burst: usize, at: usize, seed: u32) -> Vec<f32> {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::from_small_seed(seed as u64 | 1 << 32);
     (0..len).map(|i| if i < burst || (i >= at && i < at + burst) { rng.signed() } else { 0.0 }).collect()
 }
 

@@ -3,9 +3,13 @@
 //! ```text
 //! NAME render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav]
 //!             [--ir IR.wav] [--block N] [--tail SECONDS]
-//! NAME params
+//! NAME params [--json | --markdown]
 //! NAME [standalone options] [--set ID=VALUE]...
 //! ```
+//!
+//! `params` lists the parameters for people; `params --json` describes the plugin (name, CLAP ID
+//! and features, and every parameter) for programs: the host-level tests take their expectations
+//! from it; `params --markdown` is the plugin's section of `docs/parameters.md`.
 //!
 //! `render` drives the plugin's own `process` through [`OfflineHost`], so its audio is what a
 //! host produces with the same parameter values; the reported latency is compensated so the
@@ -46,7 +50,7 @@ const MAX_BLOCK: usize = 16384;
 const MAX_TAIL_SECONDS: f64 = 3600.0;
 
 /// The whole `main` of a plugin binary: `render`, `params`, or the standalone app.
-pub fn main<P: FerritePlugin>() -> ! {
+pub fn main<P: FerritePlugin + ClapPlugin>() -> ! {
     let args: Vec<String> = std::env::args().collect();
     let code = match args.get(1).map(String::as_str) {
         Some("render") => match render::<P>(&args[2..]) {
@@ -56,10 +60,24 @@ pub fn main<P: FerritePlugin>() -> ! {
                 e.downcast_ref::<ProcessingFailed>().map_or(EXIT_USAGE, |_| EXIT_FAILURE)
             }
         },
-        Some("params") => {
-            print!("{}", params_table(P::default().params().as_ref()));
-            0
-        }
+        Some("params") => match args.get(2).map(String::as_str) {
+            None if args.len() == 2 => {
+                print!("{}", params_table(P::default().params().as_ref()));
+                0
+            }
+            Some("--json") if args.len() == 3 => {
+                print!("{}", params_json::<P>());
+                0
+            }
+            Some("--markdown") if args.len() == 3 => {
+                print!("{}", params_markdown::<P>());
+                0
+            }
+            _ => {
+                eprintln!("{}: error: usage: params [--json | --markdown]", P::CLI_NAME);
+                EXIT_USAGE
+            }
+        },
         _ => standalone::<P>(args),
     };
     std::process::exit(code);
@@ -105,7 +123,8 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     if rest.iter().any(|a| a == "--help" || a == "-h") {
         println!(
             "{name}: also `{name} render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] \
-             [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]`, `{name} params`, \
+             [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]`, \
+             `{name} params [--json | --markdown]`, \
              and `--set ID=VALUE` (repeatable) in real-time mode.\n",
             name = P::CLI_NAME
         );
@@ -376,6 +395,173 @@ pub fn params_table(params: &dyn Params) -> String {
             }
         }
         out.push('\n');
+    }
+    out
+}
+
+/// Everything [`params_json`] and [`params_markdown`] say about one parameter.
+struct ParamDescription {
+    info: settings::ParamInfo,
+    /// Floats: whether plain values are spread linearly over the normalized range (nice-plug's
+    /// `FloatRange::Linear`); hosts and tests can then set a plain value by simple scaling.
+    linear: bool,
+    /// The plain range as declared (`describe` maps normalized 0 and 1 through the range, which
+    /// can be an f32 rounding step off: -0.99 + 1.98 = 0.98999995).
+    min: f32,
+    max: f32,
+    /// Enums and booleans: the values as the plugin displays them ("Circuit", "On").
+    choice_names: Vec<String>,
+}
+
+/// The parameters of `params` in declaration order, with what `describe` leaves out.
+fn param_descriptions(params: &dyn Params) -> Vec<ParamDescription> {
+    let map = params.param_map();
+    settings::describe(params)
+        .into_iter()
+        .zip(map)
+        .map(|(info, (id, ptr, _))| {
+            debug_assert_eq!(info.id, id);
+            // SAFETY: `ptr` comes from `params`, which outlives this call.
+            let (linear, (min, max), choice_names) = unsafe {
+                let (linear, range) = match ptr {
+                    ParamPtr::FloatParam(p) => match (*p).range() {
+                        FloatRange::Linear { min, max } => (true, (min, max)),
+                        FloatRange::Skewed { min, max, .. } | FloatRange::SymmetricalSkewed { min, max, .. } => {
+                            (false, (min, max))
+                        }
+                        FloatRange::Reversed(_) => (false, (info.min, info.max)),
+                    },
+                    _ => (true, (info.min, info.max)),
+                };
+                let steps = info.step_count.unwrap_or(0);
+                let names = (0..info.choices.len())
+                    .map(|i| {
+                        let n = if steps == 0 { 0.0 } else { i as f32 / steps as f32 };
+                        ptr.normalized_value_to_string(n, false)
+                    })
+                    .collect();
+                (linear, range, names)
+            };
+            ParamDescription { info, linear, min, max, choice_names }
+        })
+        .collect()
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_strings<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<String> = items.iter().map(|s| json_string(s.as_ref())).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A plain value exactly (the shortest text that reads back as the same `f32`).
+fn exact(x: f32) -> String {
+    format!("{x}")
+}
+
+/// `params --json`: the plugin and every parameter, for programs (the host-level tests take
+/// their expectations from it). Plain values are exact; `min`/`max`/`default` of an enum or a
+/// boolean are indices into `choices`. One object:
+///
+/// ```text
+/// {"name", "binary", "clap_id", "clap_features": [..], "params": [{"id", "name", "kind"
+///  ("float" | "integer" | "bool" | "choice"), "unit", "min", "max", "default", "default_text",
+///  "linear", "step_count" (null for floats), "choices" (IDs), "choice_names" (as displayed)}]}
+/// ```
+pub fn params_json<P: FerritePlugin + ClapPlugin>() -> String {
+    let params = P::default().params();
+    let features: Vec<&str> = P::CLAP_FEATURES.iter().map(|f| f.as_str()).collect();
+    let rows: Vec<String> = param_descriptions(params.as_ref())
+        .into_iter()
+        .map(|d| {
+            let p = &d.info;
+            format!(
+                "    {{\"id\": {}, \"name\": {}, \"kind\": {}, \"unit\": {}, \"min\": {}, \"max\": {}, \
+                 \"default\": {}, \"default_text\": {}, \"linear\": {}, \"step_count\": {}, \"choices\": {}, \
+                 \"choice_names\": {}}}",
+                json_string(&p.id),
+                json_string(&p.name),
+                json_string(p.kind),
+                json_string(&p.unit),
+                exact(d.min),
+                exact(d.max),
+                exact(p.default),
+                json_string(&p.default_text),
+                d.linear,
+                p.step_count.map_or("null".to_owned(), |s| s.to_string()),
+                json_strings(&p.choices),
+                json_strings(&d.choice_names),
+            )
+        })
+        .collect();
+    format!(
+        "{{\n  \"name\": {},\n  \"binary\": {},\n  \"clap_id\": {},\n  \"clap_features\": {},\n  \"params\": [\n{}\n  ]\n}}\n",
+        json_string(P::NAME),
+        json_string(P::CLI_NAME),
+        json_string(P::CLAP_ID),
+        json_strings(&features),
+        rows.join(",\n")
+    )
+}
+
+/// A Markdown table cell: `|` escaped.
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// `params --markdown`: the plugin's section of `docs/parameters.md` (which a test keeps equal
+/// to this output for every plugin): its identity, then one row per parameter with its ID,
+/// display name, kind, range, unit and default (plain values exact; the default also as the
+/// plugin displays it).
+pub fn params_markdown<P: FerritePlugin + ClapPlugin>() -> String {
+    let params = P::default().params();
+    let features: Vec<String> = P::CLAP_FEATURES.iter().map(|f| format!("`{}`", f.as_str())).collect();
+    let mut out = format!(
+        "## {}\n\n`{}`: CLAP ID `{}`, CLAP features {}.\n\n\
+         | ID | name | kind | range | unit | default |\n|---|---|---|---|---|---|\n",
+        P::NAME,
+        P::CLI_NAME,
+        P::CLAP_ID,
+        features.join(", ")
+    );
+    for d in param_descriptions(params.as_ref()) {
+        let p = &d.info;
+        let (kind, range, default) = if p.choices.is_empty() {
+            let kind = match (p.kind, d.linear) {
+                ("float", false) => "float, skewed".to_owned(),
+                (kind, _) => kind.to_owned(),
+            };
+            (kind, format!("{} to {}", exact(d.min), exact(d.max)), exact(p.default))
+        } else {
+            let choices: Vec<String> = p.choices.iter().map(|c| format!("`{c}`")).collect();
+            let default = p.choices.get(p.default.max(0.0) as usize).cloned().unwrap_or_default();
+            (p.kind.to_owned(), choices.join(" | "), format!("`{default}`"))
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} ({}) |\n",
+            p.id,
+            md_cell(&p.name),
+            kind,
+            md_cell(&range),
+            md_cell(&p.unit),
+            default,
+            md_cell(&p.default_text)
+        ));
     }
     out
 }

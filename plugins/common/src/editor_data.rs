@@ -137,7 +137,8 @@ mod tests {
         let mut total = 0usize;
         for block in 0..40 {
             let mut x: Vec<f32> = (0..333).map(|i| (block * 333 + i) as f32).collect();
-            data.publish(&[&mut x[..]], x.len());
+            let len = x.len();
+            data.publish(&[&mut x[..]], len);
             total += 333;
         }
         let mut out = vec![0.0; 1000];

@@ -6,42 +6,12 @@
 use std::path::Path;
 
 use ferrite_plugin_common::wav::read_wav;
-
-/// xorshift64*.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use ferrite_test_kit::wav::{encode, Format};
+use ferrite_test_kit::{Rng, TempDir};
 
 fn valid_wav(channels: u16, bits: u16, float: bool, frames: usize) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: 44_100,
-        bits_per_sample: bits,
-        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
-    };
-    let mut cursor = std::io::Cursor::new(Vec::new());
-    {
-        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
-        for i in 0..frames * channels as usize {
-            let v = ((i as f64) * 0.01).sin() * 0.5;
-            if float {
-                w.write_sample(v as f32).unwrap();
-            } else {
-                w.write_sample((v * ((1i64 << (bits - 1)) - 1) as f64) as i32).unwrap();
-            }
-        }
-        w.finalize().unwrap();
-    }
-    cursor.into_inner()
+    let format = Format { channels, sample_rate: 44_100, bits, float };
+    encode(format, frames, |i, c| ((i * channels as usize + c as usize) as f64 * 0.01).sin() * 0.5)
 }
 
 fn check(path: &Path, bytes: &[u8]) {
@@ -62,10 +32,9 @@ fn check(path: &Path, bytes: &[u8]) {
 
 #[test]
 fn wav_parsing_survives_mutated_truncated_and_random_files() {
-    let dir = std::env::temp_dir().join(format!("ferrite-wav-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("wav-fuzz");
     let path = dir.join("fuzz.wav");
-    let mut rng = Rng(0x5EED_F00D);
+    let mut rng = Rng::new(0x5EED_F00D);
     let seeds: Vec<Vec<u8>> = [(1, 16, false), (2, 24, false), (2, 32, false), (1, 32, true), (2, 8, false), (3, 16, false)]
         .iter()
         .map(|&(c, b, f)| valid_wav(c, b, f, 64))
@@ -77,7 +46,7 @@ fn wav_parsing_survives_mutated_truncated_and_random_files() {
             0 => {
                 for _ in 0..1 + rng.below(4) {
                     let at = if rng.below(2) == 0 { rng.below(48.min(bytes.len())) } else { rng.below(bytes.len()) };
-                    bytes[at] = rng.next() as u8;
+                    bytes[at] = rng.next_u64() as u8;
                 }
             }
             // Truncate anywhere.
@@ -85,12 +54,12 @@ fn wav_parsing_survives_mutated_truncated_and_random_files() {
             // Claim an absurd length in a chunk header.
             2 => {
                 let at = [4usize, 40][rng.below(2)].min(bytes.len().saturating_sub(4));
-                bytes[at..at + 4].copy_from_slice(&(rng.next() as u32 | 0x8000_0000).to_le_bytes());
+                bytes[at..at + 4].copy_from_slice(&(rng.next_u64() as u32 | 0x8000_0000).to_le_bytes());
             }
             // Pure noise, sometimes behind a valid RIFF/WAVE prefix.
             _ => {
                 let len = rng.below(200);
-                bytes = (0..len).map(|_| rng.next() as u8).collect();
+                bytes = (0..len).map(|_| rng.next_u64() as u8).collect();
                 if rng.below(2) == 0 {
                     let mut prefixed = b"RIFF\x00\x01\x00\x00WAVEfmt ".to_vec();
                     prefixed.extend_from_slice(&bytes);
@@ -105,5 +74,4 @@ fn wav_parsing_survives_mutated_truncated_and_random_files() {
         std::fs::write(&path, seed).unwrap();
         assert!(read_wav(&path).is_ok());
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,17 +2,18 @@
 //! `render` on every supported WAV format, and every kind of bad input failing cleanly — one line
 //! on stderr, a non-zero exit, and nothing written or touched.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use ferrite_test_kit::hound;
+use ferrite_test_kit::wav::{write_with, Format};
+use ferrite_test_kit::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferrite-ring");
 
-/// A fresh, empty folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ferrite-ring-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty folder for one test, removed afterwards.
+fn scratch(name: &str) -> TempDir {
+    TempDir::new(&format!("ring-cli-{name}"))
 }
 
 fn run(args: &[&str]) -> Output {
@@ -20,25 +21,8 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn write_wav(path: &Path, channels: u16, rate: u32, bits: u16, float: bool, frames: usize) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: bits,
-        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..frames {
-        let v = 0.5 * (i as f64 * 0.05).sin();
-        for _ in 0..channels {
-            if float {
-                w.write_sample(v as f32).unwrap();
-            } else {
-                let scale = ((1i64 << (bits - 1)) - 1) as f64;
-                w.write_sample((v * scale) as i32).unwrap();
-            }
-        }
-    }
-    w.finalize().unwrap();
+    let format = Format { channels, sample_rate: rate, bits, float };
+    write_with(path, format, frames, |i, _| 0.5 * (i as f64 * 0.05).sin());
 }
 
 /// The run failed cleanly: non-zero exit, exactly one line on stderr naming the problem.
@@ -141,13 +125,13 @@ fn every_kind_of_bad_input_fails_cleanly_and_writes_nothing() {
         (vec!["render", g, o, "--tail", "-1"], "--tail"),
         (vec!["render", g, o, "--frobnicate"], "unknown option"),
         (vec!["render", g], "usage"),
-        (vec!["render", g, dir.to_str().unwrap()], "folder"),
+        (vec!["render", g, dir.path().to_str().unwrap()], "folder"),
     ];
     for (args, mentions) in cases {
         let result = run(&args);
         assert_clean_failure(&result, mentions);
         assert!(!out.exists(), "{args:?} wrote an output");
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("partial")).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("partial")).collect();
         assert!(leftovers.is_empty(), "{args:?} left a temporary file");
     }
     assert_eq!(std::fs::read(&good).unwrap(), bytes, "the input must never be touched");
@@ -155,14 +139,7 @@ fn every_kind_of_bad_input_fails_cleanly_and_writes_nothing() {
 
 /// Writes a float WAV whose channel `c` is `f(c, frame)`.
 fn write_channels(path: &Path, channels: u16, frames: usize, f: impl Fn(u16, usize) -> f32) {
-    let spec = hound::WavSpec { channels, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..frames {
-        for c in 0..channels {
-            w.write_sample(f(c, i)).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    write_with(path, Format::float(channels, 48_000), frames, |i, c| f(c, i) as f64);
 }
 
 #[test]
