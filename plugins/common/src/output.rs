@@ -26,6 +26,32 @@ pub enum Step {
     Switch,
 }
 
+/// Render a chunk of `n` samples span by span: `render(owner, offset, len)` for every stretch
+/// with the settings in effect, and `switch(owner)` where the fade of `owner`'s output stage
+/// (reached through `stage`) has gone silent and the wanted discrete settings must be put into
+/// effect (after which the owner calls [`OutputStage::switched`]). At most three passes: up to
+/// the switch point, the switch, the rest.
+pub fn for_each_span<T>(
+    owner: &mut T,
+    n: usize,
+    stage: impl Fn(&mut T) -> &mut OutputStage,
+    mut switch: impl FnMut(&mut T),
+    mut render: impl FnMut(&mut T, usize, usize),
+) {
+    let mut pos = 0;
+    // Every render advances; a switch is followed by a render (the fade is no longer pending),
+    // so this runs at most 2·n + 1 times.
+    while pos < n {
+        match stage(owner).next_span(n - pos) {
+            Step::Switch => switch(owner),
+            Step::Render(span) => {
+                render(owner, pos, span);
+                pos += span;
+            }
+        }
+    }
+}
+
 /// Dry path, mix, output gain, switch fade and finite guard for up to `channels` channels.
 pub struct OutputStage {
     /// The sanitised input per channel, delayed by the wet path's latency, for the current span.

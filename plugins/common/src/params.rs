@@ -40,3 +40,37 @@ pub fn fill_mapped(param: &FloatParam, out: &mut [f32], map: impl Fn(f32) -> f32
         out.fill(map(param.smoothed.next()));
     }
 }
+
+/// Declares an oversampling-factor enum parameter type: one variant per factor, each with the
+/// ID and name `"<factor>x"`, in increasing order from 1×, with `log2()` and `from_log2()` for
+/// the model. Each plugin lists the factors it offers.
+#[macro_export]
+macro_rules! oversampling_choice {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $label:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(nice_plug::prelude::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $(
+                #[id = $label]
+                #[name = $label]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// Every factor, smallest first.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// log2 of the factor.
+            pub fn log2(self) -> usize {
+                self as usize
+            }
+
+            /// The choice for a factor of 2^`log2` (clamped to the largest offered).
+            pub const fn from_log2(log2: usize) -> Self {
+                let last = Self::ALL.len() - 1;
+                Self::ALL[if log2 < last { log2 } else { last }]
+            }
+        }
+    };
+}

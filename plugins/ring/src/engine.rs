@@ -12,7 +12,7 @@ use ferrite_dsp::ring::{
     output_volts_per_full_scale, RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE,
 };
 use ferrite_plugin_common::effect::{Engine, ProcessIo, MAX_CHANNELS};
-use ferrite_plugin_common::output::{OutputStage, Step};
+use ferrite_plugin_common::output::{for_each_span, OutputStage};
 use ferrite_plugin_common::params::fill_mapped;
 use nice_plug::prelude::ProcessStatus;
 use nice_plug::util::db_to_gain;
@@ -116,17 +116,7 @@ impl Engine for RingEngine {
 
         let wanted = Discrete::from_params(params);
         self.output.want_switch(wanted != self.applied);
-        // At most two spans: up to the switch point, then the rest (after switching).
-        let mut pos = 0;
-        while pos < n {
-            match self.output.next_span(n - pos) {
-                Step::Switch => self.apply(wanted),
-                Step::Render(span) => {
-                    self.render_span(io, pos, span);
-                    pos += span;
-                }
-            }
-        }
+        for_each_span(self, n, |e| &mut e.output, |e| e.apply(wanted), |e, offset, len| e.render_span(io, offset, len));
     }
 
     fn tail(&self, _params: &RingParams) -> ProcessStatus {

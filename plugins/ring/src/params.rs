@@ -38,46 +38,9 @@ pub enum CarrierChoice {
     Sidechain,
 }
 
-/// Oversampling factor of the model.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OversamplingChoice {
-    #[id = "1x"]
-    #[name = "1x"]
-    X1,
-    #[id = "2x"]
-    #[name = "2x"]
-    X2,
-    #[id = "4x"]
-    #[name = "4x"]
-    X4,
-    #[id = "8x"]
-    #[name = "8x"]
-    X8,
-    #[id = "16x"]
-    #[name = "16x"]
-    X16,
-    #[id = "32x"]
-    #[name = "32x"]
-    X32,
-}
-
-impl OversamplingChoice {
-    /// log2 of the factor.
-    pub fn log2(self) -> usize {
-        self as usize
-    }
-
-    /// The choice for a factor of 2^`log2` (clamped to 32×).
-    pub const fn from_log2(log2: usize) -> Self {
-        match log2 {
-            0 => Self::X1,
-            1 => Self::X2,
-            2 => Self::X4,
-            3 => Self::X8,
-            4 => Self::X16,
-            _ => Self::X32,
-        }
-    }
+ferrite_plugin_common::oversampling_choice! {
+    /// Oversampling factor of the model.
+    pub enum OversamplingChoice { X1 = "1x", X2 = "2x", X4 = "4x", X8 = "8x", X16 = "16x", X32 = "32x" }
 }
 
 /// The default oversampling factor: the lowest whose output stays within −60 dB of the 64×

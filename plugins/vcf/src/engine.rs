@@ -7,7 +7,7 @@ use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::oversampler::round_trip_latency;
 use ferrite_dsp::vcf::{Vcf, VcfControl, MAX_CHANNELS, MAX_OVERSAMPLING_LOG2};
 use ferrite_plugin_common::effect::{Engine, ProcessIo};
-use ferrite_plugin_common::output::{OutputStage, Step};
+use ferrite_plugin_common::output::{for_each_span, OutputStage};
 use ferrite_plugin_common::params::fill_mapped;
 use nice_plug::prelude::ProcessStatus;
 use nice_plug::util::db_to_gain;
@@ -81,17 +81,7 @@ impl Engine for VcfEngine {
 
         let wanted = params.oversampling.value().log2();
         self.output.want_switch(wanted != self.applied_os);
-        // At most three passes: up to the switch point, the switch, the rest.
-        let mut pos = 0;
-        while pos < n {
-            match self.output.next_span(n - pos) {
-                Step::Switch => self.apply(wanted),
-                Step::Render(span) => {
-                    self.render_span(io, pos, span);
-                    pos += span;
-                }
-            }
-        }
+        for_each_span(self, n, |e| &mut e.output, |e| e.apply(wanted), |e, offset, len| e.render_span(io, offset, len));
     }
 
     /// A self-oscillating filter keeps sounding without input: never report silence.

@@ -4,28 +4,9 @@
 use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
-/// Oversampling factor of the filter model.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OversamplingChoice {
-    #[id = "1x"]
-    #[name = "1x"]
-    X1,
-    #[id = "2x"]
-    #[name = "2x"]
-    X2,
-    #[id = "4x"]
-    #[name = "4x"]
-    X4,
-    #[id = "8x"]
-    #[name = "8x"]
-    X8,
-}
-
-impl OversamplingChoice {
-    /// log2 of the factor.
-    pub fn log2(self) -> usize {
-        self as usize
-    }
+ferrite_plugin_common::oversampling_choice! {
+    /// Oversampling factor of the filter model.
+    pub enum OversamplingChoice { X1 = "1x", X2 = "2x", X4 = "4x", X8 = "8x" }
 }
 
 #[derive(Params)]
