@@ -5,9 +5,10 @@ use cargo_metadata::{Metadata, Package};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::system::{check_system_libraries, DEB_PACKAGES};
-use crate::workspace;
+use crate::{cargo, workspace};
 
 /// `cargo build` options that take their value as the next argument, so that the value is not
 /// mistaken for a package name by `bundle`.
@@ -133,7 +134,12 @@ pub fn bundle(args: Vec<String>) -> Result<()> {
 
     check_system_libraries(DEB_PACKAGES)?;
     eprintln!("bundling {}", names.join(", "));
-    nice_plug_xtask::build(&names, &args.cargo_args)?;
+    let status = cargo_build(&names, &args.cargo_args)
+        .status()
+        .context("could not run cargo build")?;
+    if !status.success() {
+        bail!("could not build {} ({status})", names.join(", "));
+    }
 
     let target_dir = match &args.target_dir {
         Some(dir) => PathBuf::from(dir),
@@ -153,19 +159,44 @@ pub fn bundle(args: Vec<String>) -> Result<()> {
         locate_args.extend(["--target".to_owned(), target.clone()]);
     }
     for package in &packages {
-        link_artifacts_where_bundler_expects_them(package, &out_dir, args.target.as_deref())?;
-        nice_plug_xtask::bundle(&target_dir, &package.name, &locate_args, false)?;
+        let name = bundle_name(package);
+        link_artifacts_where_bundler_expects_them(package, name, &out_dir, args.target.as_deref())?;
+        nice_plug_xtask::bundle(&target_dir, name, &locate_args, false)?;
     }
     eprintln!("bundles are in {}", target_dir.join("bundled").display());
     Ok(())
+}
+
+/// `cargo build` of `packages`, with the cargo that runs us (nice-plug-xtask's `build` would take
+/// the first `cargo` on the PATH).
+fn cargo_build(packages: &[String], cargo_args: &[String]) -> Command {
+    let mut command = Command::new(cargo());
+    command.arg("build");
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    command.args(cargo_args);
+    command
 }
 
 fn has_cdylib(package: &Package) -> bool {
     package.targets.iter().any(|t| t.is_cdylib())
 }
 
-/// The packages to bundle: the named ones (which must be workspace members with a cdylib), or
-/// every workspace member under `plugins/` that declares a cdylib.
+/// The name of the bundles built from a package with a cdylib: that of its standalone binary,
+/// its only `[[bin]]` (`ferrite-ring-bundle` makes `ferrite-ring.clap`, `ferrite-ring.vst3` and
+/// `ferrite-ring`), or the package's name if it has no binary.
+fn bundle_name(package: &Package) -> &str {
+    let mut bins = package.targets.iter().filter(|t| t.is_bin());
+    match (bins.next(), bins.next()) {
+        (Some(bin), None) => &bin.name,
+        _ => &package.name,
+    }
+}
+
+/// The packages to bundle: the named ones (workspace members with a cdylib, named by package or
+/// by bundle name), or every workspace member under `plugins/` that declares a cdylib (the
+/// plugins' bundle crates, `plugins/<name>/bundle`).
 fn bundle_packages<'a>(metadata: &'a Metadata, requested: &[String]) -> Result<Vec<&'a Package>> {
     let members = metadata.workspace_packages();
     let plugins_dir = metadata.workspace_root.join("plugins");
@@ -185,15 +216,24 @@ fn bundle_packages<'a>(metadata: &'a Metadata, requested: &[String]) -> Result<V
 
     let mut selected: Vec<&Package> = Vec::new();
     for name in requested {
-        let Some(package) = members.iter().copied().find(|p| p.name.as_str() == name) else {
-            let known: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
+        // `ferrite-ring` names the bundles of `ferrite-ring-bundle` (and the plugin's library).
+        let found = members
+            .iter()
+            .copied()
+            .find(|p| has_cdylib(p) && (p.name.as_str() == name || bundle_name(p) == name))
+            .or_else(|| members.iter().copied().find(|p| p.name.as_str() == name));
+        let Some(package) = found else {
+            let known: Vec<&str> = plugins.iter().map(|p| bundle_name(p)).collect();
             bail!(
                 "'{name}' is not a package of this workspace (plugins: {})",
                 known.join(", ")
             );
         };
         if !has_cdylib(package) {
-            bail!("package '{name}' has no cdylib target, so there is no plugin to bundle");
+            bail!(
+                "package '{name}' has no cdylib target and no bundle crate is named after it, so \
+                 there is no plugin to bundle"
+            );
         }
         if !selected.iter().any(|p| p.id == package.id) {
             selected.push(package);
@@ -235,27 +275,29 @@ fn binary_file(os: Platform, name: &str) -> String {
     }
 }
 
-/// nice-plug-xtask looks for `<pkg_with_underscores>` as the standalone binary and
-/// `lib<pkg_with_underscores>.so` as the plugin library. Cargo keeps the dashes in binary names
-/// (`ferrite-ring`), and a `[lib] name` may differ from the package, so without this the
-/// standalone would silently not be bundled. Hard-link (or copy) the real artifacts under the
-/// names nice-plug-xtask expects, so that it still does the platform-specific bundling.
+/// nice-plug-xtask bundles a name `N` from `<N_with_underscores>` (the standalone binary) and
+/// `lib<N_with_underscores>.so` (the plugin library), and names the bundles `N`. Cargo keeps the
+/// dashes in binary names (`ferrite-ring`), and the library is named after the bundle crate
+/// (`libferrite_ring_bundle.so`), so without this nothing would be found. Hard-link (or copy)
+/// the real artifacts under the names nice-plug-xtask expects for `bundle_name`, so that it
+/// still does the platform-specific bundling.
 fn link_artifacts_where_bundler_expects_them(
     package: &Package,
+    bundle_name: &str,
     out_dir: &Path,
     target: Option<&str>,
 ) -> Result<()> {
     let os = target_os(target);
-    let expected = package.name.replace('-', "_");
+    let expected = bundle_name.replace('-', "_");
     if let Some(lib) = package.targets.iter().find(|t| t.is_cdylib()) {
         let actual = library_file(os, &lib.name.replace('-', "_"));
         link_as(out_dir, &actual, &library_file(os, &expected))?;
     }
-    // The standalone is the `[[bin]]` named like the package.
+    // The standalone is the `[[bin]]` the bundles are named after.
     if let Some(bin) = package
         .targets
         .iter()
-        .find(|t| t.is_bin() && t.name == package.name.as_str())
+        .find(|t| t.is_bin() && t.name == bundle_name)
     {
         link_as(
             out_dir,

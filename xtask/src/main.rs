@@ -1,8 +1,9 @@
 //! `cargo xtask`: bundles the Ferrite plugins and runs the workspace's tests.
 //!
-//! - `cargo xtask bundle [PACKAGE...]`: release build + CLAP/VST3/standalone bundles in
-//!   `target/bundled/`, for the named packages or, without names, for every plugin under
-//!   `plugins/` (every workspace member there that declares a `cdylib`).
+//! - `cargo xtask bundle [PLUGIN...]`: release build + CLAP/VST3/standalone bundles in
+//!   `target/bundled/`, for the named plugins or, without names, for every plugin under
+//!   `plugins/` (every workspace member there that declares a `cdylib`: the bundle crates
+//!   `plugins/<name>/bundle`, the only crates that export the plugin entry points).
 //! - `cargo xtask test [ARGS...]`: `cargo xtask bundle`, then
 //!   `cargo test --release --workspace [ARGS...]` (the host-level tests load the bundles).
 //! - `known-packages` and `bundle-universal` are forwarded to `nice-plug-xtask` as they are.
@@ -22,10 +23,11 @@ const USAGE: &str = "\
 Usage: cargo xtask <COMMAND> [ARGS...]
 
 Commands:
-  bundle [PACKAGE...] [CARGO BUILD ARGS...]
-      Build and bundle plugins into target/bundled/ (PACKAGE.clap, PACKAGE.vst3/ and the
-      standalone binary PACKAGE). Packages can also be given as -p PACKAGE. Without any,
-      every plugin under plugins/ (workspace members declaring a cdylib) is bundled.
+  bundle [PLUGIN...] [CARGO BUILD ARGS...]
+      Build and bundle plugins into target/bundled/ (PLUGIN.clap, PLUGIN.vst3/ and the
+      standalone binary PLUGIN). A plugin is named like its bundles (ferrite-ring) or by its
+      bundle crate (ferrite-ring-bundle), also as -p PLUGIN. Without any, every plugin under
+      plugins/ (workspace members declaring a cdylib) is bundled.
       Release build unless --release or --profile is given.
   test [CARGO TEST ARGS...]
       Bundle every plugin, then run `cargo test --release --workspace [ARGS...]` (the

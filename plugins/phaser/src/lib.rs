@@ -107,6 +107,3 @@ impl Vst3Plugin for FerritePhaser {
 impl FerritePlugin for FerritePhaser {
     const CLI_NAME: &'static str = "ferrite-phaser";
 }
-
-nice_export_clap!(FerritePhaser);
-ferrite_plugin_common::export_vst3!(FerritePhaser);

@@ -215,6 +215,3 @@ impl FerritePlugin for FerriteReverb {
         Ok(())
     }
 }
-
-nice_export_clap!(FerriteReverb);
-ferrite_plugin_common::export_vst3!(FerriteReverb);

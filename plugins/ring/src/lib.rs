@@ -150,6 +150,3 @@ impl Vst3Plugin for FerriteRing {
 impl FerritePlugin for FerriteRing {
     const CLI_NAME: &'static str = "ferrite-ring";
 }
-
-nice_export_clap!(FerriteRing);
-ferrite_plugin_common::export_vst3!(FerriteRing);

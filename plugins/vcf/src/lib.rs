@@ -110,6 +110,3 @@ impl Vst3Plugin for FerriteVcf {
 impl FerritePlugin for FerriteVcf {
     const CLI_NAME: &'static str = "ferrite-vcf";
 }
-
-nice_export_clap!(FerriteVcf);
-ferrite_plugin_common::export_vst3!(FerriteVcf);
