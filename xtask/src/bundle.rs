@@ -1,11 +1,11 @@
 //! `cargo xtask bundle`: the release build of the plugins and their CLAP/VST3/standalone bundles.
 
 use anyhow::{bail, Context, Result};
-use cargo_metadata::{Metadata, Package};
+use cargo_metadata::{Message, Metadata, Package};
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::system::{check_system_libraries, DEB_PACKAGES};
 use crate::{cargo, workspace};
@@ -177,6 +177,35 @@ fn cargo_build(packages: &[String], cargo_args: &[String]) -> Command {
     }
     command.args(cargo_args);
     command
+}
+
+/// The crates that `cargo xtask bundle` (every plugin, default options) would compile now: it runs
+/// that build and lists what cargo did not find fresh. Right after `cargo xtask test`, this is
+/// empty when the tests reused the bundles' build exactly (the same crates with the same
+/// features and profile) and left it in place.
+pub fn bundle_build_compiles() -> Result<Vec<String>> {
+    let metadata = workspace()?;
+    let args = parse_bundle_args(Vec::new())?;
+    let packages = bundle_packages(&metadata, &args.packages)?;
+    let names: Vec<String> = packages.iter().map(|p| p.name.to_string()).collect();
+    let output = cargo_build(&names, &args.cargo_args)
+        .arg("--message-format=json-render-diagnostics")
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not run cargo build")?;
+    if !output.status.success() {
+        bail!("could not build {} ({})", names.join(", "), output.status);
+    }
+    let mut compiled = Vec::new();
+    for message in Message::parse_stream(output.stdout.as_slice()) {
+        let message = message.context("could not read cargo's messages")?;
+        if let Message::CompilerArtifact(artifact) = message {
+            if !artifact.fresh {
+                compiled.push(format!("{} ({})", artifact.package_id, artifact.target.name));
+            }
+        }
+    }
+    Ok(compiled)
 }
 
 fn has_cdylib(package: &Package) -> bool {

@@ -5,7 +5,9 @@
 //!   `plugins/` (every workspace member there that declares a `cdylib`: the bundle crates
 //!   `plugins/<name>/bundle`, the only crates that export the plugin entry points).
 //! - `cargo xtask test [ARGS...]`: `cargo xtask bundle`, then
-//!   `cargo test --release --workspace [ARGS...]` (the host-level tests load the bundles).
+//!   `cargo test --release --workspace --exclude xtask [ARGS...]` (the host-level tests load the
+//!   bundles), xtask's own tests, a check that the tests shared the bundles' build (bundling
+//!   again compiles nothing), and the VST3 tests.
 //! - `known-packages` and `bundle-universal` are forwarded to `nice-plug-xtask` as they are.
 //!
 //! `bundle` and `test` first check that the system libraries the build needs are installed.
@@ -30,8 +32,10 @@ Commands:
       plugins/ (workspace members declaring a cdylib) is bundled.
       Release build unless --release or --profile is given.
   test [CARGO TEST ARGS...]
-      Bundle every plugin, then run `cargo test --release --workspace [ARGS...]` (the
-      host-level tests load the bundles). With -p PACKAGE: only that package's tests, no bundling.
+      Bundle every plugin, then run `cargo test --release --workspace --exclude xtask [ARGS...]`
+      (the host-level tests load the bundles), `cargo test -p xtask`, a check that bundling
+      again compiles nothing (the tests share the bundles' build), and tests/vst3/run.sh.
+      With -p PACKAGE: only that package's tests, no bundling.
   known-packages, bundle-universal ...
       Forwarded to nice-plug-xtask.
 

@@ -2,21 +2,22 @@
 //! total at the end.
 
 use anyhow::{Context, Result};
+use std::ffi::OsStr;
 use std::process::{Command, ExitCode, ExitStatus};
 
-use crate::bundle::bundle;
+use crate::bundle::{bundle, bundle_build_compiles};
 use crate::system::{check_system_libraries, DEB_PACKAGES, TEST_DEB_PACKAGES};
 use crate::{cargo, workspace};
 
 pub fn test(args: Vec<String>) -> Result<ExitCode> {
-    workspace()?;
+    let metadata = workspace()?;
     let packages: Vec<&'static str> = DEB_PACKAGES.iter().chain(TEST_DEB_PACKAGES).copied().collect();
     check_system_libraries(&packages)?;
 
     // Only the arguments before `--` are cargo's; the rest go to the test binaries.
-    let cargo_args: &[String] = match args.iter().position(|a| a == "--") {
-        Some(end) => &args[..end],
-        None => &args,
+    let (cargo_args, binary_args): (&[String], &[String]) = match args.iter().position(|a| a == "--") {
+        Some(end) => (&args[..end], &args[end..]),
+        None => (&args, &[]),
     };
     let has = |f: &dyn Fn(&str) -> bool| cargo_args.iter().any(|a| f(a));
 
@@ -33,24 +34,59 @@ pub fn test(args: Vec<String>) -> Result<ExitCode> {
             || a.starts_with("-p")
     });
     if !selects_packages {
-        command_line.push("--workspace".to_owned());
+        // Everything but xtask, whose dependencies (cargo_metadata, toml, reflink-copy) turn on
+        // features of crates that nice-plug uses too (serde_core, serde_json, rustix): built in
+        // the same run, resolver 2 would unify them, and every plugin would be compiled again
+        // for the tests, then again for the next bundle. Without xtask the tests build exactly
+        // what the bundles are built from, and only add the test targets on top.
+        command_line.extend(["--workspace", "--exclude", "xtask"].map(str::to_owned));
         // The host-level tests (tests/clap-host) load the bundles: build them fresh first.
         bundle(Vec::new())?;
     }
     command_line.extend(args.iter().cloned());
+
+    // The host-level tests look for the bundles where `bundle` has just put them, also when
+    // CARGO_TARGET_DIR moves the target directory.
+    let bundle_dir = std::env::var_os("FERRITE_BUNDLE_DIR")
+        .unwrap_or_else(|| metadata.target_directory.join("bundled").into_os_string());
 
     eprintln!("running: cargo {}", command_line.join(" "));
     // Add up every test binary's result line, so the run ends with one total (cargo's own last
     // line is that of the last binary, often a doc-test run with nothing in it).
     let mut totals = TestTotals::default();
     let mut cargo_test = Command::new(cargo());
-    cargo_test.args(&command_line);
+    cargo_test.args(&command_line).env("FERRITE_BUNDLE_DIR", &bundle_dir);
     let status = run_streaming(cargo_test, "cargo", |line| totals.add_line(line))?;
     let mut code = exit_code(status);
+    if !selects_packages {
+        // xtask's own tests, in the dev profile `cargo xtask` itself is built with (so only the
+        // test binary is compiled), and apart from the release build above (see there).
+        let mut xtask_test = Command::new(cargo());
+        xtask_test.args(["test", "-p", "xtask"]).args(binary_args);
+        eprintln!("running: cargo test -p xtask {}", binary_args.join(" "));
+        let xtask = run_streaming(xtask_test, "cargo", |line| totals.add_line(line))?;
+        if !xtask.success() {
+            code = exit_code(xtask);
+        }
+        // The proof that the tests shared the bundles' build: bundling now compiles nothing.
+        let compiled = bundle_build_compiles()?;
+        if compiled.is_empty() {
+            eprintln!("shared build: ok (the tests reused the bundles' build; bundling again compiles nothing)");
+            totals.passed += 1;
+        } else {
+            eprintln!(
+                "shared build: FAILED: the test build changed what the bundles are built from, \
+                 so bundling again compiled {}",
+                compiled.join(", ")
+            );
+            totals.failed += 1;
+            code = ExitCode::FAILURE;
+        }
+    }
     // The VST3 host-level tests (Python, pedalboard) need the bundles, which a whole-workspace
     // run has just built.
     if !selects_packages && status.success() {
-        let vst3 = run_vst3_tests(&mut totals)?;
+        let vst3 = run_vst3_tests(&mut totals, &bundle_dir)?;
         if !vst3.success() {
             code = exit_code(vst3);
         }
@@ -62,10 +98,10 @@ pub fn test(args: Vec<String>) -> Result<ExitCode> {
 
 /// Run `tests/vst3/run.sh` (pytest in a virtual environment), passing its output through and
 /// adding its summary line ("21 passed, 16 xfailed in 6.2s") to `totals`.
-fn run_vst3_tests(totals: &mut TestTotals) -> Result<ExitStatus> {
+fn run_vst3_tests(totals: &mut TestTotals, bundle_dir: &OsStr) -> Result<ExitStatus> {
     eprintln!("running: tests/vst3/run.sh");
     let mut script = Command::new("bash");
-    script.arg("tests/vst3/run.sh");
+    script.arg("tests/vst3/run.sh").env("FERRITE_BUNDLE_DIR", bundle_dir);
     run_streaming(script, "tests/vst3/run.sh", |line| totals.add_pytest_summary(line))
 }
 
