@@ -24,7 +24,7 @@ pub const DEB_PACKAGES: &[&str] = &[
 ];
 
 /// What only the test command needs on top: the JACK server (`jackd`, dummy driver) that the
-/// standalone apps are tested against (tests/tests/jack_standalone.rs).
+/// standalone apps are tested against (tests/tests/standalone.rs).
 pub const TEST_DEB_PACKAGES: &[&str] = &["jackd2"];
 
 /// The same requirements as pkg-config modules, for systems without dpkg.
