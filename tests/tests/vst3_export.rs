@@ -28,11 +28,13 @@ const SR: f64 = 48_000.0;
 const BLOCK: usize = 256;
 const BLOCKS: usize = 24;
 
-/// Ferrite Ring, the plugin with a sidechain, through its crate-specific factory symbol. (Only
-/// one plugin per test binary: each plugin crate also defines the unmangled `GetPluginFactory`,
-/// and linking two of those into one binary is a duplicate symbol. The guard is the same code
-/// for every plugin; `tests/vst3` runs all four bundles through a real host.)
-const FACTORY: fn() -> *mut c_void = ferrite_ring::vst3_export::factory;
+// Ferrite Ring, the plugin with a sidechain, exported here exactly as its bundle crate
+// (plugins/ring/bundle) exports it. (Only one plugin per binary: the export defines the
+// unmangled `GetPluginFactory`. The guard is the same code for every plugin; `tests/vst3` runs
+// all four bundles through a real host.)
+ferrite_plugin_common::export_vst3!(ferrite_ring::FerriteRing);
+
+const FACTORY: fn() -> *mut c_void = vst3_export::factory;
 
 /// How the host passes the sidechain bus.
 #[derive(Debug, Clone, Copy, PartialEq)]

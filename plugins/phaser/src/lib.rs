@@ -31,6 +31,3 @@ impl Effect for PhaserEffect {
     // The editor has its own issue; until then hosts show their generic parameter UI.
     type Editor = ();
 }
-
-nice_export_clap!(FerritePhaser);
-ferrite_plugin_common::export_vst3!(FerritePhaser);

@@ -55,6 +55,3 @@ impl Effect for ReverbEffect {
         Ok(())
     }
 }
-
-nice_export_clap!(FerriteReverb);
-ferrite_plugin_common::export_vst3!(FerriteReverb);

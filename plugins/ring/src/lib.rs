@@ -66,6 +66,3 @@ impl Effect for RingEffect {
     // The editor has its own issue; until then hosts show their generic parameter UI.
     type Editor = ();
 }
-
-nice_export_clap!(FerriteRing);
-ferrite_plugin_common::export_vst3!(FerriteRing);

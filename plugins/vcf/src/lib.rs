@@ -32,6 +32,3 @@ impl Effect for VcfEffect {
     // The editor has its own issue; until then hosts show their generic parameter UI.
     type Editor = ();
 }
-
-nice_export_clap!(FerriteVcf);
-ferrite_plugin_common::export_vst3!(FerriteVcf);
