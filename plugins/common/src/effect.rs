@@ -139,8 +139,13 @@ pub trait Effect: Sized + Send + Sync + 'static {
     /// The editor (`()` for the host's generic parameter view).
     type Editor: Editor;
 
-    /// The editor, if the effect has one, reading `params` and `data`.
-    fn editor(_params: &Arc<ParamsOf<Self>>, _data: &Arc<EditorData>) -> Option<Self::Editor> {
+    /// The editor, if the effect has one, reading `params` and `data` (and starting background
+    /// tasks through `executor`).
+    fn editor(
+        _params: &Arc<ParamsOf<Self>>,
+        _data: &Arc<EditorData>,
+        _executor: AsyncExecutor<EffectPlugin<Self>>,
+    ) -> Option<Self::Editor> {
         None
     }
 
@@ -217,8 +222,8 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         E::task_executor(&self.params)
     }
 
-    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        E::editor(&self.params, &self.editor_data)
+    fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        E::editor(&self.params, &self.editor_data, async_executor)
     }
 
     fn activate(
