@@ -27,5 +27,6 @@ pub mod phaser;
 pub mod real;
 pub mod reverb;
 pub mod ring;
+mod simd;
 pub mod solver;
 pub mod vcf;
