@@ -77,7 +77,8 @@ impl LaneOps for f32x4 {
     }
     #[inline(always)]
     fn from_bitmask(bits: u32) -> Self {
-        cast(i32x4::new([0, 1, 2, 3].map(|i| -((bits >> i & 1) as i32))))
+        let lane = |i: u32| -((bits >> i & 1) as i32);
+        cast(i32x4::new([lane(0), lane(1), lane(2), lane(3)]))
     }
     #[inline(always)]
     fn is_all_zero(self) -> bool {
@@ -182,6 +183,9 @@ mod tests {
         let bits = |v: f32x4| v.to_array().map(f32::to_bits);
         assert_eq!(bits(a.max_by_gt(b)), [3.0f32.to_bits(), nan.to_bits(), 2.0f32.to_bits(), 0.0f32.to_bits()]);
         assert_eq!(bits(a.min_by_lt(b)), [3.0f32.to_bits(), nan.to_bits(), 1.0f32.to_bits(), 0.0f32.to_bits()]);
+        // The compare-and-select form used where MAXPS/MINPS are not available gives the same.
+        assert_eq!(bits(a.simd_gt(b).select(a, b)), bits(a.max_by_gt(b)));
+        assert_eq!(bits(a.simd_lt(b).select(a, b)), bits(a.min_by_lt(b)));
     }
 
     #[test]
@@ -202,3 +206,4 @@ mod tests {
         assert!(!f32x4::new([0.0, f32::NAN, 0.0, 0.0]).is_all_zero());
     }
 }
+

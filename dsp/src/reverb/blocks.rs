@@ -372,7 +372,7 @@ pub fn transpose_in(cols: [&[f32]; 4], rows: &mut [[f32; 16]], group: usize) {
     }
     let lane = 4 * group;
     let (rows4, _) = rows[..n].as_chunks_mut::<4>();
-    let [c0, c1, c2, c3] = cols.map(|c| c[..n].as_chunks::<4>().0);
+    let (c0, c1, c2, c3) = (cols[0][..n].as_chunks::<4>().0, cols[1][..n].as_chunks::<4>().0, cols[2][..n].as_chunks::<4>().0, cols[3][..n].as_chunks::<4>().0);
     for ((((r, a), b), c), d) in rows4.iter_mut().zip(c0).zip(c1).zip(c2).zip(c3) {
         let t = f32x4::transpose([f32x4::new(*a), f32x4::new(*b), f32x4::new(*c), f32x4::new(*d)]);
         for (row, v) in r.iter_mut().zip(t) {
@@ -399,7 +399,8 @@ pub fn transpose_out(rows: &[[f32; 16]], group: usize, cols: [&mut [f32]; 4]) {
     let mut cols = cols;
     {
         let (rows4, _) = rows[..n].as_chunks::<4>();
-        let [c0, c1, c2, c3] = cols.each_mut().map(|c| c[..n].as_chunks_mut::<4>().0);
+        let [c0, c1, c2, c3] = &mut cols;
+        let (c0, c1, c2, c3) = (c0[..n].as_chunks_mut::<4>().0, c1[..n].as_chunks_mut::<4>().0, c2[..n].as_chunks_mut::<4>().0, c3[..n].as_chunks_mut::<4>().0);
         for ((((r, a), b), c), d) in rows4.iter().zip(c0).zip(c1).zip(c2).zip(c3) {
             let quarter = |row: &[f32; 16]| f32x4::new(row.as_chunks::<4>().0.get(group).copied().unwrap_or_default());
             let t = f32x4::transpose([quarter(&r[0]), quarter(&r[1]), quarter(&r[2]), quarter(&r[3])]);
