@@ -147,236 +147,28 @@ const STATE_LIMIT: f32 = 1_048_576.0;
 /// Last-resort output clamp (+60 dBFS).
 const OUTPUT_LIMIT: f32 = 1024.0;
 
-use lanes::F4;
+use crate::simd::{f32x4, horner, i32x4, LaneOps};
+use wide::bytemuck::cast;
 
-/// Four `f32` lanes, [L_a, R_a, L_b, R_b] for a pair of stages (or [L, R, L, R] for a signal):
-/// one SSE register on x86_64 (baseline SSE2, whose intrinsics are safe to call there), plain
-/// arrays elsewhere. Both backends do the same IEEE operations in the same order.
-#[cfg(target_arch = "x86_64")]
-mod lanes {
-    // SAFETY (every `unsafe` block in this module): the intrinsics used need SSE or SSE2, which
-    // are part of the x86_64 baseline, so they are always available; none of them touches memory
-    // except `_mm_storeu_ps`, whose target is a local array of exactly four floats.
-    use core::arch::x86_64::*;
+// The lanes ([`f32x4`]) hold [L_a, R_a, L_b, R_b] for a pair of stages (or [L, R, L, R] for a
+// signal): both channels of both stages of a pair in one vector.
 
-    /// Four lanes in an SSE register.
-    #[derive(Clone, Copy)]
-    #[repr(transparent)]
-    pub struct F4(__m128);
-
-    impl F4 {
-        #[inline(always)]
-        pub fn zero() -> F4 {
-            unsafe { F4(_mm_setzero_ps()) }
-        }
-        #[inline(always)]
-        pub fn splat(v: f32) -> F4 {
-            unsafe { F4(_mm_set1_ps(v)) }
-        }
-        #[inline(always)]
-        pub fn new(a: [f32; 4]) -> F4 {
-            unsafe { F4(_mm_setr_ps(a[0], a[1], a[2], a[3])) }
-        }
-        #[inline(always)]
-        pub fn to_array(self) -> [f32; 4] {
-            let mut a = [0.0f32; 4];
-            unsafe { _mm_storeu_ps(a.as_mut_ptr(), self.0) };
-            a
-        }
-        /// Lane 0 (left).
-        #[inline(always)]
-        pub fn lane0(self) -> f32 {
-            unsafe { _mm_cvtss_f32(self.0) }
-        }
-        /// Lane 1 (right).
-        #[inline(always)]
-        pub fn lane1(self) -> f32 {
-            unsafe { _mm_cvtss_f32(_mm_shuffle_ps::<0b01_01_01_01>(self.0, self.0)) }
-        }
-        #[inline(always)]
-        pub fn add(self, o: F4) -> F4 {
-            unsafe { F4(_mm_add_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn sub(self, o: F4) -> F4 {
-            unsafe { F4(_mm_sub_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn mul(self, o: F4) -> F4 {
-            unsafe { F4(_mm_mul_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn min(self, o: F4) -> F4 {
-            unsafe { F4(_mm_min_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn max(self, o: F4) -> F4 {
-            unsafe { F4(_mm_max_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn div(self, o: F4) -> F4 {
-            unsafe { F4(_mm_div_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn sqrt(self) -> F4 {
-            unsafe { F4(_mm_sqrt_ps(self.0)) }
-        }
-        /// True when every lane is exactly 0 (or −0).
-        #[inline(always)]
-        pub fn is_zero(self) -> bool {
-            unsafe { _mm_movemask_ps(_mm_cmpneq_ps(self.0, _mm_setzero_ps())) == 0 }
-        }
-        /// [a.lo, b.lo]: the inputs of a pair's two stages (the pair input, then the first
-        /// stage's output).
-        #[inline(always)]
-        pub fn lo_lo(a: F4, b: F4) -> F4 {
-            unsafe { F4(_mm_movelh_ps(a.0, b.0)) }
-        }
-        /// [0, 0, lo]: moves the first stage's term under the second.
-        #[inline(always)]
-        pub fn lo_to_hi(self) -> F4 {
-            unsafe { F4(_mm_movelh_ps(_mm_setzero_ps(), self.0)) }
-        }
-        /// [hi, hi]: the second stage's output, as the next pair's input.
-        #[inline(always)]
-        pub fn dup_hi(self) -> F4 {
-            unsafe { F4(_mm_movehl_ps(self.0, self.0)) }
-        }
-        /// [lo, lo]: the first stage's output (the chain output for an odd stage count).
-        #[inline(always)]
-        pub fn dup_lo(self) -> F4 {
-            unsafe { F4(_mm_movelh_ps(self.0, self.0)) }
-        }
-        /// [d_a, d_a·d_b] from the direct gains [d_a, d_b]: the pair's gain from its input to each
-        /// stage's output.
-        #[inline(always)]
-        pub fn pair_gain(d: F4) -> F4 {
-            let ones_then_b = unsafe { _mm_shuffle_ps::<0b11_10_01_00>(_mm_set1_ps(1.0), d.0) };
-            unsafe { F4(_mm_mul_ps(_mm_movelh_ps(d.0, d.0), ones_then_b)) }
-        }
-        /// 2^x per lane for x in [−126, 0] (see [`super::exp2_poly`]).
-        #[inline(always)]
-        pub fn exp2(self) -> F4 {
-            let x = self.max(F4::splat(-126.0)).min(F4::zero());
-            // Truncation of the positive x + 128 is its floor.
-            let n =
-                unsafe { _mm_sub_epi32(_mm_cvttps_epi32(_mm_add_ps(x.0, _mm_set1_ps(128.0))), _mm_set1_epi32(128)) };
-            let f = unsafe { F4(_mm_sub_ps(x.0, _mm_cvtepi32_ps(n))) };
-            let scale = unsafe { F4(_mm_castsi128_ps(_mm_slli_epi32::<23>(_mm_add_epi32(n, _mm_set1_epi32(127))))) };
-            super::exp2_fraction(f).mul(scale)
-        }
-    }
+/// [d_a, d_a·d_b] from the direct gains [d_a, d_b]: the pair's gain from its input to each
+/// stage's output.
+#[inline(always)]
+fn pair_gain(d: f32x4) -> f32x4 {
+    d.low_to_both() * f32x4::splat(1.0).low_halves(d.high_to_both())
 }
 
-/// The portable backend of `F4`.
-#[cfg(not(target_arch = "x86_64"))]
-mod lanes {
-    /// Four lanes in an array.
-    #[derive(Clone, Copy)]
-    pub struct F4([f32; 4]);
-
-    impl F4 {
-        #[inline(always)]
-        fn zip(self, o: F4, f: impl Fn(f32, f32) -> f32) -> F4 {
-            let (a, b) = (self.0, o.0);
-            F4([f(a[0], b[0]), f(a[1], b[1]), f(a[2], b[2]), f(a[3], b[3])])
-        }
-        pub fn zero() -> F4 {
-            F4([0.0; 4])
-        }
-        pub fn splat(v: f32) -> F4 {
-            F4([v; 4])
-        }
-        pub fn new(a: [f32; 4]) -> F4 {
-            F4(a)
-        }
-        pub fn to_array(self) -> [f32; 4] {
-            self.0
-        }
-        pub fn lane0(self) -> f32 {
-            self.0[0]
-        }
-        pub fn lane1(self) -> f32 {
-            self.0[1]
-        }
-        pub fn add(self, o: F4) -> F4 {
-            self.zip(o, |a, b| a + b)
-        }
-        pub fn sub(self, o: F4) -> F4 {
-            self.zip(o, |a, b| a - b)
-        }
-        pub fn mul(self, o: F4) -> F4 {
-            self.zip(o, |a, b| a * b)
-        }
-        pub fn min(self, o: F4) -> F4 {
-            self.zip(o, |a, b| if a < b { a } else { b })
-        }
-        pub fn max(self, o: F4) -> F4 {
-            self.zip(o, |a, b| if a > b { a } else { b })
-        }
-        pub fn div(self, o: F4) -> F4 {
-            self.zip(o, |a, b| a / b)
-        }
-        pub fn sqrt(self) -> F4 {
-            F4(self.0.map(f32::sqrt))
-        }
-        pub fn is_zero(self) -> bool {
-            self.0.iter().all(|&v| v == 0.0)
-        }
-        pub fn lo_lo(a: F4, b: F4) -> F4 {
-            F4([a.0[0], a.0[1], b.0[0], b.0[1]])
-        }
-        pub fn lo_to_hi(self) -> F4 {
-            F4([0.0, 0.0, self.0[0], self.0[1]])
-        }
-        pub fn dup_hi(self) -> F4 {
-            F4([self.0[2], self.0[3], self.0[2], self.0[3]])
-        }
-        pub fn dup_lo(self) -> F4 {
-            F4([self.0[0], self.0[1], self.0[0], self.0[1]])
-        }
-        pub fn pair_gain(d: F4) -> F4 {
-            let a = d.0;
-            F4([a[0] * 1.0, a[1] * 1.0, a[0] * a[2], a[1] * a[3]])
-        }
-        pub fn exp2(self) -> F4 {
-            F4(self.0.map(super::exp2_poly))
-        }
-    }
-}
-
-impl Default for F4 {
-    fn default() -> Self {
-        F4::zero()
-    }
-}
-
-impl core::fmt::Debug for F4 {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        self.to_array().fmt(f)
-    }
-}
-
-impl core::ops::Add for F4 {
-    type Output = F4;
-    #[inline(always)]
-    fn add(self, o: F4) -> F4 {
-        F4::add(self, o)
-    }
-}
-impl core::ops::Sub for F4 {
-    type Output = F4;
-    #[inline(always)]
-    fn sub(self, o: F4) -> F4 {
-        F4::sub(self, o)
-    }
-}
-impl core::ops::Mul for F4 {
-    type Output = F4;
-    #[inline(always)]
-    fn mul(self, o: F4) -> F4 {
-        F4::mul(self, o)
-    }
+/// 2^x per lane for x in [−126, 0]: [`exp2_poly`] on lanes (the same operations).
+#[inline(always)]
+fn exp2_lanes(x: f32x4) -> f32x4 {
+    let x = x.max_by_gt(f32x4::splat(-126.0)).min_by_lt(f32x4::ZERO);
+    // Truncation of the positive x + 128 is its floor.
+    let n = (x + f32x4::splat(128.0)).fast_trunc_int() - i32x4::splat(128);
+    let f = x - f32x4::from_i32x4(n);
+    let scale: f32x4 = cast((n + i32x4::splat(127)) << 23);
+    exp2_fraction(f) * scale
 }
 
 /// Coefficients of 2^f ≈ Σ cᵢ fⁱ on [0, 1): Chebyshev-node interpolation (near-minimax, fitted
@@ -393,15 +185,14 @@ const EXP2_COEFFS: [f32; 6] = [
 
 /// The polynomial part of 2^x, for f in [0, 1), on lanes.
 #[inline(always)]
-fn exp2_fraction(f: F4) -> F4 {
-    let c = EXP2_COEFFS.map(F4::splat);
-    ((((c[5] * f + c[4]) * f + c[3]) * f + c[2]) * f + c[1]) * f + c[0]
+fn exp2_fraction(f: f32x4) -> f32x4 {
+    horner(f, &EXP2_COEFFS)
 }
 
 /// 2^x for x in [−126, 0] (relative error ≤ 2.5·10⁻⁷): the integer part goes into the exponent
 /// bits, the fraction through [`EXP2_COEFFS`]. Truncation of x + 128 (positive) is a floor that
-/// needs no SSE4.1. Scalar reference of the lane version [`F4::exp2`].
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// needs no SSE4.1. Scalar reference of the lane version [`exp2_lanes`].
+#[cfg(test)]
 #[inline(always)]
 fn exp2_poly(x: f32) -> f32 {
     let x = x.clamp(-126.0, 0.0);
@@ -414,10 +205,8 @@ fn exp2_poly(x: f32) -> f32 {
 
 /// sin(x) on lanes, x in [−π/2, π/2]: [`crate::lfo::sin_poly`]'s polynomial.
 #[inline(always)]
-fn sin_lanes(x: F4) -> F4 {
-    let c = crate::lfo::SIN_COEFFS.map(F4::splat);
-    let x2 = x * x;
-    x * ((((c[4] * x2 + c[3]) * x2 + c[2]) * x2 + c[1]) * x2 + c[0])
+fn sin_lanes(x: f32x4) -> f32x4 {
+    x * horner(x * x, &crate::lfo::SIN_COEFFS)
 }
 
 /// Coefficients of sinh(x) ≈ x·(c₀ + c₁x² + c₂x⁴ + c₃x⁶ + c₄x⁸) on [0, 1.6] (a/2 ≤ π·0.49/(2·0.5)
@@ -435,10 +224,8 @@ const SINH_COEFFS: [f32; 5] = [
 
 /// sinh(x) on lanes, x in [0, 1.6].
 #[inline(always)]
-fn sinh_lanes(x: F4) -> F4 {
-    let c = SINH_COEFFS.map(F4::splat);
-    let x2 = x * x;
-    x * ((((c[4] * x2 + c[3]) * x2 + c[2]) * x2 + c[1]) * x2 + c[0])
+fn sinh_lanes(x: f32x4) -> f32x4 {
+    x * horner(x * x, &SINH_COEFFS)
 }
 
 /// The per-sample coefficients of a pair of SVF allpass sections, derived from (g, k).
@@ -454,31 +241,31 @@ fn sinh_lanes(x: F4) -> F4 {
 #[derive(Clone, Copy, Debug, Default)]
 struct Derived {
     /// 1 − a1s = g(g + k)/(1 + g(g + k)).
-    c1: F4,
+    c1: f32x4,
     /// g·a1s.
-    a2s: F4,
+    a2s: f32x4,
     /// g²·a1s.
-    a3s: F4,
+    a3s: f32x4,
     /// −2k.
-    nk2: F4,
+    nk2: f32x4,
     /// Direct gain of each section, 1 − 2k·a2s (equals the a2 of its H(z)).
-    d: F4,
-    /// [`F4::pair_gain`] of `d`.
-    m: F4,
+    d: f32x4,
+    /// [`pair_gain`] of `d`.
+    m: f32x4,
 }
 
 impl Derived {
     /// From (g, k): one division, the rest multiply-adds.
     #[inline(always)]
-    fn from_gk(g: F4, k: F4) -> Derived {
-        let one = F4::splat(1.0);
+    fn from_gk(g: f32x4, k: f32x4) -> Derived {
+        let one = f32x4::splat(1.0);
         let gg = g * (g + k);
-        let a1s = one.div(one + gg);
+        let a1s = one / (one + gg);
         let a2s = g * a1s;
         let a3s = g * a2s;
-        let nk2 = F4::zero() - (k + k);
+        let nk2 = f32x4::ZERO - (k + k);
         let d = one + nk2 * a2s;
-        Derived { c1: gg * a1s, a2s, a3s, nk2, d, m: F4::pair_gain(d) }
+        Derived { c1: gg * a1s, a2s, a3s, nk2, d, m: pair_gain(d) }
     }
 }
 
@@ -487,23 +274,23 @@ impl Derived {
 #[repr(C, align(16))]
 struct Pair {
     /// First SVF state (Simper's ic1eq, the band-pass integrator) [L_a, R_a, L_b, R_b].
-    s1: F4,
+    s1: f32x4,
     /// Second SVF state (ic2eq, the low-pass integrator).
-    s2: F4,
+    s2: f32x4,
     /// Outputs of both stages this sample (written only during a stage crossfade, to tap them).
-    out: F4,
+    out: f32x4,
     /// g now (interpolated while moving).
-    g: F4,
+    g: f32x4,
     /// k now.
-    k: F4,
+    k: f32x4,
     /// Per-sample increment of g towards `tg` (0 when static).
-    dg: F4,
+    dg: f32x4,
     /// Per-sample increment of k.
-    dk: F4,
+    dk: f32x4,
     /// g at the next control point.
-    tg: F4,
+    tg: f32x4,
     /// k at the next control point.
-    tk: F4,
+    tk: f32x4,
     /// Coefficients derived from (g, k), stored for the static case (derived per sample while
     /// moving).
     c: Derived,
@@ -514,8 +301,8 @@ impl Pair {
     fn settle(&mut self) {
         self.g = self.tg;
         self.k = self.tk;
-        self.dg = F4::zero();
-        self.dk = F4::zero();
+        self.dg = f32x4::ZERO;
+        self.dk = f32x4::ZERO;
         self.c = Derived::from_gk(self.g, self.k);
     }
 }
@@ -524,11 +311,11 @@ impl Pair {
 #[derive(Clone, Copy, Debug, Default)]
 struct Ramp {
     /// Current value.
-    v: F4,
+    v: f32x4,
     /// Per-sample increment.
-    step: F4,
+    step: f32x4,
     /// Value at the next control point.
-    end: F4,
+    end: f32x4,
 }
 
 impl Ramp {
@@ -536,13 +323,13 @@ impl Ramp {
     /// rounding never accumulates).
     fn retarget(&mut self, end: f32) {
         self.v = self.end;
-        self.end = F4::splat(end);
-        self.step = (self.end - self.v) * F4::splat(1.0 / CONTROL_PERIOD as f32);
+        self.end = f32x4::splat(end);
+        self.step = (self.end - self.v) * f32x4::splat(1.0 / CONTROL_PERIOD as f32);
     }
     fn snap(&mut self, value: f32) {
-        self.v = F4::splat(value);
+        self.v = f32x4::splat(value);
         self.end = self.v;
-        self.step = F4::zero();
+        self.step = f32x4::ZERO;
     }
     #[inline(always)]
     fn advance(&mut self) {
@@ -609,7 +396,7 @@ struct StageFade {
 #[derive(Clone, Copy, Debug, Default)]
 struct Hot {
     /// Wet output one sample ago (what the feedback feeds back).
-    prev_wet: F4,
+    prev_wet: f32x4,
     /// Feedback gain.
     fb: Ramp,
     /// Cubic coefficient of the feedback limiter times the gain, feedback·4/(27 S²).
@@ -668,37 +455,37 @@ impl Default for PhaserSettings {
 
 /// Reads and writes one frame of a segment.
 trait Frame {
-    fn load(&self) -> F4;
-    fn store(&mut self, v: F4);
+    fn load(&self) -> f32x4;
+    fn store(&mut self, v: f32x4);
 }
 
 impl Frame for (&mut f32, &mut f32) {
     #[inline(always)]
-    fn load(&self) -> F4 {
-        F4::new([*self.0, *self.1, *self.0, *self.1])
+    fn load(&self) -> f32x4 {
+        f32x4::new([*self.0, *self.1, *self.0, *self.1])
     }
     #[inline(always)]
-    fn store(&mut self, v: F4) {
-        *self.0 = v.lane0();
-        *self.1 = v.lane1();
+    fn store(&mut self, v: f32x4) {
+        *self.0 = v.to_array()[0];
+        *self.1 = v.to_array()[1];
     }
 }
 
 impl Frame for &mut f32 {
     #[inline(always)]
-    fn load(&self) -> F4 {
-        F4::splat(**self)
+    fn load(&self) -> f32x4 {
+        f32x4::splat(**self)
     }
     #[inline(always)]
-    fn store(&mut self, v: F4) {
-        **self = v.lane0();
+    fn store(&mut self, v: f32x4) {
+        **self = v.to_array()[0];
     }
 }
 
 /// One sample through the chain of `pairs`, input `u` ([L, R, L, R]); returns the last pair's
 /// output [y_a, y_b]. `TAPS` also stores each pair's output (for the stage crossfade).
 #[inline(always)]
-fn chain<const MOVING: bool, const TAPS: bool>(pairs: &mut [Pair], u: F4) -> F4 {
+fn chain<const MOVING: bool, const TAPS: bool>(pairs: &mut [Pair], u: f32x4) -> f32x4 {
     let mut x = u;
     let mut y = u;
     for p in pairs.iter_mut() {
@@ -713,33 +500,33 @@ fn chain<const MOVING: bool, const TAPS: bool>(pairs: &mut [Pair], u: F4) -> F4 
         // From the past only: v1 = s1 + t1, t1 = u1 + a2s·x_in with u1 = −c1·s1 − a2s·s2, and
         // y = x_in − 2k·v1 = d·x_in + nk2·(s1 + u1); then the second stage's share of the first's:
         // q = [e_a, e_b + d_b·e_a] with e = nk2·(s1 + u1).
-        let u1 = F4::zero() - c.c1 * s1 - c.a2s * s2;
+        let u1 = f32x4::ZERO - c.c1 * s1 - c.a2s * s2;
         let e = c.nk2 * (s1 + u1);
-        let q = e + c.d * e.lo_to_hi();
+        let q = e + c.d * f32x4::ZERO.low_halves(e);
         // The critical path: [y_a, y_b] = [d_a, d_a·d_b]·x + q.
         y = c.m * x + q;
         if TAPS {
             p.out = y;
         }
         // State update with the stages' inputs [x, y_a] (trapezoidal integrators).
-        let x_in = F4::lo_lo(x, y);
+        let x_in = x.low_halves(y);
         let t1 = u1 + c.a2s * x_in;
         let t2 = c.a2s * s1 + c.a3s * (x_in - s2);
         p.s1 = s1 + (t1 + t1);
         p.s2 = s2 + (t2 + t2);
-        x = y.dup_hi();
+        x = y.high_to_both();
     }
     y
 }
 
 /// The output after `stages` stages this sample, from the pairs' stored outputs (`TAPS` mode).
 #[inline(always)]
-fn tap_after(pairs: &[Pair], stages: usize) -> F4 {
+fn tap_after(pairs: &[Pair], stages: usize) -> f32x4 {
     let i = stages.saturating_sub(1);
     match pairs.get(i / 2) {
-        Some(p) if i.is_multiple_of(2) => p.out.dup_lo(),
-        Some(p) => p.out.dup_hi(),
-        None => F4::zero(),
+        Some(p) if i.is_multiple_of(2) => p.out.low_to_both(),
+        Some(p) => p.out.high_to_both(),
+        None => f32x4::ZERO,
     }
 }
 
@@ -752,7 +539,7 @@ fn run_segment<const MOVING: bool, const FEEDBACK: bool, const TAPS: bool, F: Fr
     frames: impl Iterator<Item = F>,
 ) {
     let mut h = *hot;
-    let limit = F4::splat(1.5 * FEEDBACK_SATURATION);
+    let limit = f32x4::splat(1.5 * FEEDBACK_SATURATION);
     for mut frame in frames {
         let x = frame.load();
         h.dry.advance();
@@ -761,15 +548,15 @@ fn run_segment<const MOVING: bool, const FEEDBACK: bool, const TAPS: bool, F: Fr
             h.fb.advance();
             h.fb_cubic.advance();
             // feedback·L(w) = w·(feedback − feedback·(4/27)·w²/S²) on the clamped w.
-            let w = h.prev_wet.max(F4::zero() - limit).min(limit);
+            let w = h.prev_wet.max_by_gt(f32x4::ZERO - limit).min_by_lt(limit);
             x + w * (h.fb.v - h.fb_cubic.v * (w * w))
         } else {
             x
         };
         let y = chain::<MOVING, TAPS>(pairs, u);
         let wet = match tap {
-            Tap::Even => y.dup_hi(),
-            Tap::Odd => y.dup_lo(),
+            Tap::Even => y.high_to_both(),
+            Tap::Odd => y.low_to_both(),
             Tap::Fade { from, to } => {
                 h.fade.advance();
                 let old = tap_after(pairs, from);
@@ -1070,7 +857,7 @@ impl Phaser {
     fn run<F: Frame>(&mut self, frames: impl Iterator<Item = F>) {
         let np = self.active_pairs();
         let Some(pairs) = self.pairs.get_mut(..np) else { return };
-        let feedback = !(self.hot.fb.v.is_zero() && self.hot.fb.step.is_zero());
+        let feedback = !(self.hot.fb.v.is_all_zero() && self.hot.fb.step.is_all_zero());
         let (hot, tap) = (&mut self.hot, self.tap);
         match (self.moving, feedback, matches!(tap, Tap::Fade { .. })) {
             (true, true, true) => run_segment::<true, true, true, F>(pairs, hot, tap, frames),
@@ -1139,25 +926,25 @@ impl Phaser {
         let [bl, br, sl, half_damping] = self.last_params;
         let lo = (MIN_CENTRE_HZ as f64 / self.sample_rate as f64).log2() as f32;
         let hi = (MAX_CENTRE_FRACTION as f64).log2() as f32;
-        let base = F4::new([bl, br, bl, br]);
-        let (lo, hi, sl) = (F4::splat(lo), F4::splat(hi), F4::splat(sl));
-        let one = F4::splat(1.0);
+        let base = f32x4::new([bl, br, bl, br]);
+        let (lo, hi, sl) = (f32x4::splat(lo), f32x4::splat(hi), f32x4::splat(sl));
+        let one = f32x4::splat(1.0);
         for (i, p) in self.pairs.iter_mut().enumerate().take(to).skip(from) {
             let k = (2 * i) as f32;
             // log2(f_k/sr) = log2(freq_eff/sr) + k·log2(spread), clamped; w = f_k/sr.
-            let lf = (base + F4::new([k, k, k + 1.0, k + 1.0]) * sl).max(lo).min(hi);
-            let w = lf.exp2();
-            let sh = sinh_lanes(w * F4::splat(half_damping));
-            let pi = F4::splat(core::f32::consts::PI);
+            let lf = (base + f32x4::new([k, k, k + 1.0, k + 1.0]) * sl).max_by_gt(lo).min_by_lt(hi);
+            let w = exp2_lanes(lf);
+            let sh = sinh_lanes(w * f32x4::splat(half_damping));
+            let pi = f32x4::splat(core::f32::consts::PI);
             let sn = sin_lanes(w * pi);
             // cos(πw) = sin(π(½ − w)); ½ − w is exact for w ≥ ¼ (Sterbenz), so near Nyquist M
             // does not come from 1 − sn², which would cancel.
-            let cs = sin_lanes((F4::splat(0.5) - w) * pi);
+            let cs = sin_lanes((f32x4::splat(0.5) - w) * pi);
             let (sh2, sn2) = (sh * sh, sn * sn);
             let n = sh2 + sn2;
             let m = sh2 + cs * cs;
-            p.tg = n.div(m).sqrt();
-            p.tk = ((sh + sh) * (one + sh2).sqrt()).div((n * m).sqrt());
+            p.tg = (n / m).sqrt();
+            p.tk = ((sh + sh) * (one + sh2).sqrt()) / (n * m).sqrt();
         }
     }
 
@@ -1195,8 +982,8 @@ impl Phaser {
         // Pairs joining now start from silence (their old states are stale).
         let joining = active_before.min(np)..np;
         for p in self.pairs.iter_mut().take(np).skip(active_before) {
-            p.s1 = F4::zero();
-            p.s2 = F4::zero();
+            p.s1 = f32x4::ZERO;
+            p.s2 = f32x4::ZERO;
         }
         match self.stage_fade {
             Some(f) => {
@@ -1221,7 +1008,7 @@ impl Phaser {
             self.last_params = params;
             self.compute_targets(0, np);
             self.coefficient_updates += 1;
-            let inv = F4::splat(1.0 / CONTROL_PERIOD as f32);
+            let inv = f32x4::splat(1.0 / CONTROL_PERIOD as f32);
             for (i, p) in self.pairs.iter_mut().enumerate().take(np) {
                 if joining.contains(&i) {
                     p.g = p.tg;
@@ -1258,13 +1045,13 @@ impl Phaser {
     /// reset the chain if a state is non-finite or absurdly large.
     fn guard_states(&mut self, np: usize) {
         let mut ok = true;
-        let mut check = |v: &mut F4| {
+        let mut check = |v: &mut f32x4| {
             let mut a = v.to_array();
             for x in a.iter_mut() {
                 ok &= x.abs() <= STATE_LIMIT;
                 *x = flush(*x);
             }
-            *v = F4::new(a);
+            *v = f32x4::new(a);
         };
         for p in self.pairs.iter_mut().take(np) {
             check(&mut p.s1);
@@ -1274,10 +1061,10 @@ impl Phaser {
         if !ok {
             self.guard_resets += 1;
             for p in self.pairs.iter_mut() {
-                p.s1 = F4::zero();
-                p.s2 = F4::zero();
+                p.s1 = f32x4::ZERO;
+                p.s2 = f32x4::ZERO;
             }
-            self.hot.prev_wet = F4::zero();
+            self.hot.prev_wet = f32x4::ZERO;
         }
     }
 }
@@ -1799,13 +1586,13 @@ mod tests {
     fn a_parameter_jump_is_ramped_over_the_smoothing_time() {
         let s = settings(2, 300.0, 1.0, 5.0);
         let mut p = phaser(SR, &s);
-        let g_start = p.pairs[0].g.lane0();
+        let g_start = p.pairs[0].g.to_array()[0];
         p.set_settings(&PhaserSettings { freq_hz: 3000.0, ..s });
         let mut trace = Vec::new();
         let mut buf = [0.0f32; 1];
         for _ in 0..(0.03 * SR) as usize {
             p.process_mono(&mut buf);
-            trace.push(p.pairs[0].g.lane0());
+            trace.push(p.pairs[0].g.to_array()[0]);
         }
         let g_end = *trace.last().unwrap();
         let (g_target, _) = exact_gk(3000.0, 5.0, SR as f64);
@@ -1938,7 +1725,7 @@ mod tests {
         let x = crate::analysis::music_like(6, 4_800, SR as f64);
         let mut p = phaser(SR, &s);
         render_mono(&mut p, &x, 64);
-        p.pairs[2].s1 = F4::splat(f32::NAN);
+        p.pairs[2].s1 = f32x4::splat(f32::NAN);
         let y = render_mono(&mut p, &x, 64);
         assert!(y.iter().all(|v| v.is_finite()));
         assert_eq!(p.guard_resets, 1);
@@ -1964,7 +1751,7 @@ mod tests {
                 }
             }
         }
-        let states_zero = p.pairs.iter().all(|q| q.s1.is_zero() && q.s2.is_zero());
+        let states_zero = p.pairs.iter().all(|q| q.s1.is_all_zero() && q.s2.is_all_zero());
         assert!(states_zero && block.iter().all(|&v| v == 0.0), "not silent after 20 s");
     }
 
@@ -2072,7 +1859,7 @@ mod tests {
         let mut worst = 0.0f64;
         for i in 0..=200_000 {
             let x = -20.0 * i as f32 / 200_000.0;
-            let lanes = F4::splat(x).exp2().to_array();
+            let lanes = exp2_lanes(f32x4::splat(x)).to_array();
             let exact = (x as f64).exp2();
             let scalar = exp2_poly(x);
             assert_eq!(lanes[0], scalar, "lane and scalar versions agree");
@@ -2129,7 +1916,7 @@ mod tests {
         let mut worst = 0.0f64;
         for i in 1..=100_000 {
             let x = 1.6 * i as f32 / 100_000.0;
-            let v = sinh_lanes(F4::splat(x)).lane0() as f64;
+            let v = sinh_lanes(f32x4::splat(x)).to_array()[0] as f64;
             worst = worst.max((v / (x as f64).sinh() - 1.0).abs());
         }
         assert!(worst <= 1.5e-7, "relative error {worst:e}");
@@ -2148,8 +1935,8 @@ mod tests {
         let mut norm = 1.0f32;
         for (i, &g) in gs.iter().cycle().take(200).enumerate() {
             let k = ks[i % ks.len()];
-            let c = Derived::from_gk(F4::splat(g), F4::splat(k));
-            let (c1, a2s, a3s) = (c.c1.lane0(), c.a2s.lane0(), c.a3s.lane0());
+            let c = Derived::from_gk(f32x4::splat(g), f32x4::splat(k));
+            let (c1, a2s, a3s) = (c.c1.to_array()[0], c.a2s.to_array()[0], c.a3s.to_array()[0]);
             let (s1, s2) = (state[0], state[1]);
             let t1 = -c1 * s1 - a2s * s2;
             let t2 = a2s * s1 + a3s * (0.0 - s2);

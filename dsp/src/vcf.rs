@@ -87,8 +87,8 @@
 //! # Lock-step lanes
 //! A step is a chain of dependent operations (predictor, tanh, factorisation with its
 //! division, solve, update) that the processor can hardly overlap with anything: its cost is
-//! latency. [`Vcf`] therefore solves its channels in lock-step in one SSE vector (four `f32`
-//! lanes, a plain array on other targets), iterating until every channel has converged; a
+//! latency. [`Vcf`] therefore solves its channels in lock-step in one 4-lane `f32` vector (the
+//! crate's one lane type: SSE on x86-64, NEON or arrays elsewhere), iterating until every channel has converged; a
 //! converged lane is frozen, so each channel computes bit for bit what it would alone
 //! (tested). A stereo pair costs little more than one channel.
 //!
@@ -105,8 +105,8 @@
 //! integrators up so far that they take seconds to come back). Histories go through
 //! [`crate::denormal::flush`], so silence (without the noise floor) ends in exact zeros.
 
-use lanes::V;
 use crate::model::{Model, ProcessSpec};
+use crate::simd::{f32x4, horner, LaneOps};
 use crate::oversampler::{round_trip_latency, Downsampler, Upsampler};
 use crate::solver::SolverStats;
 
@@ -124,7 +124,7 @@ pub const GAMMA_VOLTS: f64 = ETA * VT_VOLTS;
 /// Largest oversampling factor (log2): 1×, 2×, 4×, 8×.
 pub const MAX_OVERSAMPLING_LOG2: usize = 3;
 
-/// Volts at the model input for a full-scale sample at 0 dB drive. 0.1 V is 1.92·(2VT): a
+/// Volts at the model input for a full-scale sample at 0 dB drive. 0.1 f32x4 is 1.92·(2VT): a
 /// full-scale sine in the passband drives the input pair into its tanh like a hot line signal
 /// into the analog filter (measured at K = 0, f0 = 1 kHz: 5.0 % THD at 250 Hz, 1.2 % at
 /// 1 kHz), while −20 dBFS is nearly clean (0.11 % and 0.03 %). Small signal: −40 dBFS is
@@ -168,7 +168,7 @@ const TRUST_HALVING_PERIOD: u32 = 6;
 /// +12 dB drive, both at 20 kHz, 1×, K ≥ 6).
 pub const MAX_NEWTON_ITERATIONS: u32 = 24;
 
-/// Input limit, volts (a supply rail: the VCS3 ran on ±9 V rails, nothing passes more).
+/// Input limit, volts (a supply rail: the VCS3 ran on ±9 f32x4 rails, nothing passes more).
 pub const RAIL_VOLTS: f32 = 9.0;
 
 /// The noise floor added to the model input, dBFS (peak of a uniform white noise).
@@ -188,7 +188,7 @@ const THIRD: f32 = 1.0 / 3.0;
 /// evaluation; ≤ 2.0·10⁻⁶ in f32, tested). One division.
 #[inline(always)]
 pub fn fast_tanh(x: f32) -> f32 {
-    fast_tanh_lanes(V::splat(x)).to_array()[0]
+    fast_tanh_lanes(f32x4::splat(x)).to_array()[0]
 }
 
 /// Coefficients of [`fast_tanh`]: `P(s) = 1 + P1·s + P2·s² + P3·s³`, `Q(s) = 1 + Q1·s + …`.
@@ -200,26 +200,25 @@ const TANH_CLAMP: f32 = 7.5;
 
 /// [`fast_tanh`] lane by lane (the same operations, so the same results).
 #[inline(always)]
-fn fast_tanh_lanes(x: V) -> V {
-    let one = V::splat(1.0);
-    let x = x.max(V::splat(-TANH_CLAMP)).min(V::splat(TANH_CLAMP));
+fn fast_tanh_lanes(x: f32x4) -> f32x4 {
+    let x = x.max_by_gt(f32x4::splat(-TANH_CLAMP)).min_by_lt(f32x4::splat(TANH_CLAMP));
     let s = x * x;
-    let p = x * (one + s * (V::splat(TANH_P[0]) + s * (V::splat(TANH_P[1]) + s * V::splat(TANH_P[2]))));
-    let q = one + s * (V::splat(TANH_Q[0]) + s * (V::splat(TANH_Q[1]) + s * V::splat(TANH_Q[2])));
-    (p / q).max(V::splat(-1.0)).min(one)
+    let p = x * horner(s, &[1.0, TANH_P[0], TANH_P[1], TANH_P[2]]);
+    let q = horner(s, &[1.0, TANH_Q[0], TANH_Q[1], TANH_Q[2]]);
+    (p / q).max_by_gt(f32x4::splat(-1.0)).min_by_lt(f32x4::splat(1.0))
 }
 
 /// The tanh the solver uses; a type parameter so the exact one (tests) costs nothing in the
 /// fast path.
 trait Saturation {
-    fn tanh(x: V) -> V;
+    fn tanh(x: f32x4) -> f32x4;
 }
 
 /// [`fast_tanh`].
 struct FastTanh;
 impl Saturation for FastTanh {
     #[inline(always)]
-    fn tanh(x: V) -> V {
+    fn tanh(x: f32x4) -> f32x4 {
         fast_tanh_lanes(x)
     }
 }
@@ -228,9 +227,9 @@ impl Saturation for FastTanh {
 struct ExactTanh;
 impl Saturation for ExactTanh {
     #[inline(always)]
-    fn tanh(x: V) -> V {
+    fn tanh(x: f32x4) -> f32x4 {
         let a = x.to_array();
-        V::from_array([a[0].tanh(), a[1].tanh(), a[2].tanh(), a[3].tanh()])
+        f32x4::new([a[0].tanh(), a[1].tanh(), a[2].tanh(), a[3].tanh()])
     }
 }
 
@@ -240,25 +239,25 @@ impl Saturation for ExactTanh {
 #[derive(Clone, Copy, Debug)]
 struct Jacobian {
     /// Diagonal `a1..a4`.
-    a: [V; 4],
+    a: [f32x4; 4],
     /// Off-diagonals `b1 = J12 = J21`, `b2 = J23 = J32`, `b3 = J34 = J43`.
-    b: [V; 3],
+    b: [f32x4; 3],
     /// The feedback corner `c = J14`.
-    c: V,
+    c: f32x4,
     /// `P3 = a3·a4 − b3²` (x4 eliminated from row 3).
-    p3: V,
+    p3: f32x4,
     /// 2×2 system after eliminating x4, x3: `[[m11, m12], [m21, m22]]`.
-    m: [V; 4],
+    m: [f32x4; 4],
     /// Its determinant `D = m11·m22 − m12·m21` (positive: see [`Jacobian::factor`]).
-    det: V,
+    det: f32x4,
     /// `1/(a4·P3·D)`.
-    w: V,
+    w: f32x4,
 }
 
 impl Jacobian {
     /// The identity (no Jacobian yet: the predictor then only adds the history change).
     fn identity() -> Jacobian {
-        let (one, zero) = (V::splat(1.0), V::splat(0.0));
+        let (one, zero) = (f32x4::splat(1.0), f32x4::splat(0.0));
         Jacobian { a: [one; 4], b: [zero; 3], c: zero, p3: one, m: [one, zero, zero, one], det: one, w: one }
     }
 
@@ -267,7 +266,7 @@ impl Jacobian {
     /// plus `c·|b1·b2·b3|·P3`. So J is never singular; only overflow in absurd states can make
     /// `w` non-finite, and the caller checks for that.
     #[inline(always)]
-    fn factor(a: [V; 4], b: [V; 3], c: V) -> Jacobian {
+    fn factor(a: [f32x4; 4], b: [f32x4; 3], c: f32x4) -> Jacobian {
         let [a1, a2, a3, a4] = a;
         let [b1, b2, b3] = b;
         let p3 = a3 * a4 - b3 * b3;
@@ -276,13 +275,13 @@ impl Jacobian {
         let m21 = b1 * p3;
         let m22 = a2 * p3 - b2 * b2 * a4;
         let det = m11 * m22 - m12 * m21;
-        let w = V::splat(1.0) / (a4 * p3 * det);
+        let w = f32x4::splat(1.0) / (a4 * p3 * det);
         Jacobian { a, b, c, p3, m: [m11, m12, m21, m22], det, w }
     }
 
     /// Solve `J·δ = r`.
     #[inline(always)]
-    fn solve(&self, r: [V; 4]) -> [V; 4] {
+    fn solve(&self, r: [f32x4; 4]) -> [f32x4; 4] {
         let [_, _, a3, a4] = self.a;
         let [_, b2, b3] = self.b;
         let [m11, m12, m21, m22] = self.m;
@@ -305,8 +304,8 @@ impl Jacobian {
 
     /// Lanes of `new` where `mask` is set, of `self` elsewhere.
     #[inline(always)]
-    fn select(&self, mask: V, new: &Jacobian) -> Jacobian {
-        let s = |n: V, o: V| V::select(mask, n, o);
+    fn select(&self, mask: f32x4, new: &Jacobian) -> Jacobian {
+        let s = |n: f32x4, o: f32x4| f32x4::select(mask, n, o);
         Jacobian {
             a: [s(new.a[0], self.a[0]), s(new.a[1], self.a[1]), s(new.a[2], self.a[2]), s(new.a[3], self.a[3])],
             b: [s(new.b[0], self.b[0]), s(new.b[1], self.b[1]), s(new.b[2], self.b[2])],
@@ -324,20 +323,20 @@ impl Jacobian {
 /// covered by the first since β ≥ η/2 > 1/3). Returns the step and its largest component
 /// (NaN where the step is not finite, so that the convergence test fails there).
 #[inline(always)]
-fn limit_step(d: [V; 4], beta: V, trust: V) -> ([V; 4], V) {
-    let finite = d[0].is_finite().and(d[1].is_finite()).and(d[2].is_finite()).and(d[3].is_finite());
-    let moves = (beta * d[3].abs()).max((d[1] - d[0]).abs()).max((d[2] - d[1]).abs()).max((d[3] - d[2]).abs());
-    let clip = moves.gt(trust);
+fn limit_step(d: [f32x4; 4], beta: f32x4, trust: f32x4) -> ([f32x4; 4], f32x4) {
+    let finite = d[0].finite_mask() & d[1].finite_mask() & d[2].finite_mask() & d[3].finite_mask();
+    let moves = (beta * d[3].abs()).max_by_gt((d[1] - d[0]).abs()).max_by_gt((d[2] - d[1]).abs()).max_by_gt((d[3] - d[2]).abs());
+    let clip = moves.simd_gt(trust);
     // Usually no lane needs scaling: then skip the division (scaling by 1 is exact, so the
     // result is the same either way).
-    let d = if clip.bits() == 0 {
+    let d = if clip.to_bitmask() == 0 {
         d
     } else {
-        let scale = V::select(clip, trust / moves, V::splat(1.0));
+        let scale = f32x4::select(clip, trust / moves, f32x4::splat(1.0));
         [d[0] * scale, d[1] * scale, d[2] * scale, d[3] * scale]
     };
-    let big = d[0].abs().max(d[1].abs()).max(d[2].abs()).max(d[3].abs());
-    (d, V::select(finite, big, V::splat(f32::NAN)))
+    let big = d[0].abs().max_by_gt(d[1].abs()).max_by_gt(d[2].abs()).max_by_gt(d[3].abs());
+    (d, f32x4::select(finite, big, f32x4::splat(f32::NAN)))
 }
 
 /// Lanes in the solver's vector: up to four channels solved in lock-step.
@@ -350,25 +349,25 @@ struct Kernel {
     /// Lanes in use (1..=4); the others run on zero input and stay at rest.
     used: usize,
     /// `G = tan(π·f0/Fs)` per lane.
-    g: V,
+    g: f32x4,
     /// `β = η·(K + ½)` per lane.
-    beta: V,
+    beta: f32x4,
     /// `(K + ½)·2γ`: volts of output per normalised unit of x4.
-    out_gain: V,
+    out_gain: f32x4,
     /// Newton stops after a step below this (normalised units).
-    tolerance: V,
+    tolerance: f32x4,
     /// Peak of the input noise floor, normalised units (0 = off).
-    noise_amp: V,
+    noise_amp: f32x4,
     /// Solution of the last step (normalised capacitor voltages).
-    x: [V; 4],
+    x: [f32x4; 4],
     /// Trapezoidal histories σ.
-    sigma: [V; 4],
+    sigma: [f32x4; 4],
     /// Factors of the last Jacobian (predictor).
     jac: Jacobian,
     /// `1 − u1²` at the last solution (predictor: how F1 moves with the input).
-    d1: V,
+    d1: f32x4,
     /// Normalised input of the last step (predictor).
-    a_prev: V,
+    a_prev: f32x4,
     /// xorshift32 state of each lane's noise floor.
     noise_state: [u32; LANES],
     /// Seeds the noise restarts from on reset (so output is reproducible).
@@ -380,18 +379,18 @@ struct Kernel {
 impl Kernel {
     /// A kernel at rest with `used` lanes, G = 0, K = 0, noise off.
     fn new(used: usize) -> Self {
-        let zero = V::splat(0.0);
+        let zero = f32x4::splat(0.0);
         let mut k = Kernel {
             used: used.clamp(1, LANES),
             g: zero,
             beta: zero,
             out_gain: zero,
-            tolerance: V::splat(STEP_TOLERANCE),
+            tolerance: f32x4::splat(STEP_TOLERANCE),
             noise_amp: zero,
             x: [zero; 4],
             sigma: [zero; 4],
             jac: Jacobian::identity(),
-            d1: V::splat(1.0),
+            d1: f32x4::splat(1.0),
             a_prev: zero,
             noise_state: [1; LANES],
             noise_seed: [1; LANES],
@@ -404,24 +403,24 @@ impl Kernel {
     /// Set K (already validated) for every lane.
     #[inline(always)]
     fn set_resonance(&mut self, k: f32) {
-        self.beta = V::splat((ETA as f32) * (k + 0.5));
-        self.out_gain = V::splat((k + 0.5) * (2.0 * GAMMA_VOLTS) as f32);
+        self.beta = f32x4::splat((ETA as f32) * (k + 0.5));
+        self.out_gain = f32x4::splat((k + 0.5) * (2.0 * GAMMA_VOLTS) as f32);
     }
 
     /// Zero the state of every lane; the noise restarts.
     fn reset(&mut self) {
-        let zero = V::splat(0.0);
+        let zero = f32x4::splat(0.0);
         self.x = [zero; 4];
         self.sigma = [zero; 4];
         self.jac = Jacobian::identity();
-        self.d1 = V::splat(1.0);
+        self.d1 = f32x4::splat(1.0);
         self.a_prev = zero;
         self.noise_state = self.noise_seed;
     }
 
     /// The next noise floor sample of every lane, normalised units.
     #[inline(always)]
-    fn noise(&mut self) -> V {
+    fn noise(&mut self) -> f32x4 {
         let mut n = [0.0f32; LANES];
         for (v, s) in n.iter_mut().zip(self.noise_state.iter_mut()) {
             let mut x = *s;
@@ -432,20 +431,20 @@ impl Kernel {
             // Uniform in [−1, 1): the top 24 bits as a signed fraction.
             *v = (x >> 8) as f32 * (1.0 / 8_388_608.0) - 1.0;
         }
-        V::from_array(n) * self.noise_amp
+        f32x4::new(n) * self.noise_amp
     }
 
     /// Advance every lane by one sample with inputs `volts`; returns vOUT per lane.
     #[inline(always)]
-    fn step<S: Saturation>(&mut self, volts: V) -> V {
-        let zero = V::splat(0.0);
-        let rail = V::splat(RAIL_VOLTS);
-        let v = V::select(volts.is_finite(), volts, zero).max(-rail).min(rail);
-        let a = v * V::splat(INV_2VT) + self.noise();
+    fn step<S: Saturation>(&mut self, volts: f32x4) -> f32x4 {
+        let zero = f32x4::splat(0.0);
+        let rail = f32x4::splat(RAIL_VOLTS);
+        let v = f32x4::select(volts.finite_mask(), volts, zero).max_by_gt(-rail).min_by_lt(rail);
+        let a = v * f32x4::splat(INV_2VT) + self.noise();
         let (g, beta) = (self.g, self.beta);
         let s = self.sigma;
         let xp = self.x;
-        let two = V::splat(2.0);
+        let two = f32x4::splat(2.0);
 
         // Predictor: x_prev + J⁻¹(Δσ + G·d1·Δa·e1), Δσ = 2(σ − x_prev), through the same trust
         // region as the Newton steps (after a jump of the input the last Jacobian, perhaps
@@ -456,13 +455,13 @@ impl Kernel {
             two * (s[2] - xp[2]),
             two * (s[3] - xp[3]),
         ];
-        let (dp, big) = limit_step(self.jac.solve(r), beta, V::splat(MAX_NEWTON_STEP));
-        let ok = big.is_finite();
+        let (dp, big) = limit_step(self.jac.solve(r), beta, f32x4::splat(MAX_NEWTON_STEP));
+        let ok = big.finite_mask();
         let mut x = [
-            V::select(ok, xp[0] + dp[0], xp[0]),
-            V::select(ok, xp[1] + dp[1], xp[1]),
-            V::select(ok, xp[2] + dp[2], xp[2]),
-            V::select(ok, xp[3] + dp[3], xp[3]),
+            f32x4::select(ok, xp[0] + dp[0], xp[0]),
+            f32x4::select(ok, xp[1] + dp[1], xp[1]),
+            f32x4::select(ok, xp[2] + dp[2], xp[2]),
+            f32x4::select(ok, xp[3] + dp[3], xp[3]),
         ];
 
         let used_bits = (1u32 << self.used) - 1;
@@ -471,15 +470,15 @@ impl Kernel {
         let mut counts = [0u32; LANES];
         let mut jac = self.jac;
         let mut d1 = self.d1;
-        let mut trust = V::splat(MAX_NEWTON_STEP);
-        let one = V::splat(1.0);
-        let third = V::splat(THIRD);
+        let mut trust = f32x4::splat(MAX_NEWTON_STEP);
+        let one = f32x4::splat(1.0);
+        let third = f32x4::splat(THIRD);
         let mut iteration = 0;
         while iteration < MAX_NEWTON_ITERATIONS {
             // The trust region halves every TRUST_HALVING_PERIOD iterations: a last resort
             // against two-cycles between the saturated sides of a tanh.
             if iteration > 0 && iteration % TRUST_HALVING_PERIOD == 0 {
-                trust = trust * V::splat(0.5);
+                trust = trust * f32x4::splat(0.5);
             }
             iteration += 1;
             for (l, c) in counts.iter_mut().enumerate() {
@@ -502,7 +501,7 @@ impl Kernel {
             let gd4 = g * (one - u4 * u4);
             let gd5 = g * (one - u5 * u5) * third;
             let a_diag = [one + gd2, one + gd2 + gd3, one + gd3 + gd4, one + gd4 + gd5];
-            let new = Jacobian::factor(a_diag, [-gd2, -gd3, -gd4], g * beta * d1_new);
+            let new = Jacobian::factor(a_diag, [zero - gd2, zero - gd3, zero - gd4], g * beta * d1_new);
             let (delta, big) = limit_step(new.solve(f), beta, trust);
             let x_new = [x[0] - delta[0], x[1] - delta[1], x[2] - delta[2], x[3] - delta[3]];
             if active_bits == used_bits {
@@ -513,19 +512,19 @@ impl Kernel {
             } else {
                 // Freeze the lanes that have converged, so each lane computes exactly what it
                 // would alone.
-                let m = V::lane_mask(active_bits);
+                let m = f32x4::from_bitmask(active_bits);
                 x = [
-                    V::select(m, x_new[0], x[0]),
-                    V::select(m, x_new[1], x[1]),
-                    V::select(m, x_new[2], x[2]),
-                    V::select(m, x_new[3], x[3]),
+                    f32x4::select(m, x_new[0], x[0]),
+                    f32x4::select(m, x_new[1], x[1]),
+                    f32x4::select(m, x_new[2], x[2]),
+                    f32x4::select(m, x_new[3], x[3]),
                 ];
                 jac = jac.select(m, &new);
-                d1 = V::select(m, d1_new, d1);
+                d1 = f32x4::select(m, d1_new, d1);
             }
             // Converged: step below tolerance (false for NaN). A NaN step ends the lane too.
-            let done = big.le(self.tolerance).bits() & active_bits;
-            let failed = big.is_nan().bits() & active_bits;
+            let done = big.simd_le(self.tolerance).to_bitmask() & active_bits;
+            let failed = big.is_nan().to_bitmask() & active_bits;
             converged_bits |= done;
             active_bits &= !(done | failed);
             if active_bits == 0 {
@@ -534,22 +533,22 @@ impl Kernel {
         }
 
         // Lanes whose iterate is not finite (only from absurd states) go back to rest.
-        let finite = x[0].is_finite().bits() & x[1].is_finite().bits() & x[2].is_finite().bits() & x[3].is_finite().bits();
-        let limit = V::splat(STATE_LIMIT);
+        let finite = x[0].finite_mask().to_bitmask() & x[1].finite_mask().to_bitmask() & x[2].finite_mask().to_bitmask() & x[3].finite_mask().to_bitmask();
+        let limit = f32x4::splat(STATE_LIMIT);
         let mut sigma = [zero; 4];
         if finite & used_bits == used_bits {
             for i in 0..4 {
-                x[i] = flush_lanes(x[i].max(-limit).min(limit));
-                sigma[i] = flush_history((two * x[i] - s[i]).max(-limit).min(limit));
+                x[i] = flush_lanes(x[i].max_by_gt(-limit).min_by_lt(limit));
+                sigma[i] = flush_history((two * x[i] - s[i]).max_by_gt(-limit).min_by_lt(limit));
             }
         } else {
-            let keep = V::lane_mask(finite);
+            let keep = f32x4::from_bitmask(finite);
             let identity = Jacobian::identity();
             jac = identity.select(keep, &jac);
-            d1 = V::select(keep, d1, one);
+            d1 = f32x4::select(keep, d1, one);
             for i in 0..4 {
-                x[i] = V::select(keep, x[i], zero).max(-limit).min(limit);
-                sigma[i] = V::select(keep, flush_history((two * x[i] - s[i]).max(-limit).min(limit)), zero);
+                x[i] = f32x4::select(keep, x[i], zero).max_by_gt(-limit).min_by_lt(limit);
+                sigma[i] = f32x4::select(keep, flush_history((two * x[i] - s[i]).max_by_gt(-limit).min_by_lt(limit)), zero);
             }
         }
         self.x = x;
@@ -571,9 +570,9 @@ impl Kernel {
 /// [`crate::denormal::flush`] lane by lane: magnitudes below `FLUSH_BELOW` (and non-finite
 /// values) become exactly zero.
 #[inline(always)]
-fn flush_lanes(x: V) -> V {
-    let keep = x.abs().ge(V::splat(<f32 as crate::real::Real>::FLUSH_BELOW)).and(x.is_finite());
-    V::select(keep, x, V::splat(0.0))
+fn flush_lanes(x: f32x4) -> f32x4 {
+    let keep = x.abs().simd_ge(f32x4::splat(<f32 as crate::real::Real>::FLUSH_BELOW)) & x.finite_mask();
+    f32x4::select(keep, x, f32x4::splat(0.0))
 }
 
 /// The histories' flush threshold, normalised units (10⁻²⁰ · 95 mV: −400 dB). Higher than
@@ -584,9 +583,9 @@ const HISTORY_FLUSH_BELOW: f32 = 1e-20;
 
 /// Flush a history lane by lane: below [`HISTORY_FLUSH_BELOW`] (or not finite) → zero.
 #[inline(always)]
-fn flush_history(x: V) -> V {
-    let keep = x.abs().ge(V::splat(HISTORY_FLUSH_BELOW)).and(x.is_finite());
-    V::select(keep, x, V::splat(0.0))
+fn flush_history(x: f32x4) -> f32x4 {
+    let keep = x.abs().simd_ge(f32x4::splat(HISTORY_FLUSH_BELOW)) & x.finite_mask();
+    f32x4::select(keep, x, f32x4::splat(0.0))
 }
 
 /// One channel of the VCS3 filter at the model rate (no oversampling).
@@ -617,7 +616,7 @@ impl Vcs3Core {
     /// Change the model rate (keeps the cutoff in Hz; resets the state).
     pub fn set_sample_rate(&mut self, sample_rate_hz: f32) {
         self.sample_rate = sanitize_rate(sample_rate_hz);
-        self.kernel.g = V::splat(cutoff_to_g(self.cutoff_hz, self.sample_rate));
+        self.kernel.g = f32x4::splat(cutoff_to_g(self.cutoff_hz, self.sample_rate));
         self.reset();
     }
 
@@ -632,7 +631,7 @@ impl Vcs3Core {
     pub fn set_cutoff_hz(&mut self, cutoff_hz: f32) {
         if cutoff_hz.to_bits() != self.cutoff_hz.to_bits() && !cutoff_hz.is_nan() {
             self.cutoff_hz = cutoff_hz;
-            self.kernel.g = V::splat(cutoff_to_g(cutoff_hz, self.sample_rate));
+            self.kernel.g = f32x4::splat(cutoff_to_g(cutoff_hz, self.sample_rate));
         }
     }
 
@@ -661,7 +660,7 @@ impl Vcs3Core {
     /// sequence. Restarts the noise.
     pub fn set_noise_floor_volts(&mut self, peak_volts: f32, seed: u32) {
         let amp = if peak_volts.is_finite() { peak_volts.abs() * INV_2VT } else { 0.0 };
-        self.kernel.noise_amp = V::splat(amp);
+        self.kernel.noise_amp = f32x4::splat(amp);
         self.kernel.noise_seed = [seed | 1; LANES];
         self.kernel.noise_state = self.kernel.noise_seed;
     }
@@ -673,7 +672,7 @@ impl Vcs3Core {
 
     /// Override the Newton step tolerance (reference runs use a tighter one).
     pub fn set_tolerance(&mut self, tolerance: f32) {
-        self.kernel.tolerance = V::splat(tolerance);
+        self.kernel.tolerance = f32x4::splat(tolerance);
     }
 
     /// Back to rest (state zero; parameters and statistics kept; the noise restarts).
@@ -694,14 +693,14 @@ impl Vcs3Core {
     /// The normalised state `(x1..x4, σ1..σ4)`, for tests (denormal and finiteness checks).
     pub fn state(&self) -> [f32; 8] {
         let (x, s) = (&self.kernel.x, &self.kernel.sigma);
-        let l = |v: &V| v.to_array()[0];
+        let l = |v: &f32x4| v.to_array()[0];
         [l(&x[0]), l(&x[1]), l(&x[2]), l(&x[3]), l(&s[0]), l(&s[1]), l(&s[2]), l(&s[3])]
     }
 
     /// Advance one sample with input `x_volts`; returns vOUT in volts.
     #[inline]
     pub fn tick(&mut self, x_volts: f32) -> f32 {
-        let v = V::from_array([x_volts, 0.0, 0.0, 0.0]);
+        let v = f32x4::new([x_volts, 0.0, 0.0, 0.0]);
         let y = if self.exact_tanh { self.kernel.step::<ExactTanh>(v) } else { self.kernel.step::<FastTanh>(v) };
         y.to_array()[0]
     }
@@ -805,7 +804,7 @@ impl Vcf {
     /// exactly odd in the input. Restarts the noise sequences.
     pub fn set_noise_floor(&mut self, enabled: bool) {
         let volts = if enabled { 10f32.powf(NOISE_FLOOR_DBFS / 20.0) * INPUT_VOLTS_PER_FULL_SCALE } else { 0.0 };
-        self.kernel.noise_amp = V::splat(volts * INV_2VT);
+        self.kernel.noise_amp = f32x4::splat(volts * INV_2VT);
         // Different (fixed) sequences per channel, as independent circuits would have.
         self.kernel.noise_seed = core::array::from_fn(|c| 0x9E37_79B9u32.wrapping_mul(c as u32 + 1) | 1);
         self.kernel.noise_state = self.kernel.noise_seed;
@@ -941,7 +940,7 @@ impl Model for Vcf {
             for j in 0..m {
                 if j % sub == 0 {
                     let i = j >> k_log2;
-                    self.kernel.g = V::splat(self.g.get(i).copied().unwrap_or(self.last_g));
+                    self.kernel.g = f32x4::splat(self.g.get(i).copied().unwrap_or(self.last_g));
                     resonance_now = param_at(resonance, start + i, resonance_now).clamp(0.0, MAX_RESONANCE);
                     self.kernel.set_resonance(resonance_now);
                 }
@@ -949,7 +948,7 @@ impl Model for Vcf {
                 for (l, ch) in lanes.iter_mut().zip(&self.channels) {
                     *l = ch.input.get(j).copied().unwrap_or(0.0);
                 }
-                let y = self.kernel.step::<FastTanh>(V::from_array(lanes)).to_array();
+                let y = self.kernel.step::<FastTanh>(f32x4::new(lanes)).to_array();
                 for (ch, &y) in self.channels.iter_mut().zip(&y) {
                     if let Some(w) = ch.wet.get_mut(j) {
                         *w = y;
@@ -994,231 +993,6 @@ fn param_at(p: &[f32], i: usize, fallback: f32) -> f32 {
 }
 
 
-
-/// A vector of four `f32` lanes: SSE2 on x86-64 (part of the baseline, no target flag needed),
-/// a plain array elsewhere. Only lane-wise IEEE operations (no fused multiply-add, no
-/// horizontal operations), so every lane computes exactly what it would alone. `min`/`max`
-/// follow SSE (`a < b ? a : b`, `a > b ? a : b`) on every platform. Masks are vectors whose
-/// lanes are all ones or all zeros.
-mod lanes {
-    #[cfg(target_arch = "x86_64")]
-    use core::arch::x86_64::*;
-
-    /// Four `f32` lanes.
-    #[cfg(target_arch = "x86_64")]
-    #[derive(Clone, Copy, Debug)]
-    pub struct V(__m128);
-
-    /// Four `f32` lanes.
-    #[cfg(not(target_arch = "x86_64"))]
-    #[derive(Clone, Copy, Debug)]
-    pub struct V([f32; 4]);
-
-    // SAFETY (every `unsafe` block in this impl): SSE and SSE2 are part of the x86-64 baseline,
-    // so the intrinsics are always available; loads and stores go through `[f32; 4]` values of
-    // exactly 16 bytes with the unaligned variants.
-    #[cfg(target_arch = "x86_64")]
-    #[allow(unused_unsafe)]
-    impl V {
-        #[inline(always)]
-        pub fn splat(x: f32) -> V {
-            unsafe { V(_mm_set1_ps(x)) }
-        }
-        #[inline(always)]
-        pub fn from_array(a: [f32; 4]) -> V {
-            unsafe { V(_mm_loadu_ps(a.as_ptr())) }
-        }
-        #[inline(always)]
-        pub fn to_array(self) -> [f32; 4] {
-            let mut a = [0.0f32; 4];
-            unsafe { _mm_storeu_ps(a.as_mut_ptr(), self.0) };
-            a
-        }
-        #[inline(always)]
-        pub fn min(self, o: V) -> V {
-            unsafe { V(_mm_min_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn max(self, o: V) -> V {
-            unsafe { V(_mm_max_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn abs(self) -> V {
-            unsafe { V(_mm_andnot_ps(_mm_set1_ps(-0.0), self.0)) }
-        }
-        #[inline(always)]
-        pub fn gt(self, o: V) -> V {
-            unsafe { V(_mm_cmpgt_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn ge(self, o: V) -> V {
-            unsafe { V(_mm_cmpge_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn le(self, o: V) -> V {
-            unsafe { V(_mm_cmple_ps(self.0, o.0)) }
-        }
-        #[inline(always)]
-        pub fn is_nan(self) -> V {
-            unsafe { V(_mm_cmpunord_ps(self.0, self.0)) }
-        }
-        /// Mask of the finite lanes.
-        #[inline(always)]
-        pub fn is_finite(self) -> V {
-            unsafe { V(_mm_cmplt_ps(self.abs().0, _mm_set1_ps(f32::INFINITY))) }
-        }
-        /// Lane-wise AND of two masks.
-        #[inline(always)]
-        pub fn and(self, o: V) -> V {
-            unsafe { V(_mm_and_ps(self.0, o.0)) }
-        }
-        /// `a` where `mask` is set, `b` elsewhere.
-        #[inline(always)]
-        pub fn select(mask: V, a: V, b: V) -> V {
-            unsafe { V(_mm_or_ps(_mm_and_ps(mask.0, a.0), _mm_andnot_ps(mask.0, b.0))) }
-        }
-        /// Bit `i` set where lane `i` of the mask is set.
-        #[inline(always)]
-        pub fn bits(self) -> u32 {
-            unsafe { _mm_movemask_ps(self.0) as u32 }
-        }
-        /// The mask with lane `i` set where bit `i` of `bits` is.
-        #[inline(always)]
-        pub fn lane_mask(bits: u32) -> V {
-            let l = |i: u32| if bits >> i & 1 == 1 { -1i32 } else { 0 };
-            unsafe { V(_mm_castsi128_ps(_mm_setr_epi32(l(0), l(1), l(2), l(3)))) }
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    macro_rules! binop {
-        ($trait:ident, $f:ident, $intr:ident) => {
-            impl core::ops::$trait for V {
-                type Output = V;
-                #[inline(always)]
-                #[allow(unused_unsafe)]
-                fn $f(self, o: V) -> V {
-                    // SAFETY: SSE is part of the x86-64 baseline.
-                    unsafe { V($intr(self.0, o.0)) }
-                }
-            }
-        };
-    }
-    #[cfg(target_arch = "x86_64")]
-    binop!(Add, add, _mm_add_ps);
-    #[cfg(target_arch = "x86_64")]
-    binop!(Sub, sub, _mm_sub_ps);
-    #[cfg(target_arch = "x86_64")]
-    binop!(Mul, mul, _mm_mul_ps);
-    #[cfg(target_arch = "x86_64")]
-    binop!(Div, div, _mm_div_ps);
-
-    #[cfg(not(target_arch = "x86_64"))]
-    impl V {
-        #[inline(always)]
-        fn map(self, f: impl Fn(f32) -> f32) -> V {
-            V([f(self.0[0]), f(self.0[1]), f(self.0[2]), f(self.0[3])])
-        }
-        #[inline(always)]
-        fn zip(self, o: V, f: impl Fn(f32, f32) -> f32) -> V {
-            V([f(self.0[0], o.0[0]), f(self.0[1], o.0[1]), f(self.0[2], o.0[2]), f(self.0[3], o.0[3])])
-        }
-        #[inline(always)]
-        fn mask(b: bool) -> f32 {
-            f32::from_bits(if b { u32::MAX } else { 0 })
-        }
-        #[inline(always)]
-        pub fn splat(x: f32) -> V {
-            V([x; 4])
-        }
-        #[inline(always)]
-        pub fn from_array(a: [f32; 4]) -> V {
-            V(a)
-        }
-        #[inline(always)]
-        pub fn to_array(self) -> [f32; 4] {
-            self.0
-        }
-        #[inline(always)]
-        pub fn min(self, o: V) -> V {
-            self.zip(o, |a, b| if a < b { a } else { b })
-        }
-        #[inline(always)]
-        pub fn max(self, o: V) -> V {
-            self.zip(o, |a, b| if a > b { a } else { b })
-        }
-        #[inline(always)]
-        pub fn abs(self) -> V {
-            self.map(f32::abs)
-        }
-        #[inline(always)]
-        pub fn gt(self, o: V) -> V {
-            self.zip(o, |a, b| Self::mask(a > b))
-        }
-        #[inline(always)]
-        pub fn ge(self, o: V) -> V {
-            self.zip(o, |a, b| Self::mask(a >= b))
-        }
-        #[inline(always)]
-        pub fn le(self, o: V) -> V {
-            self.zip(o, |a, b| Self::mask(a <= b))
-        }
-        #[inline(always)]
-        pub fn is_nan(self) -> V {
-            self.map(|a| Self::mask(a.is_nan()))
-        }
-        #[inline(always)]
-        pub fn is_finite(self) -> V {
-            self.map(|a| Self::mask(a.is_finite()))
-        }
-        #[inline(always)]
-        pub fn and(self, o: V) -> V {
-            self.zip(o, |a, b| f32::from_bits(a.to_bits() & b.to_bits()))
-        }
-        #[inline(always)]
-        pub fn select(mask: V, a: V, b: V) -> V {
-            let m = mask.0;
-            V([0, 1, 2, 3].map(|i| if m[i].to_bits() != 0 { a.0[i] } else { b.0[i] }))
-        }
-        #[inline(always)]
-        pub fn bits(self) -> u32 {
-            (0..4).fold(0, |acc, i| acc | (((self.0[i].to_bits() >> 31) & 1) << i))
-        }
-        #[inline(always)]
-        pub fn lane_mask(bits: u32) -> V {
-            V([0, 1, 2, 3].map(|i| Self::mask(bits >> i & 1 == 1)))
-        }
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    macro_rules! binop {
-        ($trait:ident, $f:ident, $op:tt) => {
-            impl core::ops::$trait for V {
-                type Output = V;
-                #[inline(always)]
-                fn $f(self, o: V) -> V {
-                    self.zip(o, |a, b| a $op b)
-                }
-            }
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    binop!(Add, add, +);
-    #[cfg(not(target_arch = "x86_64"))]
-    binop!(Sub, sub, -);
-    #[cfg(not(target_arch = "x86_64"))]
-    binop!(Mul, mul, *);
-    #[cfg(not(target_arch = "x86_64"))]
-    binop!(Div, div, /);
-
-    impl core::ops::Neg for V {
-        type Output = V;
-        #[inline(always)]
-        fn neg(self) -> V {
-            V::splat(0.0) - self
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -1371,7 +1145,7 @@ mod tests {
         let above = run(k_c + 0.3);
         let tail = &above[n - 4 * seg..];
         let (early, late) = (rms(&above[n - 4 * seg..n - 2 * seg]), rms(&above[n - 2 * seg..]));
-        println!("above threshold: first 0.1 s rms {:e} V, last {late:e} V", rms(&above[..seg]));
+        println!("above threshold: first 0.1 s rms {:e} f32x4, last {late:e} f32x4", rms(&above[..seg]));
         assert!(late > 100.0 * rms(&above[..seg]), "above threshold the tone must grow");
         assert!((late / early - 1.0).abs() < 0.02, "the tone must be sustained: {early} → {late}");
         // Frequency from the interpolated zero crossings of the tail.
@@ -1393,8 +1167,8 @@ mod tests {
             let y = run(k);
             let peak = y[n / 2..].iter().fold(0.0f32, |a, &b| a.max(b.abs())) as f64;
             let bound = (k + 0.5) * 2.0 * GAMMA_VOLTS * PI / w;
-            println!("K = {k:.2}: oscillation peak {peak:.3} V ({:.1} dBFS), bound {bound:.3} V", db(peak * OUTPUT_FULL_SCALE_PER_VOLT as f64, 1.0));
-            assert!(peak > 0.01 && peak <= bound, "K {k}: peak {peak} V, bound {bound} V");
+            println!("K = {k:.2}: oscillation peak {peak:.3} f32x4 ({:.1} dBFS), bound {bound:.3} f32x4", db(peak * OUTPUT_FULL_SCALE_PER_VOLT as f64, 1.0));
+            assert!(peak > 0.01 && peak <= bound, "K {k}: peak {peak} f32x4, bound {bound} f32x4");
         }
     }
 
@@ -1618,9 +1392,9 @@ mod tests {
         // `limit_step` skips the division when no lane exceeds the trust region; the result
         // must be exactly that of always scaling (by 1 where a lane is inside), clipped or not,
         // including non-finite steps.
-        let reference = |d: [V; 4], beta: V, trust: V| -> [V; 4] {
-            let moves = (beta * d[3].abs()).max((d[1] - d[0]).abs()).max((d[2] - d[1]).abs()).max((d[3] - d[2]).abs());
-            let scale = V::select(moves.gt(trust), trust / moves, V::splat(1.0));
+        let reference = |d: [f32x4; 4], beta: f32x4, trust: f32x4| -> [f32x4; 4] {
+            let moves = (beta * d[3].abs()).max_by_gt((d[1] - d[0]).abs()).max_by_gt((d[2] - d[1]).abs()).max_by_gt((d[3] - d[2]).abs());
+            let scale = f32x4::select(moves.simd_gt(trust), trust / moves, f32x4::splat(1.0));
             [d[0] * scale, d[1] * scale, d[2] * scale, d[3] * scale]
         };
         let mut state = 0x2545_F491u32;
@@ -1633,12 +1407,12 @@ mod tests {
         let (mut clipped, mut inside) = (0, 0);
         for case in 0..4_000 {
             let spread = [1e-4f32, 0.05, 0.3, 3.0][case % 4];
-            let mut d: [V; 4] = core::array::from_fn(|_| V::from_array(core::array::from_fn(|_| spread * next())));
+            let mut d: [f32x4; 4] = core::array::from_fn(|_| f32x4::new(core::array::from_fn(|_| spread * next())));
             if case % 97 == 0 {
-                d[1] = V::from_array([f32::NAN, 0.0, f32::INFINITY, 1.0]);
+                d[1] = f32x4::new([f32::NAN, 0.0, f32::INFINITY, 1.0]);
             }
-            let beta = V::splat(ETA as f32 * (0.5 + 10.0 * next().abs()));
-            let trust = V::splat(MAX_NEWTON_STEP * [1.0f32, 0.5, 0.25][case % 3]);
+            let beta = f32x4::splat(ETA as f32 * (0.5 + 10.0 * next().abs()));
+            let trust = f32x4::splat(MAX_NEWTON_STEP * [1.0f32, 0.5, 0.25][case % 3]);
             let (got, _) = limit_step(d, beta, trust);
             let want = reference(d, beta, trust);
             for (g, w) in got.iter().zip(&want) {
@@ -1647,8 +1421,8 @@ mod tests {
                     assert!(g[l].to_bits() == w[l].to_bits() || (g[l].is_nan() && w[l].is_nan()), "case {case}");
                 }
             }
-            let moves = (beta * d[3].abs()).max((d[1] - d[0]).abs()).max((d[2] - d[1]).abs()).max((d[3] - d[2]).abs());
-            if moves.gt(trust).bits() == 0 {
+            let moves = (beta * d[3].abs()).max_by_gt((d[1] - d[0]).abs()).max_by_gt((d[2] - d[1]).abs()).max_by_gt((d[3] - d[2]).abs());
+            if moves.simd_gt(trust).to_bitmask() == 0 {
                 inside += 1;
             } else {
                 clipped += 1;

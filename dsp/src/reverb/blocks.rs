@@ -2,11 +2,11 @@
 //! (indexing with a mask instead of a modulo; lane by lane in [`Lanes`], frame by frame in
 //! [`Frames8`]), Jezar-style exact-length buffers ([`Rings`]), the allpass-interpolated
 //! fractional read used by the modulated delays, a cheap sine-like LFO, the bounded glide used
-//! for delay lengths and gains, and the 4-lane arithmetic of the block-wise paths ([`Quad`]:
-//! SSE2 on x86_64 with a plain fallback that gives bit-identical results, both tested).
+//! for delay lengths and gains, and the transposes of the block-wise paths (on the crate's one
+//! lane type, `crate::simd`'s `f32x4`).
 
-use crate::denormal::flush;
 use crate::input::{sanitize, RECURSIVE_INPUT_LIMIT};
+use crate::simd::{f32x4, i32x4, LaneOps};
 
 /// What every reverb network's input goes through: [`sanitize`] at
 /// [`RECURSIVE_INPUT_LIMIT`] (non-finite → 0, tiny → 0, clamped to ±100), so no subnormal ever
@@ -330,307 +330,36 @@ impl<const N: usize> Rings<N> {
     }
 }
 
-/// Four f32 lanes with the handful of operations the reverbs' inner loops need. Two
-/// implementations that give bit-identical results: [`Plain`] (ordinary f32 arithmetic per
-/// lane) and, on x86_64, [`Sse`] (SSE2). IEEE-754 add/sub/mul are exactly rounded in both, and
-/// Rust never contracts `a·b + c` into an FMA, so only the lane layout differs. Kernels are
-/// generic over this trait and instantiated with [`Sse`] on x86_64 (tests also run them with
-/// [`Plain`] and compare).
-pub trait Quad: Copy {
-    /// All lanes `x`.
-    fn splat(x: f32) -> Self;
-    /// Lanes from four consecutive values.
-    fn load(x: &[f32; 4]) -> Self;
-    /// Store the lanes to four consecutive values.
-    fn store(self, to: &mut [f32; 4]);
-    /// Lane-wise sum.
-    fn add(self, o: Self) -> Self;
-    /// Lane-wise difference.
-    fn sub(self, o: Self) -> Self;
-    /// Lane-wise product.
-    fn mul(self, o: Self) -> Self;
-    /// [`crate::denormal::flush`] per lane: 0 unless 10⁻³⁰ ≤ |x| and x is finite.
-    fn flush(self) -> Self;
-    /// [`crate::denormal::flush`] of one scalar with this type's arithmetic (for serial
-    /// recursions: SSE2 keeps it in the vector unit, four single-cycle ops).
-    #[inline(always)]
-    fn flush1(x: f32) -> f32 {
-        flush(x)
-    }
-    /// Lanes from an array (same as [`Self::load`], by value).
-    #[inline(always)]
-    fn from_array(x: [f32; 4]) -> Self {
-        Self::load(&x)
-    }
-    /// The lanes as an array.
-    #[inline(always)]
-    fn to_array(self) -> [f32; 4] {
-        let mut a = [0.0; 4];
-        self.store(&mut a);
-        a
-    }
-    /// Lane-wise quotient.
-    fn div(self, o: Self) -> Self;
-    /// Lane-wise `if self < o { self } else { o }` (SSE `minps`; `f32::min` for non-NaN).
-    fn min(self, o: Self) -> Self;
-    /// Lane-wise `if self > o { self } else { o }` (SSE `maxps`; `f32::max` for non-NaN).
-    fn max(self, o: Self) -> Self;
-    /// Lane-wise |x|.
-    fn abs(self) -> Self;
-    /// Lane-wise `if self >= t { v } else { 0 }`.
-    fn ge_select(self, t: Self, v: Self) -> Self;
-    /// Lane-wise truncation to i32 (`as i32` for values inside the i32 range).
-    fn trunc_i32(self) -> [i32; 4];
-    /// Lane-wise exact conversion from i32.
-    fn from_i32(x: [i32; 4]) -> Self;
-    /// [`allpass_split`] per lane: `(n, η)`, bit-identical to the scalar function for every
-    /// finite `d` below 2³¹.
-    #[inline(always)]
-    fn allpass_split(self) -> ([i32; 4], Self) {
-        let d = self.max(Self::splat(1.5));
-        let n = d.sub(Self::splat(0.5)).trunc_i32();
-        let alpha = d.sub(Self::from_i32(n));
-        let one = Self::splat(1.0);
-        (n, one.sub(alpha).div(one.add(alpha)))
-    }
-    /// [`Self::allpass_split`] of each lane's delay `d`, with the two ring indices the
-    /// interpolator reads at positions `p[j]`: `newer[j] = (((p[j] − n[j]) & mask) << shift) + base[j]`
-    /// and `older[j]` likewise for `n[j] + 1`, in wrapping 32-bit arithmetic (the same
-    /// as [`LanesView::read`]'s for `mask < 2³¹`). Returns `(newer, older, η)`.
-    #[inline(always)]
-    fn split_ring(self, p: [i32; 4], mask: i32, shift: u32, base: [i32; 4]) -> ([i32; 4], [i32; 4], Self) {
-        let (n, eta) = self.allpass_split();
-        let newer = core::array::from_fn(|j| ((p[j].wrapping_sub(n[j]) & mask) << shift) + base[j]);
-        let older = core::array::from_fn(|j| ((p[j].wrapping_sub(n[j]).wrapping_sub(1) & mask) << shift) + base[j]);
-        (newer, older, eta)
-    }
-    /// Ring indices `(((p[j] − delay[j]) & mask) << shift) + base[j]` in wrapping 32-bit
-    /// arithmetic (the integer half of [`Self::split_ring`], for fixed delays).
-    #[inline(always)]
-    fn ring_index(p: [i32; 4], delay: [i32; 4], mask: i32, shift: u32, base: [i32; 4]) -> [i32; 4] {
-        core::array::from_fn(|j| ((p[j].wrapping_sub(delay[j]) & mask) << shift) + base[j])
-    }
-    /// `[x1, x0, x3, x2]`.
-    fn swap_pairs(self) -> Self;
-    /// `[x2, x3, x0, x1]`.
-    fn swap_halves(self) -> Self;
+/// [`allpass_split`] per lane, with the two ring indices the interpolator reads at positions
+/// `p[j]`: `newer[j] = (((p[j] − n[j]) & mask) << shift) + base[j]` and `older[j]` likewise for
+/// `n[j] + 1`, in wrapping 32-bit arithmetic (the same as [`LanesView::read`]'s for
+/// `mask < 2³¹`). Returns `(newer, older, η)`; `n` and η are bit-identical to the scalar
+/// function's for every finite `d` below 2³¹.
+#[inline(always)]
+pub fn split_ring(d: f32x4, p: [i32; 4], mask: i32, shift: u32, base: [i32; 4]) -> ([i32; 4], [i32; 4], f32x4) {
+    let d = d.max_by_gt(f32x4::splat(1.5));
+    let n = (d - f32x4::splat(0.5)).fast_trunc_int();
+    let alpha = d - f32x4::from_i32x4(n);
+    let one = f32x4::splat(1.0);
+    let eta = (one - alpha) / (one + alpha);
+    let (t, m, base) = (i32x4::new(p) - n, i32x4::splat(mask), i32x4::new(base));
+    let newer = ((t & m) << shift) + base;
+    let older = (((t - i32x4::splat(1)) & m) << shift) + base;
+    (newer.to_array(), older.to_array(), eta)
 }
 
-/// [`Quad`] as four plain f32 (the portable fallback).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Plain([f32; 4]);
-
-impl Quad for Plain {
-    #[inline(always)]
-    fn splat(x: f32) -> Self {
-        Self([x; 4])
-    }
-    #[inline(always)]
-    fn load(x: &[f32; 4]) -> Self {
-        Self(*x)
-    }
-    #[inline(always)]
-    fn store(self, to: &mut [f32; 4]) {
-        *to = self.0;
-    }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        Self(core::array::from_fn(|i| self.0[i] + o.0[i]))
-    }
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        Self(core::array::from_fn(|i| self.0[i] - o.0[i]))
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        Self(core::array::from_fn(|i| self.0[i] * o.0[i]))
-    }
-    #[inline(always)]
-    fn flush(self) -> Self {
-        Self(self.0.map(flush))
-    }
-    #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        Self(core::array::from_fn(|i| self.0[i] / o.0[i]))
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        Self(core::array::from_fn(|i| if self.0[i] < o.0[i] { self.0[i] } else { o.0[i] }))
-    }
-    #[inline(always)]
-    fn max(self, o: Self) -> Self {
-        Self(core::array::from_fn(|i| if self.0[i] > o.0[i] { self.0[i] } else { o.0[i] }))
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        Self(self.0.map(f32::abs))
-    }
-    #[inline(always)]
-    fn ge_select(self, t: Self, v: Self) -> Self {
-        Self(core::array::from_fn(|i| if self.0[i] >= t.0[i] { v.0[i] } else { 0.0 }))
-    }
-    #[inline(always)]
-    fn trunc_i32(self) -> [i32; 4] {
-        self.0.map(|x| x as i32)
-    }
-    #[inline(always)]
-    fn from_i32(x: [i32; 4]) -> Self {
-        Self(x.map(|v| v as f32))
-    }
-    #[inline(always)]
-    fn swap_pairs(self) -> Self {
-        let [a, b, c, d] = self.0;
-        Self([b, a, d, c])
-    }
-    #[inline(always)]
-    fn swap_halves(self) -> Self {
-        let [a, b, c, d] = self.0;
-        Self([c, d, a, b])
-    }
-}
-
-/// [`Quad`] in an SSE2 register.
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy, Debug)]
-pub struct Sse(core::arch::x86_64::__m128);
-
-#[cfg(target_arch = "x86_64")]
-impl Quad for Sse {
-    #[inline(always)]
-    fn splat(x: f32) -> Self {
-        // SAFETY (all `unsafe` blocks in this impl): SSE2 is part of the x86_64 baseline, and
-        // loads/stores go through references to exactly four f32.
-        unsafe { Self(core::arch::x86_64::_mm_set1_ps(x)) }
-    }
-    #[inline(always)]
-    fn load(x: &[f32; 4]) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_loadu_ps(x.as_ptr())) }
-    }
-    #[inline(always)]
-    fn store(self, to: &mut [f32; 4]) {
-        unsafe { core::arch::x86_64::_mm_storeu_ps(to.as_mut_ptr(), self.0) }
-    }
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_add_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_sub_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_mul_ps(self.0, o.0)) }
-    }
-    /// One integer range test on the magnitude's bits: for non-negative floats the bit
-    /// patterns order like the values, so `10⁻³⁰ ≤ |x| ≤ f32::MAX` (which also excludes ±inf
-    /// and every NaN, whose magnitudes' patterns lie above `f32::MAX`'s) is
-    /// `bits(|x|) − bits(10⁻³⁰) < bits(MAX) − bits(10⁻³⁰) + 1` unsigned, done as a signed
-    /// compare after offsetting by 2³¹. Kept lanes are `x` bit for bit, the others +0.
-    #[inline(always)]
-    fn flush(self) -> Self {
-        use core::arch::x86_64::*;
-        const LO: i32 = 0x0DA2_4260; // bits of 1e-30f32, checked in the tests
-        const OFFSET: i32 = i32::MIN.wrapping_sub(LO);
-        const LIMIT: i32 = (0x7F7F_FFFFi32 - LO + 1) ^ i32::MIN;
-        unsafe {
-            let bits = _mm_castps_si128(self.0);
-            let magnitude = _mm_and_si128(bits, _mm_set1_epi32(0x7FFF_FFFF));
-            let shifted = _mm_add_epi32(magnitude, _mm_set1_epi32(OFFSET));
-            let keep = _mm_cmpgt_epi32(_mm_set1_epi32(LIMIT), shifted);
-            Self(_mm_castsi128_ps(_mm_and_si128(bits, keep)))
-        }
-    }
-    #[inline(always)]
-    fn from_array(x: [f32; 4]) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_set_ps(x[3], x[2], x[1], x[0])) }
-    }
-    #[inline(always)]
-    fn flush1(x: f32) -> f32 {
-        unsafe { core::arch::x86_64::_mm_cvtss_f32(Self(core::arch::x86_64::_mm_set_ss(x)).flush().0) }
-    }
-    #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_div_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    fn min(self, o: Self) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_min_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    fn max(self, o: Self) -> Self {
-        unsafe { Self(core::arch::x86_64::_mm_max_ps(self.0, o.0)) }
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        use core::arch::x86_64::*;
-        unsafe { Self(_mm_castsi128_ps(_mm_and_si128(_mm_castps_si128(self.0), _mm_set1_epi32(0x7FFF_FFFF)))) }
-    }
-    #[inline(always)]
-    fn ge_select(self, t: Self, v: Self) -> Self {
-        use core::arch::x86_64::*;
-        unsafe { Self(_mm_and_ps(_mm_cmpge_ps(self.0, t.0), v.0)) }
-    }
-    #[inline(always)]
-    fn trunc_i32(self) -> [i32; 4] {
-        use core::arch::x86_64::*;
-        let mut out = [0i32; 4];
-        unsafe { _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, _mm_cvttps_epi32(self.0)) };
-        out
-    }
-    #[inline(always)]
-    fn from_i32(x: [i32; 4]) -> Self {
-        use core::arch::x86_64::*;
-        unsafe { Self(_mm_cvtepi32_ps(_mm_loadu_si128(x.as_ptr() as *const __m128i))) }
-    }
-    #[inline(always)]
-    fn split_ring(self, p: [i32; 4], mask: i32, shift: u32, base: [i32; 4]) -> ([i32; 4], [i32; 4], Self) {
-        use core::arch::x86_64::*;
-        unsafe {
-            let d = _mm_max_ps(self.0, _mm_set1_ps(1.5));
-            let n = _mm_cvttps_epi32(_mm_sub_ps(d, _mm_set1_ps(0.5)));
-            let alpha = _mm_sub_ps(d, _mm_cvtepi32_ps(n));
-            let one = _mm_set1_ps(1.0);
-            let eta = _mm_div_ps(_mm_sub_ps(one, alpha), _mm_add_ps(one, alpha));
-            let t = _mm_sub_epi32(_mm_loadu_si128(p.as_ptr() as *const __m128i), n);
-            let (m, b) = (_mm_set1_epi32(mask), _mm_loadu_si128(base.as_ptr() as *const __m128i));
-            let sh = _mm_cvtsi32_si128(shift as i32);
-            let newer = _mm_add_epi32(_mm_sll_epi32(_mm_and_si128(t, m), sh), b);
-            let older = _mm_add_epi32(_mm_sll_epi32(_mm_and_si128(_mm_sub_epi32(t, _mm_set1_epi32(1)), m), sh), b);
-            let (mut a, mut c) = ([0i32; 4], [0i32; 4]);
-            _mm_storeu_si128(a.as_mut_ptr() as *mut __m128i, newer);
-            _mm_storeu_si128(c.as_mut_ptr() as *mut __m128i, older);
-            (a, c, Self(eta))
-        }
-    }
-    #[inline(always)]
-    fn ring_index(p: [i32; 4], delay: [i32; 4], mask: i32, shift: u32, base: [i32; 4]) -> [i32; 4] {
-        use core::arch::x86_64::*;
-        let mut out = [0i32; 4];
-        unsafe {
-            let load = |x: &[i32; 4]| _mm_loadu_si128(x.as_ptr() as *const __m128i);
-            let t = _mm_and_si128(_mm_sub_epi32(load(&p), load(&delay)), _mm_set1_epi32(mask));
-            let i = _mm_add_epi32(_mm_sll_epi32(t, _mm_cvtsi32_si128(shift as i32)), load(&base));
-            _mm_storeu_si128(out.as_mut_ptr() as *mut __m128i, i);
-        }
-        out
-    }
-    #[inline(always)]
-    fn swap_pairs(self) -> Self {
-        use core::arch::x86_64::*;
-        unsafe { Self(_mm_shuffle_ps::<0b10_11_00_01>(self.0, self.0)) }
-    }
-    #[inline(always)]
-    fn swap_halves(self) -> Self {
-        use core::arch::x86_64::*;
-        unsafe { Self(_mm_shuffle_ps::<0b01_00_11_10>(self.0, self.0)) }
-    }
+/// Ring indices `(((p[j] − delay[j]) & mask) << shift) + base[j]` in wrapping 32-bit
+/// arithmetic (the integer half of [`split_ring`], for fixed delays).
+#[inline(always)]
+pub fn ring_index(p: [i32; 4], delay: [i32; 4], mask: i32, shift: u32, base: [i32; 4]) -> [i32; 4] {
+    let t = (i32x4::new(p) - i32x4::new(delay)) & i32x4::splat(mask);
+    ((t << shift) + i32x4::new(base)).to_array()
 }
 
 /// `rows[i][4·group + j] = cols[j][i]` for `i < rows.len()`: four contiguous signals into one
-/// quarter of each 16-lane row (SSE2 4×4 transposes on x86_64, plain moves elsewhere and for
-/// the last `len % 4` rows; a pure data move, so both paths give identical results). Rows
-/// beyond the shortest of `cols` are left alone; a `group` above 3 does nothing.
+/// quarter of each 16-lane row (4×4 lane transposes, plain moves for the last `len % 4` rows;
+/// a pure data move). Rows beyond the shortest of `cols` are left alone; a `group` above 3
+/// does nothing.
 #[inline(always)]
 pub fn transpose_in(cols: [&[f32]; 4], rows: &mut [[f32; 16]], group: usize) {
     let n = rows.len().min(cols[0].len()).min(cols[1].len()).min(cols[2].len()).min(cols[3].len());
@@ -638,31 +367,17 @@ pub fn transpose_in(cols: [&[f32]; 4], rows: &mut [[f32; 16]], group: usize) {
         return;
     }
     let lane = 4 * group;
-    let mut i = 0;
-    #[cfg(target_arch = "x86_64")]
-    if use_sse2() {
-        use core::arch::x86_64::*;
-        while i + 4 <= n {
-            // SAFETY: `i + 4 ≤ n` ≤ every `cols[j].len()` and `rows.len()`, and
-            // `lane + 4 ≤ 16`: every pointer below addresses 4 in-bounds f32 (unaligned
-            // loads/stores). SSE2 is part of the x86_64 baseline.
-            unsafe {
-                let a = _mm_loadu_ps(cols[0].as_ptr().add(i));
-                let b = _mm_loadu_ps(cols[1].as_ptr().add(i));
-                let c = _mm_loadu_ps(cols[2].as_ptr().add(i));
-                let d = _mm_loadu_ps(cols[3].as_ptr().add(i));
-                let (t0, t1) = (_mm_unpacklo_ps(a, b), _mm_unpacklo_ps(c, d));
-                let (t2, t3) = (_mm_unpackhi_ps(a, b), _mm_unpackhi_ps(c, d));
-                let out = rows.as_mut_ptr().add(i) as *mut f32;
-                _mm_storeu_ps(out.add(lane), _mm_movelh_ps(t0, t1));
-                _mm_storeu_ps(out.add(16 + lane), _mm_movehl_ps(t1, t0));
-                _mm_storeu_ps(out.add(32 + lane), _mm_movelh_ps(t2, t3));
-                _mm_storeu_ps(out.add(48 + lane), _mm_movehl_ps(t3, t2));
+    let (rows4, _) = rows[..n].as_chunks_mut::<4>();
+    let (c0, c1, c2, c3) = (cols[0][..n].as_chunks::<4>().0, cols[1][..n].as_chunks::<4>().0, cols[2][..n].as_chunks::<4>().0, cols[3][..n].as_chunks::<4>().0);
+    for ((((r, a), b), c), d) in rows4.iter_mut().zip(c0).zip(c1).zip(c2).zip(c3) {
+        let t = f32x4::transpose([f32x4::new(*a), f32x4::new(*b), f32x4::new(*c), f32x4::new(*d)]);
+        for (row, v) in r.iter_mut().zip(t) {
+            if let Some(quarter) = row.as_chunks_mut::<4>().0.get_mut(group) {
+                *quarter = v.to_array();
             }
-            i += 4;
         }
     }
-    for (ii, row) in rows.iter_mut().enumerate().take(n).skip(i) {
+    for (ii, row) in rows.iter_mut().enumerate().take(n).skip(n & !3) {
         for (j, col) in cols.iter().enumerate() {
             row[lane + j] = col[ii];
         }
@@ -678,29 +393,19 @@ pub fn transpose_out(rows: &[[f32; 16]], group: usize, cols: [&mut [f32]; 4]) {
     }
     let lane = 4 * group;
     let mut cols = cols;
-    let mut i = 0;
-    #[cfg(target_arch = "x86_64")]
-    if use_sse2() {
-        use core::arch::x86_64::*;
-        while i + 4 <= n {
-            // SAFETY: as in `transpose_in`, with the roles of rows and columns swapped.
-            unsafe {
-                let src = rows.as_ptr().add(i) as *const f32;
-                let a = _mm_loadu_ps(src.add(lane));
-                let b = _mm_loadu_ps(src.add(16 + lane));
-                let c = _mm_loadu_ps(src.add(32 + lane));
-                let d = _mm_loadu_ps(src.add(48 + lane));
-                let (t0, t1) = (_mm_unpacklo_ps(a, b), _mm_unpacklo_ps(c, d));
-                let (t2, t3) = (_mm_unpackhi_ps(a, b), _mm_unpackhi_ps(c, d));
-                _mm_storeu_ps(cols[0].as_mut_ptr().add(i), _mm_movelh_ps(t0, t1));
-                _mm_storeu_ps(cols[1].as_mut_ptr().add(i), _mm_movehl_ps(t1, t0));
-                _mm_storeu_ps(cols[2].as_mut_ptr().add(i), _mm_movelh_ps(t2, t3));
-                _mm_storeu_ps(cols[3].as_mut_ptr().add(i), _mm_movehl_ps(t3, t2));
+    {
+        let (rows4, _) = rows[..n].as_chunks::<4>();
+        let [c0, c1, c2, c3] = &mut cols;
+        let (c0, c1, c2, c3) = (c0[..n].as_chunks_mut::<4>().0, c1[..n].as_chunks_mut::<4>().0, c2[..n].as_chunks_mut::<4>().0, c3[..n].as_chunks_mut::<4>().0);
+        for ((((r, a), b), c), d) in rows4.iter().zip(c0).zip(c1).zip(c2).zip(c3) {
+            let quarter = |row: &[f32; 16]| f32x4::new(row.as_chunks::<4>().0.get(group).copied().unwrap_or_default());
+            let t = f32x4::transpose([quarter(&r[0]), quarter(&r[1]), quarter(&r[2]), quarter(&r[3])]);
+            for (col, v) in [a, b, c, d].into_iter().zip(t) {
+                *col = v.to_array();
             }
-            i += 4;
         }
     }
-    for (ii, row) in rows.iter().enumerate().take(n).skip(i) {
+    for (ii, row) in rows.iter().enumerate().take(n).skip(n & !3) {
         for (j, col) in cols.iter_mut().enumerate() {
             col[ii] = row[lane + j];
         }
@@ -716,18 +421,6 @@ pub fn per_sample_only() -> bool {
     return tests::PER_SAMPLE.with(|c| c.get());
     #[cfg(not(test))]
     false
-}
-
-/// Whether the x86_64 SSE2 paths are used: always in normal builds. Test builds can switch
-/// them off per thread (`tests::without_sse2`) to check that the plain fallback gives
-/// bit-identical results.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-pub fn use_sse2() -> bool {
-    #[cfg(test)]
-    return !tests::SSE2_OFF.with(|c| c.get());
-    #[cfg(not(test))]
-    true
 }
 
 /// Delay memory for 8 lines of equal power-of-two capacity, stored frame by frame: the 8
@@ -801,14 +494,14 @@ impl Frames8View<'_> {
 
     /// Store lines 0–3 and 4–7 (flushed by the caller) at position `pos`.
     #[inline(always)]
-    pub fn write_quads<Q: Quad>(&mut self, pos: usize, lo: Q, hi: Q) {
+    pub fn write_lanes(&mut self, pos: usize, lo: f32x4, hi: f32x4) {
         let row = pos & self.mask;
         // SAFETY: as in `read`.
         let row = unsafe { self.buf.get_unchecked_mut(row) };
         let (a, b) = row.split_at_mut(4);
         if let (Ok(a), Ok(b)) = (<&mut [f32; 4]>::try_from(a), <&mut [f32; 4]>::try_from(b)) {
-            lo.store(a);
-            hi.store(b);
+            *a = lo.to_array();
+            *b = hi.to_array();
         }
     }
 
@@ -956,11 +649,6 @@ pub(crate) mod tests {
     use super::*;
 
     thread_local! {
-        /// Set while [`without_sse2`] runs: the SSE2 paths fall back to plain code.
-        pub(crate) static SSE2_OFF: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
-    }
-
-    thread_local! {
         /// Set while [`per_sample`] runs: the models take their sample-by-sample path.
         pub(crate) static PER_SAMPLE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
     }
@@ -973,48 +661,8 @@ pub(crate) mod tests {
         r
     }
 
-    /// Run `f` with the SSE2 paths switched off on this thread.
-    pub(crate) fn without_sse2<R>(f: impl FnOnce() -> R) -> R {
-        SSE2_OFF.with(|c| c.set(true));
-        let r = f();
-        SSE2_OFF.with(|c| c.set(false));
-        r
-    }
-
     #[test]
-    fn sse_flush_is_the_scalar_flush_bit_for_bit() {
-        assert_eq!(1e-30f32.to_bits(), 0x0DA2_4260);
-        let mut values = vec![
-            0.0f32, -0.0, 1e-30, -1e-30, 9.999_999e-31, 1.000_001e-30, 1e-40, -1e-45, f32::MIN_POSITIVE, f32::MAX, f32::MIN,
-            f32::INFINITY, f32::NEG_INFINITY, f32::NAN, -f32::NAN, 1.0, -3.5, 1e30,
-        ];
-        values.push(f32::from_bits(0x7FC0_0001));
-        values.push(f32::from_bits(0xFF80_0001));
-        let mut state = 1u32;
-        for _ in 0..100_000 {
-            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            values.push(f32::from_bits(state));
-        }
-        for chunk in values.chunks_exact(4) {
-            let x: [f32; 4] = chunk.try_into().unwrap();
-            let mut plain = [0.0f32; 4];
-            Plain::load(&x).flush().store(&mut plain);
-            for (p, &v) in plain.iter().zip(&x) {
-                assert_eq!(p.to_bits(), flush(v).to_bits(), "plain {v:e}");
-            }
-            #[cfg(target_arch = "x86_64")]
-            {
-                let mut sse = [0.0f32; 4];
-                Sse::load(&x).flush().store(&mut sse);
-                for (p, &v) in sse.iter().zip(&x) {
-                    assert_eq!(p.to_bits(), flush(v).to_bits(), "sse {v:e} ({:#x})", v.to_bits());
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn transposes_move_every_sample_to_its_lane_with_and_without_sse2() {
+    fn transposes_move_every_sample_to_its_lane() {
         for n in [0usize, 1, 3, 4, 5, 8, 13, 64] {
             for group in 0..4 {
                 let cols: Vec<Vec<f32>> = (0..4).map(|j| (0..n).map(|i| (100 * j + i) as f32).collect()).collect();
@@ -1034,7 +682,6 @@ pub(crate) mod tests {
                     }
                 }
                 assert_eq!(back, cols);
-                assert_eq!(without_sse2(run), (rows, back));
             }
         }
     }

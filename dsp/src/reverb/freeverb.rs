@@ -35,14 +35,15 @@
 //! sub-block is longer than the shortest delay); within one, every comb's and allpass's reads
 //! are samples written before the sub-block, so each buffer is read and written as one
 //! contiguous span. The 16 comb recursions (8 left, 8 right) run across lanes of `[f32; 16]`
-//! rows of a transposed scratch block (SSE2 4×4 transposes in and out, the loop filter and
-//! feedback as four 4-lane [`Quad`]s), and the allpasses run along time over whole spans
-//! (4 samples per [`Quad`]). Every sample sees exactly the per-sample
+//! rows of a transposed scratch block (4×4 transposes in and out, the loop filter and
+//! feedback as four 4-lane vectors), and the allpasses run along time over whole spans
+//! (4 samples per vector). Every sample sees exactly the per-sample
 //! arithmetic of the published structure, in the same order, so the output does not depend on
 //! how the signal is split. Wet-only, stereo in → stereo out at width 1 (`wet1 = 3`,
 //! `wet2 = 0`); the plugin mixes for width.
 
-use super::blocks::{all_finite, glide, sanitize_input, transpose_in, transpose_out, Plain, Quad, Rings};
+use super::blocks::{all_finite, glide, sanitize_input, transpose_in, transpose_out, Rings};
+use crate::simd::{f32x4, LaneOps};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -204,16 +205,6 @@ impl Freeverb {
     /// Wet-only stereo reverb of one block (any length; only the common length of the four
     /// slices is processed).
     pub(crate) fn render(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if super::blocks::use_sse2() {
-            return self.process_with::<super::blocks::Sse>(in_l, in_r, out_l, out_r);
-        }
-        self.process_with::<Plain>(in_l, in_r, out_l, out_r)
-    }
-
-    /// [`Self::process`] with the lane arithmetic of `Q` (identical results for every `Q`).
-    #[inline(always)]
-    fn process_with<Q: Quad>(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
@@ -258,7 +249,7 @@ impl Freeverb {
                 }
             }
             // The comb recursions, 16 lanes per sample; each row becomes the values to write.
-            comb_rows::<Q>(rows, input, &mut state, fb, damp1, damp2);
+            comb_rows(rows, input, &mut state, fb, damp1, damp2);
             for group in 0..4 {
                 if let Some(spans) = self.combs.spans4(4 * group, b) {
                     transpose_out(rows, group, spans);
@@ -268,7 +259,7 @@ impl Freeverb {
             // The allpasses in series, each over the whole span.
             for stage in 0..8 {
                 let x = if stage < 4 { &mut *l } else { &mut *r };
-                allpass_span::<Q>(self.allpasses.span(stage, b), x);
+                allpass_span(self.allpasses.span(stage, b), x);
             }
             for (y, &v) in yl.iter_mut().zip(l.iter()) {
                 *y = v * SCALE_WET;
@@ -294,34 +285,34 @@ impl Freeverb {
 /// sample `i`, on exit the values to write back (`f = flush(out·(1−d) + f·d)`,
 /// `buf = flush(x + g·f)` per lane, Jezar's `comb::process` with the denormal guard).
 #[inline(always)]
-fn comb_rows<Q: Quad>(rows: &mut [[f32; 16]], input: &[f32], state: &mut [f32; 16], fb: f32, damp1: f32, damp2: f32) {
-    let (d1, d2, g) = (Q::splat(damp1), Q::splat(damp2), Q::splat(fb));
+fn comb_rows(rows: &mut [[f32; 16]], input: &[f32], state: &mut [f32; 16], fb: f32, damp1: f32, damp2: f32) {
+    let (d1, d2, g) = (f32x4::splat(damp1), f32x4::splat(damp2), f32x4::splat(fb));
     let (chunks, _) = state.as_chunks_mut::<4>();
-    let mut s: [Q; 4] = core::array::from_fn(|j| Q::load(&chunks[j]));
+    let mut s: [f32x4; 4] = core::array::from_fn(|j| f32x4::new(chunks[j]));
     for (row, &x) in rows.iter_mut().zip(input) {
-        let x = Q::splat(x);
+        let x = f32x4::splat(x);
         let (lanes, _) = row.as_chunks_mut::<4>();
         for (o, s) in lanes.iter_mut().zip(s.iter_mut()) {
-            *s = Q::load(o).mul(d2).add(s.mul(d1)).flush();
-            x.add(s.mul(g)).flush().store(o);
+            *s = (f32x4::new(*o) * d2 + *s * d1).flush_denormals();
+            *o = (x + *s * g).flush_denormals().to_array();
         }
     }
     for (c, s) in chunks.iter_mut().zip(s) {
-        s.store(c);
+        *c = s.to_array();
     }
 }
 
 /// One of Jezar's "allpasses" over a whole span (`buf.len() ≤` its delay, so every read is a
 /// sample written before the span): `b = buf; buf = flush(x + ½·b); x = b − x`.
 #[inline(always)]
-fn allpass_span<Q: Quad>(buf: &mut [f32], x: &mut [f32]) {
-    let half = Q::splat(ALLPASS_FEEDBACK);
+fn allpass_span(buf: &mut [f32], x: &mut [f32]) {
+    let half = f32x4::splat(ALLPASS_FEEDBACK);
     let (bc, bt) = buf.as_chunks_mut::<4>();
     let (xc, xt) = x.as_chunks_mut::<4>();
     for (b4, x4) in bc.iter_mut().zip(xc.iter_mut()) {
-        let (bo, xv) = (Q::load(b4), Q::load(x4));
-        xv.add(bo.mul(half)).flush().store(b4);
-        bo.sub(xv).store(x4);
+        let (bo, xv) = (f32x4::new(*b4), f32x4::new(*x4));
+        *b4 = (xv + bo * half).flush_denormals().to_array();
+        *x4 = (bo - xv).to_array();
     }
     for (v, x) in bt.iter_mut().zip(xt.iter_mut()) {
         let bo = *v;

@@ -54,11 +54,12 @@
 //! input diffusers run along time over the sub-block, the modulation (LFO, delay, the
 //! interpolators' read indices and coefficients η, with the division) is computed for the
 //! sub-block ahead, and then each sample runs the network with the eight lines as two 4-lane
-//! [`Quad`]s (SSE2 on x86_64). During glides samples go one by one through the plain scalar
-//! path. Both paths do exactly the same f32 operations per sample in the same order, so the
-//! output is bit-identical whichever runs, with or without SSE2 (tested).
+//! vectors. During glides samples go one by one through the plain scalar path. Both paths do
+//! exactly the same f32 operations per sample in the same order, so the output is
+//! bit-identical whichever runs (tested).
 
-use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, parabolic_sine, sanitize_input, Frames8, Glides, Lanes, Plain, Quad};
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, parabolic_sine, ring_index, sanitize_input, split_ring, Frames8, Glides, Lanes};
+use crate::simd::{f32x4, LaneOps};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -351,8 +352,6 @@ impl Hall {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
-        #[cfg(target_arch = "x86_64")]
-        let sse = super::blocks::use_sse2();
         // Each pass handles at least one sample, so at most `len` passes.
         let mut done = 0;
         while done < len {
@@ -360,13 +359,7 @@ impl Hall {
                 let b = (len - done).min(self.max_sub);
                 let r = done..done + b;
                 let (xl, xr, yl, yr) = (&in_l[r.clone()], &in_r[r.clone()], &mut out_l[r.clone()], &mut out_r[r]);
-                #[cfg(target_arch = "x86_64")]
-                if sse {
-                    self.sub_block::<super::blocks::Sse>(xl, xr, yl, yr);
-                    done += b;
-                    continue;
-                }
-                self.sub_block::<Plain>(xl, xr, yl, yr);
+                self.sub_block(xl, xr, yl, yr);
                 done += b;
             } else {
                 (out_l[done], out_r[done]) = self.sample(in_l[done], in_r[done]);
@@ -449,12 +442,12 @@ impl Hall {
     /// `b ≤ max_sub` samples with every glide settled: [`Self::sample`]'s arithmetic with the
     /// input diffusers run over the whole sub-block (`max_sub` is at most their shortest
     /// delay, so each reads only samples written before it) and the eight lines as lanes of
-    /// two [`Quad`]s: the allpass-interpolated reads, the decay filters, the Hadamard
+    /// two [`f32x4`]s: the allpass-interpolated reads, the decay filters, the Hadamard
     /// butterflies (pairs, halves, then between the two vectors; `a + b` is commutative and
     /// `a + (−b) = a − b` exactly, so the lane forms give the scalar butterflies' values), the
     /// diffusers and the writes. The output sums stay scalar, in the scalar order.
     #[inline(always)]
-    fn sub_block<Q: Quad>(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+    fn sub_block(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let b = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len()).min(SUB_BLOCK);
         let max_delay = self.lines.max_delay() as f32 - 1.0;
         let mut lines = self.lines.view();
@@ -484,17 +477,20 @@ impl Hall {
         }
 
         // Per-line constants and states as two quads (lines 0–3, 4–7).
-        let quads = |a: &[f32; 8]| [Q::load(a[..4].try_into().unwrap_or(&[0.0; 4])), Q::load(a[4..].try_into().unwrap_or(&[0.0; 4]))];
+        let quads = |a: &[f32; 8]| {
+            let (lo, hi) = a.split_at(4);
+            [f32x4::new(lo.try_into().unwrap_or([0.0; 4])), f32x4::new(hi.try_into().unwrap_or([0.0; 4]))]
+        };
         let (length, phase_inc, gain_mid) = (quads(&self.glides.length), quads(&self.phase_inc), quads(&self.gain_mid));
         let (shelf_gain, pole) = (quads(&self.shelf_gain), quads(&self.lowpass_pole));
         let (ap_gain, ap_loss) = (quads(&self.line_allpass_gain), quads(&self.line_allpass_loss));
         let (in_l_gain, in_r_gain) = (quads(&IN_L), quads(&IN_R));
         let (mut phase, mut interp, mut shelf, mut lowpass) = (quads(&self.phase), quads(&self.interp), quads(&self.shelf), quads(&self.lowpass));
-        let (depth, shelf_coeff, max_d) = (Q::splat(self.glides.depth), Q::splat(self.shelf_coeff), Q::splat(max_delay));
-        let (one, two, four) = (Q::splat(1.0), Q::splat(2.0), Q::splat(4.0));
-        let pair_signs = Q::from_array([1.0, -1.0, 1.0, -1.0]);
-        let half_signs = Q::from_array([1.0, 1.0, -1.0, -1.0]);
-        let hadamard_scale = Q::splat(HADAMARD_SCALE);
+        let (depth, shelf_coeff, max_d) = (f32x4::splat(self.glides.depth), f32x4::splat(self.shelf_coeff), f32x4::splat(max_delay));
+        let (one, two, four) = (f32x4::splat(1.0), f32x4::splat(2.0), f32x4::splat(4.0));
+        let pair_signs = f32x4::new([1.0, -1.0, 1.0, -1.0]);
+        let half_signs = f32x4::new([1.0, 1.0, -1.0, -1.0]);
+        let hadamard_scale = f32x4::splat(HADAMARD_SCALE);
         let ap_len = self.line_allpass_len;
 
         // The modulation, independent of the signal: per sample and line, the interpolator's
@@ -507,37 +503,37 @@ impl Hall {
         for i in 0..b {
             let p = pos.wrapping_add(i);
             for h in 0..2 {
-                let lfo = four.mul(phase[h]).mul(one.sub(phase[h].abs()));
-                let delay = length[h].add(depth.mul(lfo)).min(max_d);
-                let next = phase[h].add(phase_inc[h]);
-                phase[h] = next.sub(next.ge_select(one, two));
-                let (nw, ol, e) = delay.split_ring([p as i32; 4], mask as i32, 3, base[h]);
+                let lfo = four * phase[h] * (one - phase[h].abs());
+                let delay = (length[h] + depth * lfo).min_by_lt(max_d);
+                let next = phase[h] + phase_inc[h];
+                phase[h] = next - (next.simd_ge(one) & two);
+                let (nw, ol, e) = split_ring(delay, [p as i32; 4], mask as i32, 3, base[h]);
                 newer[i][4 * h..4 * h + 4].copy_from_slice(&nw);
                 older[i][4 * h..4 * h + 4].copy_from_slice(&ol);
-                e.store((&mut eta[i][4 * h..4 * h + 4]).try_into().unwrap_or(&mut [0.0; 4]));
+                eta[i][4 * h..4 * h + 4].copy_from_slice(&e.to_array());
             }
             for h in 0..2 {
-                let idx = Q::ring_index([p as i32; 4], ap_delay[h], ap_mask as i32, 3, base[h]);
+                let idx = ring_index([p as i32; 4], ap_delay[h], ap_mask as i32, 3, base[h]);
                 ap_index[i][4 * h..4 * h + 4].copy_from_slice(&idx);
             }
         }
 
         for i in 0..b {
             let p = pos.wrapping_add(i);
-            let mut y = [Q::splat(0.0); 2];
+            let mut y = [f32x4::ZERO; 2];
             for h in 0..2 {
                 // Allpass-interpolated reads.
                 let nw: [f32; 4] = core::array::from_fn(|j| lines.at(newer[i][4 * h + j] as usize));
                 let ol: [f32; 4] = core::array::from_fn(|j| lines.at(older[i][4 * h + j] as usize));
-                let e = Q::load((&eta[i][4 * h..4 * h + 4]).try_into().unwrap_or(&[0.0; 4]));
-                let v = e.mul(Q::from_array(nw).sub(interp[h])).add(Q::from_array(ol));
+                let e = f32x4::new(eta[i][4 * h..4 * h + 4].try_into().unwrap_or([0.0; 4]));
+                let v = e * (f32x4::new(nw) - interp[h]) + f32x4::new(ol);
                 // Decay filters.
-                let x0 = v.flush();
+                let x0 = v.flush_denormals();
                 interp[h] = x0;
-                shelf[h] = shelf[h].add(shelf_coeff.mul(x0.sub(shelf[h]))).flush();
-                let x1 = x0.add(shelf_gain[h].mul(shelf[h]));
-                lowpass[h] = x1.add(pole[h].mul(lowpass[h].sub(x1))).flush();
-                y[h] = gain_mid[h].mul(lowpass[h]);
+                shelf[h] = (shelf[h] + shelf_coeff * (x0 - shelf[h])).flush_denormals();
+                let x1 = x0 + shelf_gain[h] * shelf[h];
+                lowpass[h] = (x1 + pole[h] * (lowpass[h] - x1)).flush_denormals();
+                y[h] = gain_mid[h] * lowpass[h];
             }
             let lanes = [y[0].to_array(), y[1].to_array()];
             let (mut l, mut r) = (0.0f32, 0.0f32);
@@ -550,30 +546,30 @@ impl Hall {
 
             // Hadamard butterflies (h = 1, 2 within each quad, h = 4 between them), then 1/√8.
             for y in y.iter_mut() {
-                *y = y.swap_pairs().add(y.mul(pair_signs));
-                *y = y.swap_halves().add(y.mul(half_signs));
+                *y = y.swap_pairs() + *y * pair_signs;
+                *y = y.swap_halves() + *y * half_signs;
             }
-            let z = [y[0].add(y[1]).mul(hadamard_scale), y[0].sub(y[1]).mul(hadamard_scale)];
+            let z = [(y[0] + y[1]) * hadamard_scale, (y[0] - y[1]) * hadamard_scale];
             // Inject, diffuse, write.
-            let (xl, xr) = (Q::splat(x[0][i]), Q::splat(x[1][i]));
+            let (xl, xr) = (f32x4::splat(x[0][i]), f32x4::splat(x[1][i]));
             let mut wu = [(xl, xl); 2];
             for h in 0..2 {
-                let z = z[h].add(in_l_gain[h].mul(xl)).add(in_r_gain[h].mul(xr));
+                let z = z[h] + in_l_gain[h] * xl + in_r_gain[h] * xr;
                 let dl: [f32; 4] = core::array::from_fn(|j| line_allpasses.at(ap_index[i][4 * h + j] as usize));
-                let dl = Q::from_array(dl).mul(ap_loss[h]);
-                let w = z.sub(ap_gain[h].mul(dl)).flush();
-                let u = ap_gain[h].mul(w).add(dl).flush();
+                let dl = f32x4::new(dl) * ap_loss[h];
+                let w = (z - ap_gain[h] * dl).flush_denormals();
+                let u = (ap_gain[h] * w + dl).flush_denormals();
                 wu[h] = (w, u);
             }
-            line_allpasses.write_quads(p, wu[0].0, wu[1].0);
-            lines.write_quads(p, wu[0].1, wu[1].1);
+            line_allpasses.write_lanes(p, wu[0].0, wu[1].0);
+            lines.write_lanes(p, wu[0].1, wu[1].1);
         }
 
-        let store = |q: [Q; 2], to: &mut [f32; 8]| {
+        let store = |q: [f32x4; 2], to: &mut [f32; 8]| {
             let (a, b) = to.split_at_mut(4);
             if let (Ok(a), Ok(b)) = (<&mut [f32; 4]>::try_from(a), <&mut [f32; 4]>::try_from(b)) {
-                q[0].store(a);
-                q[1].store(b);
+                *a = q[0].to_array();
+                *b = q[1].to_array();
             }
         };
         store(phase, &mut self.phase);

@@ -61,7 +61,8 @@
 //! operations per sample in the same order, so the output is bit-identical whichever runs
 //! (tested).
 
-use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, parabolic_sine, sanitize_input, Glides, Lanes, LanesView, Plain, Quad};
+use super::blocks::{advance_phase, all_finite, allpass_interpolate, allpass_split, parabolic_sine, sanitize_input, split_ring, Glides, Lanes, LanesView};
+use crate::simd::{f32x4, flush_in_lanes};
 use super::ReverbSettings;
 use crate::denormal::flush;
 
@@ -385,8 +386,6 @@ impl Plate {
         let len = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len());
         let (in_l, in_r) = (&in_l[..len], &in_r[..len]);
         let (out_l, out_r) = (&mut out_l[..len], &mut out_r[..len]);
-        #[cfg(target_arch = "x86_64")]
-        let sse = super::blocks::use_sse2();
         // Each pass handles at least one sample, so at most `len` passes.
         let mut done = 0;
         while done < len {
@@ -395,12 +394,7 @@ impl Plate {
                 let r = done..done + b;
                 let (xl, xr, yl, yr) = (&in_l[r.clone()], &in_r[r.clone()], &mut out_l[r.clone()], &mut out_r[r]);
                 done += b;
-                #[cfg(target_arch = "x86_64")]
-                if sse {
-                    self.sub_block::<super::blocks::Sse>(xl, xr, yl, yr);
-                    continue;
-                }
-                self.sub_block::<Plain>(xl, xr, yl, yr);
+                self.sub_block(xl, xr, yl, yr);
             } else {
                 (out_l[done], out_r[done]) = self.sample(in_l[done], in_r[done]);
                 done += 1;
@@ -495,7 +489,7 @@ impl Plate {
     /// the only recursions shorter than that (bandwidth, damping, interpolator states) run
     /// sample by sample.
     #[inline(always)]
-    fn sub_block<Q: Quad>(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
+    fn sub_block(&mut self, in_l: &[f32], in_r: &[f32], out_l: &mut [f32], out_r: &mut [f32]) {
         let b = in_l.len().min(in_r.len()).min(out_l.len()).min(out_r.len()).min(SUB_BLOCK);
         let (gain, dd2) = (self.segment_gain, self.diffusion2);
         let mut input_allpasses = self.input_allpasses.view();
@@ -540,12 +534,12 @@ impl Plate {
         let (mut newer, mut older, mut eta) = ([[0i32; SUB_BLOCK]; 2], [[0i32; SUB_BLOCK]; 2], [[0.0f32; SUB_BLOCK]; 2]);
         let mask = tank_allpasses.mask() as i32;
         for half in 0..2 {
-            let (mod_len, depth, lane_base) = (Q::splat(self.mod_len[half]), Q::splat(self.glides.depth), tank_allpasses.base(half) as i32);
+            let (mod_len, depth, lane_base) = (f32x4::splat(self.mod_len[half]), f32x4::splat(self.glides.depth), tank_allpasses.base(half) as i32);
             for c in 0..b.div_ceil(4) {
                 let lfo4: [f32; 4] = core::array::from_fn(|j| lfo[half][4 * c + j]);
-                let d = mod_len.add(depth.mul(Q::from_array(lfo4)));
+                let d = mod_len + depth * f32x4::new(lfo4);
                 let p: [i32; 4] = core::array::from_fn(|j| pos.wrapping_add(4 * c + j) as i32);
-                let (n4, o4, e4) = d.split_ring(p, mask, 0, [lane_base; 4]);
+                let (n4, o4, e4) = split_ring(d, p, mask, 0, [lane_base; 4]);
                 newer[half][4 * c..4 * c + 4].copy_from_slice(&n4);
                 older[half][4 * c..4 * c + 4].copy_from_slice(&o4);
                 eta[half][4 * c..4 * c + 4].copy_from_slice(&e4.to_array());
@@ -559,13 +553,13 @@ impl Plate {
         let (mut interp, mut damp, pole) = (self.interp, self.damping, self.damping_pole);
         let seg = [gain[0], gain[2]];
         for i in 0..b {
-            bw = Q::flush1(x[i] + bw_pole * (bw - x[i]));
+            bw = flush_in_lanes(x[i] + bw_pole * (bw - x[i]));
             x[i] = bw;
             for h in 0..2 {
                 let (nw, ol) = (tank_allpasses.at(newer[h][i] as usize), tank_allpasses.at(older[h][i] as usize));
-                interp[h] = Q::flush1(allpass_interpolate(eta[h][i], nw, ol, interp[h]));
+                interp[h] = flush_in_lanes(allpass_interpolate(eta[h][i], nw, ol, interp[h]));
                 v[h][i] = interp[h];
-                damp[h] = Q::flush1(a[h][i] + pole * (damp[h] - a[h][i]));
+                damp[h] = flush_in_lanes(a[h][i] + pole * (damp[h] - a[h][i]));
                 a[h][i] = damp[h] * seg[h];
             }
         }

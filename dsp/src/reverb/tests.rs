@@ -607,12 +607,12 @@ fn hall_and_plate_levels_match_freeverb_within_1_5_db() {
 }
 
 #[test]
-fn block_wise_sse2_and_plain_sample_by_sample_paths_give_bit_identical_output() {
-    // The block-wise paths (sub-blocks, lanes, SSE2 on x86_64) must compute exactly the
-    // per-sample arithmetic: same output bits as the sample-by-sample path, with and without
-    // SSE2, through steady settings, size/modulation glides, a freeze toggle and odd blocks,
-    // at a low and a high rate (the sub-block limits depend on the rate).
-    use super::blocks::tests::{per_sample, without_sse2};
+fn block_wise_and_sample_by_sample_paths_give_bit_identical_output() {
+    // The block-wise paths (sub-blocks, f32x4 lanes) must compute exactly the per-sample
+    // arithmetic: same output bits as the sample-by-sample path, through steady settings,
+    // size/modulation glides, a freeze toggle and odd blocks, at a low and a high rate (the
+    // sub-block limits depend on the rate).
+    use super::blocks::tests::per_sample;
     for sr in [22_050.0f32, 96_000.0] {
         // 1.5 s: settled for the first 0.8 s, long enough for signal to have gone round the
         // plate's figure-8 (≈ 0.7 s), so the block-wise paths run on a full network.
@@ -643,11 +643,9 @@ fn block_wise_sse2_and_plain_sample_by_sample_paths_give_bit_identical_output() 
         let bits = |o: (Vec<f32>, Vec<f32>)| o.0.iter().chain(&o.1).map(|v| v.to_bits()).collect::<Vec<u32>>();
         for i in 0..3 {
             let fresh = || Model::all(sr).into_iter().nth(i).unwrap();
-            let reference = bits(per_sample(|| without_sse2(|| script(&mut fresh()))));
+            let reference = bits(per_sample(|| script(&mut fresh())));
             let name = fresh().name();
             assert!(bits(script(&mut fresh())) == reference, "{name} at {sr} Hz: block-wise path differs");
-            assert!(bits(without_sse2(|| script(&mut fresh()))) == reference, "{name} at {sr} Hz: plain block-wise path differs");
-            assert!(bits(per_sample(|| script(&mut fresh()))) == reference, "{name} at {sr} Hz: per-sample path with SSE2 differs");
         }
     }
 }

@@ -117,8 +117,8 @@
 //! (masked) while its neighbour iterates; in the first iteration, where every circuit is still
 //! active, no masking is needed. So the results are bit-identical to one circuit at a time,
 //! whatever the grouping and the block size (tested). SSE2 is part of the x86-64 baseline: no
-//! target-cpu flag is needed. Elsewhere the lanes are plain arrays (which the compiler may
-//! vectorise); the `f64` reference runs one circuit at a time.
+//! target-cpu flag is needed; elsewhere the lane type uses NEON or plain arrays. The `f64`
+//! reference runs one circuit at a time.
 //!
 //! [`process_lanes`]: DiodeRingCircuit::process_lanes
 //!
@@ -191,10 +191,7 @@ pub trait SolverReal: Real {
 }
 
 impl SolverReal for f32 {
-    #[cfg(target_arch = "x86_64")]
-    type Lanes = lanes::F32x4;
-    #[cfg(not(target_arch = "x86_64"))]
-    type Lanes = lanes::Portable<f32, 4>;
+    type Lanes = crate::simd::f32x4;
 }
 
 impl SolverReal for f64 {
@@ -903,7 +900,7 @@ mod lanes {
         }
     }
 
-    /// Plain arrays: any float type, any even width (the compiler may vectorise them or not).
+    /// Plain arrays, any float type and even width: the lanes of the `f64` reference.
     #[derive(Clone, Copy, Debug, PartialEq)]
     pub struct Portable<T, const N: usize>(
         /// The lanes.
@@ -1030,161 +1027,109 @@ mod lanes {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
-    pub use sse::F32x4;
-
-    /// Four `f32` lanes in one SSE register: two circuits. SSE and SSE2 are part of the x86-64
-    /// baseline, so this needs no target-cpu flag and runs on every x86-64 machine.
-    #[cfg(target_arch = "x86_64")]
-    mod sse {
+    /// The shared lanes ([`crate::simd`]): four `f32`, two circuits,
+    /// `circuit 0, circuit 1 | circuit 0, circuit 1`. Masks are the same type (all ones or all
+    /// zeros per lane, as its comparisons give).
+    mod four {
         use super::{LaneMask, LaneVector};
-        use core::arch::x86_64::*;
-        use core::ops::{Add, Div, Mul, Neg, Sub};
+        use crate::simd::{f32x4, LaneOps};
 
-        /// Four `f32` lanes: `circuit 0, circuit 1 | circuit 0, circuit 1`.
-        #[derive(Clone, Copy, Debug)]
-        pub struct F32x4(
-            /// The lanes.
-            __m128,
-        );
-
-        /// All bits of a lane set (true) or clear (false), as SSE comparisons produce.
-        #[derive(Clone, Copy, Debug)]
-        pub struct Mask4(
-            /// All ones (true) or all zeros (false) per lane.
-            __m128,
-        );
-
-        // SAFETY (every `unsafe` block in this module): the intrinsics used are SSE/SSE2
-        // instructions, which every x86-64 processor has; none of them touches memory except
-        // the unaligned load and store of a local `[f32; 4]`.
-
-        macro_rules! sse_binary {
-            ($trait:ident, $method:ident, $intrinsic:ident) => {
-                impl $trait for F32x4 {
-                    type Output = Self;
-                    #[inline(always)]
-                    fn $method(self, other: Self) -> Self {
-                        F32x4(unsafe { $intrinsic(self.0, other.0) })
-                    }
-                }
-            };
-        }
-        sse_binary!(Add, add, _mm_add_ps);
-        sse_binary!(Sub, sub, _mm_sub_ps);
-        sse_binary!(Mul, mul, _mm_mul_ps);
-        sse_binary!(Div, div, _mm_div_ps);
-
-        impl Neg for F32x4 {
-            type Output = Self;
-            #[inline(always)]
-            fn neg(self) -> Self {
-                // Flip the sign bit: exactly `-x`.
-                F32x4(unsafe { _mm_xor_ps(self.0, _mm_set1_ps(-0.0)) })
-            }
-        }
-
-        impl LaneMask for Mask4 {
+        impl LaneMask for f32x4 {
             #[inline(always)]
             fn circuits(n: usize) -> Self {
-                let n = n.min(2) as f32;
-                Mask4(unsafe { _mm_cmplt_ps(_mm_set_ps(1.0, 0.0, 1.0, 0.0), _mm_set1_ps(n)) })
+                f32x4::new([0.0, 1.0, 0.0, 1.0]).simd_lt(f32x4::splat(n.min(2) as f32))
             }
             #[inline(always)]
             fn and(self, other: Self) -> Self {
-                Mask4(unsafe { _mm_and_ps(self.0, other.0) })
+                self & other
             }
             #[inline(always)]
             fn and_not(self, other: Self) -> Self {
-                Mask4(unsafe { _mm_andnot_ps(other.0, self.0) })
+                self & !other
             }
             #[inline(always)]
             fn or(self, other: Self) -> Self {
-                Mask4(unsafe { _mm_or_ps(self.0, other.0) })
+                self | other
             }
             #[inline(always)]
             fn any(self) -> bool {
-                (unsafe { _mm_movemask_ps(self.0) }) != 0
+                f32x4::any(self)
             }
         }
 
-        impl LaneVector for F32x4 {
+        impl LaneVector for f32x4 {
             type Scalar = f32;
-            type Mask = Mask4;
+            type Mask = f32x4;
             const LANES: usize = 4;
             #[inline(always)]
             fn from_fn(f: impl FnMut(usize) -> f32) -> Self {
-                Self::from_array(&core::array::from_fn(f))
+                f32x4::new(core::array::from_fn(f))
             }
             #[inline(always)]
             fn from_array(a: &[f32; 4]) -> Self {
-                F32x4(unsafe { _mm_loadu_ps(a.as_ptr()) })
+                f32x4::new(*a)
             }
             #[inline(always)]
             fn to_array(self) -> [f32; 4] {
-                let mut a = [0.0f32; 4];
-                unsafe { _mm_storeu_ps(a.as_mut_ptr(), self.0) };
-                a
+                f32x4::to_array(self)
             }
             #[inline(always)]
             fn splat_f64(x: f64) -> Self {
-                F32x4(unsafe { _mm_set1_ps(x as f32) })
+                f32x4::splat(x as f32)
             }
             #[inline(always)]
             fn swap_halves(self) -> Self {
-                F32x4(unsafe { _mm_shuffle_ps::<0b01_00_11_10>(self.0, self.0) })
+                LaneOps::swap_halves(self)
             }
             #[inline(always)]
             fn low_to_both(self) -> Self {
-                F32x4(unsafe { _mm_movelh_ps(self.0, self.0) })
+                LaneOps::low_to_both(self)
             }
             #[inline(always)]
             fn neg_low(self) -> Self {
-                F32x4(unsafe { _mm_xor_ps(self.0, _mm_set_ps(0.0, 0.0, -0.0, -0.0)) })
+                self ^ f32x4::new([-0.0, -0.0, 0.0, 0.0])
             }
             #[inline(always)]
             fn neg_high(self) -> Self {
-                F32x4(unsafe { _mm_xor_ps(self.0, _mm_set_ps(-0.0, -0.0, 0.0, 0.0)) })
+                self ^ f32x4::new([0.0, 0.0, -0.0, -0.0])
             }
             #[inline(always)]
             fn pos(self) -> Self {
-                // MAXPS returns its second operand when the first is NaN or both are zero:
-                // exactly `x > 0 ? x : 0`.
-                F32x4(unsafe { _mm_max_ps(self.0, _mm_setzero_ps()) })
+                // `x > 0 ? x : 0`: NaN gives 0.
+                self.max_by_gt(f32x4::ZERO)
             }
             #[inline(always)]
             fn abs(self) -> Self {
-                F32x4(unsafe { _mm_andnot_ps(_mm_set1_ps(-0.0), self.0) })
+                f32x4::abs(self)
             }
             #[inline(always)]
             fn max(self, other: Self) -> Self {
-                // MAXPS is `a > b ? a : b`, NaN included.
-                F32x4(unsafe { _mm_max_ps(self.0, other.0) })
+                self.max_by_gt(other)
             }
             #[inline(always)]
-            fn le(self, other: Self) -> Mask4 {
-                Mask4(unsafe { _mm_cmple_ps(self.0, other.0) })
+            fn le(self, other: Self) -> Self {
+                self.simd_le(other)
             }
             #[inline(always)]
-            fn gt(self, other: Self) -> Mask4 {
-                Mask4(unsafe { _mm_cmpgt_ps(self.0, other.0) })
+            fn gt(self, other: Self) -> Self {
+                self.simd_gt(other)
             }
             #[inline(always)]
-            fn eq(self, other: Self) -> Mask4 {
-                Mask4(unsafe { _mm_cmpeq_ps(self.0, other.0) })
+            fn eq(self, other: Self) -> Self {
+                self.simd_eq(other)
             }
             #[inline(always)]
-            fn is_finite(self) -> Mask4 {
-                Mask4(unsafe { _mm_cmplt_ps(self.abs().0, _mm_set1_ps(f32::INFINITY)) })
+            fn is_finite(self) -> Self {
+                self.finite_mask()
             }
             #[inline(always)]
-            fn select(mask: Mask4, a: Self, b: Self) -> Self {
-                F32x4(unsafe { _mm_or_ps(_mm_and_ps(mask.0, a.0), _mm_andnot_ps(mask.0, b.0)) })
+            fn select(mask: Self, a: Self, b: Self) -> Self {
+                f32x4::select(mask, a, b)
             }
             #[inline(always)]
             fn flush_tiny(self) -> Self {
                 let floor = <f32 as crate::real::Real>::FLUSH_BELOW;
-                F32x4(unsafe { _mm_and_ps(_mm_cmpge_ps(self.abs().0, _mm_set1_ps(floor)), self.0) })
+                self.abs().simd_ge(f32x4::splat(floor)) & self
             }
         }
     }
