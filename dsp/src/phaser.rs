@@ -333,7 +333,7 @@ impl Ramp {
     }
     #[inline(always)]
     fn advance(&mut self) {
-        self.v = self.v + self.step;
+        self.v += self.step;
     }
 }
 
@@ -490,8 +490,8 @@ fn chain<const MOVING: bool, const TAPS: bool>(pairs: &mut [Pair], u: f32x4) -> 
     let mut y = u;
     for p in pairs.iter_mut() {
         let c = if MOVING {
-            p.g = p.g + p.dg;
-            p.k = p.k + p.dk;
+            p.g += p.dg;
+            p.k += p.dk;
             Derived::from_gk(p.g, p.k)
         } else {
             p.c

@@ -478,7 +478,7 @@ impl Kernel {
             // The trust region halves every TRUST_HALVING_PERIOD iterations: a last resort
             // against two-cycles between the saturated sides of a tanh.
             if iteration > 0 && iteration % TRUST_HALVING_PERIOD == 0 {
-                trust = trust * f32x4::splat(0.5);
+                trust *= f32x4::splat(0.5);
             }
             iteration += 1;
             for (l, c) in counts.iter_mut().enumerate() {
