@@ -456,17 +456,20 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
     };
     let (lag, err) = (0..MAX_OFFSET).map(|lag| (lag, error_at(lag))).min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
     let err_db = 10.0 * (err.max(1e-300) / energy).log10();
-    if err_db > MATCH_DB {
-        return Err(format!(
-            "output differs from `render` by {err_db:.1} dB (limit {MATCH_DB} dB) at the best stream offset {lag} samples"
-        ));
-    }
     // The server reports two kinds of xrun: a client that did not finish its cycle (the server
     // logs its name), and the dummy driver's own timer waking late. The app must not cause the
     // first kind, unless the whole machine stalled at the time: then every client is late, and
     // this test's own (trivial) client sees the stall as a gap between its cycles.
     let period_ns = JACK_PERIOD as f64 / JACK_RATE as f64 * 1e9;
     let longest_gap = longest_gap_ns.load(Ordering::Relaxed) as f64 / period_ns;
+    if err_db > MATCH_DB {
+        // Cycles the stalled machine dropped are missing from the recording too.
+        let stalled = if xrun_count != 0 && longest_gap >= 2.0 { MACHINE_STALLED } else { "" };
+        return Err(format!(
+            "{stalled}output differs from `render` by {err_db:.1} dB (limit {MATCH_DB} dB) at the best stream offset {lag} samples \
+             ({xrun_count} xruns, longest gap between cycles {longest_gap:.2} periods)"
+        ));
+    }
     if late != 0 && longest_gap < 2.0 {
         return Err(format!(
             "the JACK server logged {late} cycles the app did not finish in time ({xrun_count} xruns in all) \
@@ -483,6 +486,9 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
 
 /// Attempts per app in the JACK round trip (see below).
 const ATTEMPTS: usize = 8;
+
+/// How an attempt's error starts when the machine, not the app, stalled during it.
+const MACHINE_STALLED: &str = "the machine stalled: ";
 
 #[test]
 fn every_standalone_on_jack_matches_its_render_without_xruns() {
@@ -511,6 +517,13 @@ fn every_standalone_on_jack_matches_its_render_without_xruns() {
                 Err(e) => attempts.push(format!("attempt {attempt}: {e}")),
             }
             std::thread::sleep(Duration::from_secs(1));
+        }
+        // Every attempt ran while the machine itself stalled (xruns, and this test's own trivial
+        // client saw gaps of two periods and more): nothing can be concluded about the app, as
+        // for late cycles above. Said loudly; any attempt on a smooth machine still decides.
+        if attempts.iter().all(|a| a.contains(MACHINE_STALLED)) {
+            eprintln!("standalone {app} on JACK: INCONCLUSIVE, the machine stalled in every attempt: {}", attempts.join("; "));
+            return Ok(());
         }
         Err(attempts.join("; "))
     });
