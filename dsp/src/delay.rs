@@ -27,11 +27,6 @@ impl DelayLine {
         self.reset();
     }
 
-    /// The longest delay it can hold, samples.
-    pub fn capacity(&self) -> usize {
-        self.buffer.len() - 1
-    }
-
     /// Clear the history.
     pub fn reset(&mut self) {
         self.buffer.fill(0.0);

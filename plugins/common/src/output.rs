@@ -176,7 +176,7 @@ impl OutputStage {
         }
     }
 
-    /// Write channel `ch`'s output in place for an effect whose model mixes dry and wet itself:
+    /// Write one channel's output in place for an effect whose model mixes dry and wet itself:
     /// `y · gain · fade`, non-finite results replaced by silence.
     pub fn finish_wet(&self, out: &mut [f32], offset: usize) {
         let n = out.len();
@@ -185,11 +185,5 @@ impl OutputStage {
             let v = *y * g * f;
             *y = if v.is_finite() { v } else { 0.0 };
         }
-    }
-
-    /// Heap memory of the stage, bytes.
-    pub fn memory_bytes(&self) -> usize {
-        let per_sample = self.mix.len() * (3 + self.dry.len()) * 4;
-        per_sample + self.dry_delays.iter().map(|d| d.capacity() * 4).sum::<usize>()
     }
 }
