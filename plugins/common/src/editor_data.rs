@@ -1,6 +1,7 @@
 //! What the audio thread hands the editor, without locks or allocation on the audio side:
-//! output meters (peak and mean square per channel, in atomics) and the most recent output
-//! samples (a wait-free, lossy window the editor copies for its spectrum). Nothing is written
+//! input and output meters (peak and mean square per channel, in atomics), the most recent
+//! input and output samples (wait-free, lossy windows the editor copies for its spectrum) and a
+//! few readouts an engine fills (solver load, LFO phase…). Nothing is written
 //! while no editor is open: the skeleton checks [`EditorData::is_open`] once per block.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -14,32 +15,95 @@ pub const METER_CHANNELS: usize = 2;
 /// 4096-point spectrum at 60 frames per second.
 pub const WINDOW_LEN: usize = 8192;
 
-/// Meters and sample window shared by the audio thread (writer) and an editor (reader).
-pub struct EditorData {
-    /// True while an editor is open; the audio thread writes nothing otherwise.
-    open: AtomicBool,
+/// Readout slots an engine may fill for its editor (what each slot means is the effect's own).
+pub const READOUTS: usize = 4;
+
+/// One tapped signal: meters since the editor last read them, and its latest samples.
+struct Tap {
     /// Largest |sample| per channel since the editor last took it.
     peak: [AtomicF32; METER_CHANNELS],
     /// Sum of squares per channel since the editor last took it.
     sum_squares: [AtomicF32; METER_CHANNELS],
     /// Samples summed into `sum_squares` since the editor last took it.
     count: AtomicU32,
-    /// The most recent output samples (mono sum), as f32 bits, at `index & (WINDOW_LEN − 1)`.
+    /// The most recent samples (mono sum), as f32 bits, at `index & (WINDOW_LEN − 1)`.
     window: Box<[AtomicU32]>,
     /// Total samples ever written to `window` (wrapping).
     written: AtomicUsize,
 }
 
-impl Default for EditorData {
+impl Default for Tap {
     fn default() -> Self {
         Self {
-            open: AtomicBool::new(false),
             peak: Default::default(),
             sum_squares: Default::default(),
             count: AtomicU32::new(0),
             window: (0..WINDOW_LEN).map(|_| AtomicU32::new(0)).collect(),
             written: AtomicUsize::new(0),
         }
+    }
+}
+
+impl Tap {
+    /// Audio thread only (the single writer), so plain loads and stores of the atomics cannot
+    /// lose its own updates; the editor only resets them.
+    fn publish<S: AsRef<[f32]>>(&self, channels: &[S], len: usize) {
+        let used = channels.len().min(METER_CHANNELS);
+        for (ch, samples) in channels.iter().take(used).enumerate() {
+            let samples = samples.as_ref();
+            let samples = &samples[..len.min(samples.len())];
+            let (peak, squares) = samples.iter().fold((0f32, 0f32), |(p, s), &x| (p.max(x.abs()), s + x * x));
+            let stored = self.peak[ch].load(Ordering::Relaxed);
+            self.peak[ch].store(stored.max(peak), Ordering::Relaxed);
+            self.sum_squares[ch].store(self.sum_squares[ch].load(Ordering::Relaxed) + squares, Ordering::Relaxed);
+        }
+        self.count.store(self.count.load(Ordering::Relaxed).saturating_add(len as u32), Ordering::Relaxed);
+        let start = self.written.load(Ordering::Relaxed);
+        let scale = 1.0 / used.max(1) as f32;
+        for i in 0..len {
+            let x: f32 = channels.iter().take(used).map(|c| c.as_ref().get(i).copied().unwrap_or(0.0)).sum::<f32>() * scale;
+            self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].store(x.to_bits(), Ordering::Relaxed);
+        }
+        self.written.store(start.wrapping_add(len), Ordering::Release);
+    }
+
+    fn take_meters(&self) -> [MeterReading; METER_CHANNELS] {
+        let count = self.count.swap(0, Ordering::Relaxed).max(1) as f32;
+        std::array::from_fn(|ch| MeterReading {
+            peak: self.peak[ch].swap(0.0, Ordering::Relaxed),
+            rms: (self.sum_squares[ch].swap(0.0, Ordering::Relaxed) / count).sqrt(),
+        })
+    }
+
+    fn latest(&self, out: &mut [f32]) -> bool {
+        let n = out.len().min(WINDOW_LEN / 2);
+        let end = self.written.load(Ordering::Acquire);
+        let start = end.wrapping_sub(n);
+        for (i, y) in out[..n].iter_mut().enumerate() {
+            *y = f32::from_bits(self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].load(Ordering::Relaxed));
+        }
+        // The copy is intact when the writer has not advanced by more than the untouched half.
+        let now = self.written.load(Ordering::Acquire);
+        now.wrapping_sub(end) <= WINDOW_LEN - n
+    }
+}
+
+/// Meters, sample windows and readouts shared by the audio thread (writer) and an editor
+/// (reader).
+pub struct EditorData {
+    /// True while an editor is open; the audio thread writes nothing otherwise.
+    open: AtomicBool,
+    /// The processed output.
+    output: Tap,
+    /// The main input, before processing.
+    input: Tap,
+    /// Values an engine reports (carrier level, solver iterations, LFO phase…).
+    readouts: [AtomicF32; READOUTS],
+}
+
+impl Default for EditorData {
+    fn default() -> Self {
+        Self { open: AtomicBool::new(false), output: Tap::default(), input: Tap::default(), readouts: Default::default() }
     }
 }
 
@@ -63,50 +127,48 @@ impl EditorData {
         self.open.store(open, Ordering::Relaxed);
     }
 
-    /// Audio thread: publish the first `len` samples of `channels` (a processed block). Only the
-    /// audio thread calls this, so plain loads and stores of the atomics cannot lose its own
-    /// updates; the editor only resets them.
+    /// Audio thread: publish the first `len` samples of `channels` (a processed block).
     pub fn publish(&self, channels: &[&mut [f32]], len: usize) {
-        let used = channels.len().min(METER_CHANNELS);
-        for (ch, samples) in channels.iter().take(used).enumerate() {
-            let samples = &samples[..len.min(samples.len())];
-            let (peak, squares) = samples.iter().fold((0f32, 0f32), |(p, s), &x| (p.max(x.abs()), s + x * x));
-            let stored = self.peak[ch].load(Ordering::Relaxed);
-            self.peak[ch].store(stored.max(peak), Ordering::Relaxed);
-            self.sum_squares[ch].store(self.sum_squares[ch].load(Ordering::Relaxed) + squares, Ordering::Relaxed);
-        }
-        self.count.store(self.count.load(Ordering::Relaxed).saturating_add(len as u32), Ordering::Relaxed);
-        let start = self.written.load(Ordering::Relaxed);
-        let scale = 1.0 / used.max(1) as f32;
-        for i in 0..len {
-            let x: f32 = channels.iter().take(used).map(|c| c.get(i).copied().unwrap_or(0.0)).sum::<f32>() * scale;
-            self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].store(x.to_bits(), Ordering::Relaxed);
-        }
-        self.written.store(start.wrapping_add(len), Ordering::Release);
+        self.output.publish(channels, len);
     }
 
-    /// Editor: the meters since the last call (and start new ones).
+    /// Audio thread: publish the first `len` samples of the input block, before processing.
+    pub fn publish_input(&self, channels: &[&mut [f32]], len: usize) {
+        self.input.publish(channels, len);
+    }
+
+    /// Audio thread (engine): set readout `slot` (ignored past [`READOUTS`]).
+    pub fn set_readout(&self, slot: usize, value: f32) {
+        if let Some(r) = self.readouts.get(slot) {
+            r.store(value, Ordering::Relaxed);
+        }
+    }
+
+    /// Editor: the last value written to readout `slot` (0 if none or out of range).
+    pub fn readout(&self, slot: usize) -> f32 {
+        self.readouts.get(slot).map_or(0.0, |r| r.load(Ordering::Relaxed))
+    }
+
+    /// Editor: the output meters since the last call (and start new ones).
     pub fn take_meters(&self) -> [MeterReading; METER_CHANNELS] {
-        let count = self.count.swap(0, Ordering::Relaxed).max(1) as f32;
-        std::array::from_fn(|ch| MeterReading {
-            peak: self.peak[ch].swap(0.0, Ordering::Relaxed),
-            rms: (self.sum_squares[ch].swap(0.0, Ordering::Relaxed) / count).sqrt(),
-        })
+        self.output.take_meters()
     }
 
-    /// Editor: copy the most recent `out.len()` (at most half the window) samples into `out`,
-    /// oldest first. Returns false (and leaves `out` unspecified) when the audio thread
+    /// Editor: the input meters since the last call (and start new ones).
+    pub fn take_input_meters(&self) -> [MeterReading; METER_CHANNELS] {
+        self.input.take_meters()
+    }
+
+    /// Editor: copy the most recent `out.len()` (at most half the window) output samples into
+    /// `out`, oldest first. Returns false (and leaves `out` unspecified) when the audio thread
     /// overwrote part of them during the copy; the editor then tries again next frame.
     pub fn latest(&self, out: &mut [f32]) -> bool {
-        let n = out.len().min(WINDOW_LEN / 2);
-        let end = self.written.load(Ordering::Acquire);
-        let start = end.wrapping_sub(n);
-        for (i, y) in out[..n].iter_mut().enumerate() {
-            *y = f32::from_bits(self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].load(Ordering::Relaxed));
-        }
-        // The copy is intact when the writer has not advanced by more than the untouched half.
-        let now = self.written.load(Ordering::Acquire);
-        now.wrapping_sub(end) <= WINDOW_LEN - n
+        self.output.latest(out)
+    }
+
+    /// Editor: as [`EditorData::latest`], for the input.
+    pub fn latest_input(&self, out: &mut [f32]) -> bool {
+        self.input.latest(out)
     }
 }
 

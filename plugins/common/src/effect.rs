@@ -65,6 +65,9 @@ pub struct ProcessIo<'a, 'b, T> {
     pub transport: TransportInfo,
     /// Starts a background task (on nice-plug's background thread); never blocks.
     pub background: &'a mut dyn FnMut(T),
+    /// The editor's data while an editor is open (for the engine's readouts), else `None`:
+    /// nothing is computed for a closed editor.
+    pub editor: Option<&'a EditorData>,
 }
 
 impl<T> ProcessIo<'_, '_, T> {
@@ -272,6 +275,10 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         let channels = main.len().min(MAX_CHANNELS);
         let sidechain = aux.inputs.first_mut().map(|b| b.as_slice());
         let mut send = |task| context.execute_background(task);
+        let editor = self.editor_data.is_open().then_some(&*self.editor_data);
+        if let Some(data) = editor {
+            data.publish_input(main, len);
+        }
         let mut start = 0;
         // Every pass advances by at least one sample: at most `len` passes.
         while start < len {
@@ -295,12 +302,13 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
                 sidechain: sidechain.is_some().then_some(&side[..side_channels]),
                 transport: transport.advanced(start, self.sample_rate),
                 background: &mut send,
+                editor,
             };
             engine.process(&self.params, &mut io);
             start = end;
         }
-        if self.editor_data.is_open() {
-            self.editor_data.publish(main, len);
+        if let Some(data) = editor {
+            data.publish(main, len);
         }
         if engine.latency() != latency_before {
             context.set_latency_samples(engine.latency());
