@@ -99,11 +99,22 @@ pub struct EditorData {
     input: Tap,
     /// Values an engine reports (carrier level, solver iterations, LFO phase…).
     readouts: [AtomicF32; READOUTS],
+    /// The sample rate the plugin was activated at (Hz; 0 before activation).
+    sample_rate: AtomicF32,
+    /// The latency the plugin reports (samples), updated every block while open.
+    latency: AtomicU32,
 }
 
 impl Default for EditorData {
     fn default() -> Self {
-        Self { open: AtomicBool::new(false), output: Tap::default(), input: Tap::default(), readouts: Default::default() }
+        Self {
+            open: AtomicBool::new(false),
+            output: Tap::default(),
+            input: Tap::default(),
+            readouts: Default::default(),
+            sample_rate: AtomicF32::new(0.0),
+            latency: AtomicU32::new(0),
+        }
     }
 }
 
@@ -147,6 +158,23 @@ impl EditorData {
     /// Editor: the last value written to readout `slot` (0 if none or out of range).
     pub fn readout(&self, slot: usize) -> f32 {
         self.readouts.get(slot).map_or(0.0, |r| r.load(Ordering::Relaxed))
+    }
+
+    /// Sets the sample rate (at activation) and the latency (per block while open).
+    pub fn set_rate_and_latency(&self, sample_rate: f32, latency: u32) {
+        self.sample_rate.store(sample_rate, Ordering::Relaxed);
+        self.latency.store(latency, Ordering::Relaxed);
+    }
+
+    /// The sample rate of the running plugin (Hz), or 48 kHz before the first activation.
+    pub fn sample_rate(&self) -> f32 {
+        let rate = self.sample_rate.load(Ordering::Relaxed);
+        if rate > 0.0 { rate } else { 48_000.0 }
+    }
+
+    /// The latency the plugin reports (samples).
+    pub fn latency(&self) -> u32 {
+        self.latency.load(Ordering::Relaxed)
     }
 
     /// Editor: the output meters since the last call (and start new ones).

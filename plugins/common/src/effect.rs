@@ -240,6 +240,7 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         let spec = ProcessSpec::new(config.sample_rate, max_block, channels);
         let engine = E::Engine::new(&self.params, &spec);
         context.set_latency_samples(engine.latency());
+        self.editor_data.set_rate_and_latency(config.sample_rate, engine.latency());
         self.engine = Some(engine);
         self.sample_rate = config.sample_rate;
         true
@@ -309,6 +310,7 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         }
         if let Some(data) = editor {
             data.publish(main, len);
+            data.set_rate_and_latency(self.sample_rate, engine.latency());
         }
         if engine.latency() != latency_before {
             context.set_latency_samples(engine.latency());
