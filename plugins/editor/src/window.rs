@@ -91,6 +91,12 @@ impl<A: EditorApp> FerriteEditor<A> {
         Self { title: title.to_owned(), size, data, scale: Arc::new(AtomicU32::new(1f32.to_bits())), make: Arc::new(make) }
     }
 
+    /// A fresh copy of the editor's contents, as a window would get when it opens (for
+    /// benchmarks and headless tests that draw without a window).
+    pub fn make_app(&self) -> A {
+        (self.make)()
+    }
+
     fn scale(&self) -> f64 {
         f32::from_bits(self.scale.load(Ordering::Relaxed)) as f64
     }
