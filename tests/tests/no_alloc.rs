@@ -2,7 +2,8 @@
 //! block sizes 1, 7, 64, 512 and 4096, mono and stereo, with every parameter moved to a random
 //! value before every block (so smoothers run and discrete switches happen), and random input
 //! with NaN, infinities, huge values and subnormals mixed in. Half of the runs have the editor
-//! data path open (meters and sample window written every block) with an editor thread
+//! data path open (input and output meters and sample windows, and the engines' readouts,
+//! written every block) with an editor thread
 //! reading it at the same time.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +38,10 @@ fn check_plugin<E: Effect>() {
                         let mut window = vec![0.0f32; 2048];
                         while !done.load(Ordering::Relaxed) {
                             let _ = data.take_meters();
+                            let _ = data.take_input_meters();
                             let _ = data.latest(&mut window);
+                            let _ = data.latest_input(&mut window);
+                            let _ = (0..4).map(|slot| data.readout(slot)).sum::<f32>();
                             std::thread::yield_now();
                         }
                     });

@@ -16,6 +16,29 @@ pub fn db_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
         .with_step_size(0.1)
         .with_unit(" dB")
         .with_value_to_string(formatters::v2s_f32_rounded(1))
+        .with_string_to_value(parse_with_unit(&[("db", 1.0)]))
+}
+
+/// What nice-plug's `with_string_to_value` takes: text to a plain value.
+pub type TextParser = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
+
+/// A parser for values typed with or without their unit, in any case and spacing: with
+/// `units = [("khz", 1000.0), ("hz", 1.0)]`, `2 kHz`, `2kHz`, `2000 Hz` and `2000` all read 2000.
+/// The first matching suffix wins, so list longer suffixes first. Non-finite numbers are refused.
+pub fn parse_with_unit(units: &'static [(&'static str, f32)]) -> TextParser {
+    Arc::new(move |text| {
+        let lower = text.trim().to_ascii_lowercase();
+        let (number, scale) = units
+            .iter()
+            .find_map(|&(suffix, scale)| lower.strip_suffix(suffix).map(|n| (n, scale)))
+            .unwrap_or((lower.as_str(), 1.0));
+        number.trim().parse::<f32>().ok().map(|v| v * scale).filter(|v| v.is_finite())
+    })
+}
+
+/// Frequencies as hosts show them and users type them: `2 kHz`, `2k`, `2000 Hz`, `2000`.
+pub fn parse_hz() -> TextParser {
+    parse_with_unit(&[("khz", 1000.0), ("hz", 1.0), ("k", 1000.0)])
 }
 
 /// A 0-to-1 parameter shown as a percentage in hosts (the plain value, used on the command line
@@ -73,4 +96,26 @@ macro_rules! oversampling_choice {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_values_parse_with_or_without_their_units() {
+        let hz = parse_hz();
+        for text in ["2 kHz", "2kHz", "2 KHZ", " 2k ", "2000 Hz", "2000hz", "2000"] {
+            assert_eq!(hz(text), Some(2000.0), "{text}");
+        }
+        assert_eq!(hz("0.1 Hz"), Some(0.1));
+        for bad in ["", "kHz", "two kHz", "inf Hz", "NaN", "1e39 kHz"] {
+            assert_eq!(hz(bad), None, "{bad}");
+        }
+        let gain = db_param("Gain", 0.0, -24.0, 24.0);
+        for text in ["-6 dB", "-6dB", "-6 db", "-6"] {
+            assert_eq!(gain.string_to_normalized_value(text), Some(gain.preview_normalized(-6.0)), "{text}");
+        }
+        assert_eq!(gain.string_to_normalized_value("loud"), None);
+    }
 }

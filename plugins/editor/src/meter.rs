@@ -54,8 +54,7 @@ impl MeterState {
     pub fn update(&mut self, readings: [MeterReading; METER_CHANNELS], dt: f32) {
         let dt = dt.clamp(0.0, 1.0);
         let k = 1.0 - (-dt / RMS_SECONDS).exp();
-        for ch in 0..METER_CHANNELS {
-            let r = readings[ch];
+        for (ch, r) in readings.into_iter().enumerate() {
             let peak = db(r.peak);
             self.peak_db[ch] = peak.max(self.peak_db[ch] - FALL_DB_PER_SECOND * dt);
             let square = if r.rms.is_finite() { r.rms * r.rms } else { 0.0 };

@@ -40,6 +40,13 @@ impl Discrete {
     }
 }
 
+/// Editor readout: the carrier's peak over the last block, relative to the nominal 0.8 V.
+pub const READOUT_CARRIER_PEAK: usize = 0;
+/// Editor readout: the carrier's RMS over the last block, relative to the nominal 0.8 V peak.
+pub const READOUT_CARRIER_RMS: usize = 1;
+/// Editor readout: the internal carrier's frequency (Hz) at the end of the last block.
+pub const READOUT_CARRIER_HZ: usize = 2;
+
 /// All DSP state of one plugin instance.
 pub struct RingEngine {
     /// Number of main channels.
@@ -183,6 +190,15 @@ impl RingEngine {
                     }
                 }
             }
+        }
+
+        // The carrier for the editor's meter, relative to the nominal 0.8 V peak.
+        if let Some(data) = io.editor.filter(|_| n > 0) {
+            let c = &self.carrier[0][..n];
+            let (peak, squares) = c.iter().fold((0f32, 0f32), |(p, s), &x| (p.max(x.abs()), s + x * x));
+            data.set_readout(READOUT_CARRIER_PEAK, peak / CARRIER_VOLTS_PEAK);
+            data.set_readout(READOUT_CARRIER_RMS, (squares / n.max(1) as f32).sqrt() / CARRIER_VOLTS_PEAK);
+            data.set_readout(READOUT_CARRIER_HZ, self.freq[offset + n - 1]);
         }
 
         // Every channel's modulator (and delayed dry signal), then one call that solves the

@@ -6,9 +6,14 @@
 //! [`ferrite_dsp::ring::RingModulator`] ([`engine`]), and the descriptor (this file); the
 //! plugin lifecycle is the shared [`EffectPlugin`].
 
+pub mod editor;
 pub mod engine;
 pub mod params;
 
+use std::sync::Arc;
+
+use ferrite_editor::FerriteEditor;
+use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use nice_plug::prelude::*;
 
@@ -63,6 +68,16 @@ impl Effect for RingEffect {
     ];
 
     type Engine = engine::RingEngine;
-    // The editor has its own issue; until then hosts show their generic parameter UI.
-    type Editor = ();
+    type Editor = FerriteEditor<editor::RingEditor>;
+
+    fn editor(
+        params: &Arc<params::RingParams>,
+        data: &Arc<EditorData>,
+        _executor: AsyncExecutor<FerriteRing>,
+    ) -> Option<Self::Editor> {
+        let (p, d) = (params.clone(), data.clone());
+        Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
+            editor::RingEditor::new(p.clone(), d.clone())
+        }))
+    }
 }

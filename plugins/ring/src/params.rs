@@ -1,7 +1,7 @@
 //! Ferrite Ring's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
 //! "Ferrite Ring").
 
-use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
+use ferrite_plugin_common::params::{db_param, fraction_param, parse_hz, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 /// Which diode ring model runs.
@@ -73,6 +73,9 @@ pub struct RingParams {
     /// Oversampling factor of the model.
     #[id = "oversampling"]
     pub oversampling: EnumParam<OversamplingChoice>,
+    /// The editor window's size, kept with the project.
+    #[persist = "editor-size"]
+    pub editor_size: ferrite_editor::EditorSize,
 }
 
 impl Default for RingParams {
@@ -88,12 +91,14 @@ impl Default for RingParams {
             )
             .with_smoother(SmoothingStyle::Logarithmic(SMOOTHING_MS))
             .with_unit(" Hz")
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            .with_value_to_string(formatters::v2s_f32_rounded(2))
+            .with_string_to_value(parse_hz()),
             carrier_level: db_param("Carrier Level", 0.0, -36.0, 12.0),
             drive: db_param("Drive", 0.0, -24.0, 24.0),
             mix: fraction_param("Mix", 1.0),
             output: db_param("Output", 0.0, -36.0, 12.0),
             oversampling: EnumParam::new("Oversampling", DEFAULT_OVERSAMPLING),
+            editor_size: ferrite_editor::EditorSize::new(crate::editor::DEFAULT_SIZE, crate::editor::MIN_SIZE),
         }
     }
 }

@@ -1,0 +1,169 @@
+//! Ferrite Ring's editor, headless (egui_kittest): its controls reach the host as gestures,
+//! and the products it marks are where the model's output really has its energy.
+
+use std::sync::Arc;
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use ferrite_editor::egui;
+use ferrite_editor::testing::RecordingHost;
+use ferrite_editor::EditorApp;
+use ferrite_plugin_common::host::OfflineHost;
+use ferrite_ring::editor::RingEditor;
+use ferrite_ring::params::{CarrierChoice, ModelChoice, OversamplingChoice, RingParams};
+use ferrite_ring::FerriteRing;
+use nice_plug::context::gui::GuiContext;
+use nice_plug::prelude::*;
+
+const SR: f32 = 48_000.0;
+
+struct State {
+    editor: RingEditor,
+    gui: GuiContext,
+}
+
+fn harness(editor: RingEditor, host: &RecordingHost) -> Harness<'static, State> {
+    Harness::builder().with_size(egui::vec2(760.0, 480.0)).with_step_dt(1.0 / 60.0).build_ui_state(
+        |ui, state: &mut State| {
+            let setter = state.gui.param_setter();
+            state.editor.ui(ui, &setter);
+        },
+        State { editor, gui: host.context() },
+    )
+}
+
+/// A Ring plugin, activated, with its editor data open.
+fn plugin() -> OfflineHost<FerriteRing> {
+    let mut host = OfflineHost::<FerriteRing>::new();
+    host.activate(FerriteRing::AUDIO_IO_LAYOUTS[0], SR, 512).unwrap();
+    host.plugin().editor_data().set_open(true);
+    host
+}
+
+fn params(host: &mut OfflineHost<FerriteRing>) -> Arc<RingParams> {
+    host.plugin().params_arc().clone()
+}
+
+#[test]
+fn the_controls_reach_the_host_as_gestures() {
+    let mut plugin = plugin();
+    let params = params(&mut plugin);
+    let data = plugin.plugin().editor_data().clone();
+    let host = RecordingHost::default();
+    let mut h = harness(RingEditor::new(params.clone(), data), &host);
+    h.run_steps(2);
+
+    // Drag the carrier knob up: one gesture, a higher frequency.
+    let center = h.get_by_label("Carrier Freq").rect().center();
+    h.hover_at(center);
+    h.drag_at(center);
+    h.step();
+    for i in 1..=8 {
+        h.hover_at(center - egui::vec2(0.0, 5.0 * i as f32));
+        h.step();
+    }
+    h.drop_at(center - egui::vec2(0.0, 40.0));
+    h.step();
+    assert!(params.carrier_freq.value() > 440.0, "{}", params.carrier_freq.value());
+    let edits = RecordingHost::gestures(&host.take()).unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0].0, "Carrier Freq");
+
+    // Typed in the form a user reads it.
+    h.get_by_label("Type Carrier Freq").click();
+    h.step();
+    h.step();
+    h.event(egui::Event::Text("2 kHz".into()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert!((params.carrier_freq.value() - 2000.0).abs() < 0.01, "{}", params.carrier_freq.value());
+
+    // Double-click restores the default (half a second later, so it is not read as the
+    // third click of a sequence).
+    h.run_steps(30);
+    let center = h.get_by_label("Carrier Freq").rect().center();
+    h.hover_at(center);
+    for _ in 0..2 {
+        h.drag_at(center);
+        h.event(egui::Event::PointerButton { pos: center, button: egui::PointerButton::Primary, pressed: false, modifiers: egui::Modifiers::NONE });
+        h.step();
+    }
+    h.step();
+    assert!((params.carrier_freq.value() - 440.0).abs() < 1e-3, "{}", params.carrier_freq.value());
+
+    // Selectors.
+    h.get_by_label("Parker").click();
+    h.step();
+    h.get_by_label("4x").click();
+    h.step();
+    h.get_by_label("Sidechain").click();
+    h.step();
+    h.step();
+    assert_eq!(params.model.value(), ModelChoice::Parker);
+    assert_eq!(params.oversampling.value(), OversamplingChoice::from_log2(2));
+    assert_eq!(params.carrier.value(), CarrierChoice::Sidechain);
+    RecordingHost::gestures(&host.take()).unwrap();
+    // With the sidechain as carrier, nothing is predicted and the editor says why.
+    h.get_by_label("Carrier from the sidechain: products not marked");
+}
+
+/// Local maxima of `db` above `floor`, strongest first, as (bin, level).
+fn peaks(db: &[f32], floor: f32) -> Vec<(usize, f32)> {
+    let mut p: Vec<(usize, f32)> =
+        (2..db.len() - 2).filter(|&k| db[k] > floor && db[k] >= db[k - 1] && db[k] > db[k + 1]).map(|k| (k, db[k])).collect();
+    p.sort_by(|a, b| b.1.total_cmp(&a.1));
+    p
+}
+
+#[test]
+fn the_marked_products_are_where_the_output_has_its_energy() {
+    // The theory tests' case: input 317 Hz into a 1931 Hz carrier (mutually prime, so every
+    // product is distinct). The model's output holds only |m·fc ± n·fm| with m, n odd.
+    for model in ["circuit", "parker"] {
+        let mut plugin = plugin();
+        let params = params(&mut plugin);
+        let index = |id: &str| plugin.param_ptrs().iter().position(|(i, _)| i == id).unwrap();
+        let (freq, model_index) = (index("carrier_freq"), index("model"));
+        plugin.set_normalized(freq, params.carrier_freq.preview_normalized(1931.0));
+        plugin.set_normalized(model_index, if model == "parker" { 1.0 } else { 0.0 });
+        let data = plugin.plugin().editor_data().clone();
+        let mut t = 0usize;
+        // A second of input: the carrier smoother and the transformer's high-pass settle.
+        for _ in 0..(SR as usize / 512) {
+            let (main, _) = plugin.buffers_mut();
+            for ch in main.iter_mut() {
+                for (i, s) in ch[..512].iter_mut().enumerate() {
+                    *s = 0.9 * (2.0 * std::f32::consts::PI * 317.0 * (t + i) as f32 / SR).sin();
+                }
+            }
+            t += 512;
+            plugin.process(512);
+        }
+        let host = RecordingHost::default();
+        let mut h = harness(RingEditor::new(params.clone(), data), &host);
+        h.run_steps(3);
+        let editor = &h.state().editor;
+        let fm = editor.input_hz.expect("the input tone is read");
+        assert!((fm - 317.0).abs() < 1.0, "{model}: input read as {fm} Hz");
+        let marked = &editor.products;
+        let near = |f: f32, tol: f32| marked.iter().any(|p| (p.freq - f).abs() < tol);
+        assert!(near(1931.0 - 317.0, 2.0) && near(1931.0 + 317.0, 2.0), "{model}: {marked:?}");
+        // Nothing marked at the inputs or the even-order products.
+        for f in [317.0, 1931.0, 2.0 * 1931.0 - 317.0, 1931.0 + 2.0 * 317.0] {
+            assert!(!near(f, 2.0), "{model}: {f} Hz marked");
+        }
+        // The output's strongest components (within 40 dB of the largest) all sit on marks.
+        let spectrum = editor.spectrum();
+        let found = peaks(&spectrum.db, -80.0);
+        let top = found[0].1;
+        let bin = spectrum.bin_hz(1);
+        let strong: Vec<_> = found.iter().filter(|(_, l)| *l > top - 40.0).collect();
+        assert!(strong.len() >= 2, "{model}: {strong:?}");
+        for &&(k, level) in &strong {
+            let f = k as f32 * bin;
+            assert!(near(f, 1.5 * bin), "{model}: a component at {f:.0} Hz ({:.1} dB) is not marked; marks {:?}", level - top, marked.iter().map(|p| p.freq).collect::<Vec<_>>());
+        }
+    }
+}
