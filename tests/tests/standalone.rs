@@ -1,7 +1,7 @@
 //! Every standalone app in `target/bundled` (`$FERRITE_BUNDLE_DIR`), tested the way a user runs it:
 //!
 //! - on a real JACK server (Debian's jackd2 with its dummy driver, 48 kHz, 64-frame periods):
-//!   the app runs with `--backend jack` and `--set` values, a JACK client of this test feeds it a
+//!   the app runs with `--no-editor --backend jack` and `--set` values, a JACK client of this test feeds it a
 //!   known signal (main and auxiliary inputs), records its output, and the recording must equal
 //!   the app's own `render` of the same signal at the same settings once the stream offset is
 //!   found; the server must never log the app as late (an xrun the app caused);
@@ -141,7 +141,7 @@ fn every_standalone_stops_cleanly_on_sigint_and_sigterm() {
     for_each_app("dummy backend, SIGINT/SIGTERM", |_, path| {
         for signal in ["-INT", "-TERM"] {
             let child = Command::new(path)
-                .args(["--backend", "dummy"])
+                .args(["--backend", "dummy", "--no-editor"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -326,7 +326,7 @@ fn write_wav(path: &Path, channels: &[Vec<f32>]) {
 /// with its own `render`.
 fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -> Result<(), String> {
     let tmp = TempDir::new(&format!("jack-{app}"));
-    let mut args: Vec<String> = vec!["--backend".into(), "jack".into()];
+    let mut args: Vec<String> = vec!["--no-editor".into(), "--backend".into(), "jack".into()];
     for s in sets {
         args.push("--set".into());
         args.push((*s).into());

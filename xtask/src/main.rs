@@ -8,11 +8,14 @@
 //!   `cargo test --release --workspace --exclude xtask [ARGS...]` (the host-level tests load the
 //!   bundles), xtask's own tests, a check that the tests shared the bundles' build (bundling
 //!   again compiles nothing), and the VST3 tests.
+//! - `cargo xtask screenshots`: bundles, then writes `docs/screenshots/<app>.png` of every
+//!   plugin's editor from its real standalone window under Xvfb (`screenshots.rs`).
 //! - `known-packages` and `bundle-universal` are forwarded to `nice-plug-xtask` as they are.
 //!
 //! `bundle` and `test` first check that the system libraries the build needs are installed.
 
 mod bundle;
+mod screenshots;
 mod system;
 mod test;
 
@@ -36,6 +39,9 @@ Commands:
       (the host-level tests load the bundles), `cargo test -p xtask`, a check that bundling
       again compiles nothing (the tests share the bundles' build), and tests/vst3/run.sh.
       With -p PACKAGE: only that package's tests, no bundling.
+  screenshots
+      Bundle every plugin, open each standalone's editor under Xvfb (the window test
+      tests/tests/standalone_window.rs) and write docs/screenshots/<app>.png of each editor.
   known-packages, bundle-universal ...
       Forwarded to nice-plug-xtask.
 
@@ -69,6 +75,10 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "test" => test::test(args.collect()),
+        "screenshots" => {
+            screenshots::screenshots()?;
+            Ok(ExitCode::SUCCESS)
+        }
         "known-packages" | "bundle-universal" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))?;
             Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 //! NAME render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav]
 //!             [--ir IR.wav] [--block N] [--tail SECONDS]
 //! NAME params [--json | --markdown]
-//! NAME [standalone options] [--set ID=VALUE]...
+//! NAME [standalone options] [--set ID=VALUE]... [--no-editor]
 //! ```
 //!
 //! `params` lists the parameters for people; `params --json` describes the plugin (name, CLAP ID
@@ -120,6 +120,7 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
             rest.push(arg);
         }
     }
+    crate::headless::take_no_editor_flag(&mut rest);
     if rest.iter().any(|a| a == "--help" || a == "-h") {
         println!(
             "{name}: also `{name} render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] \

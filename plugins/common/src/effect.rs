@@ -226,7 +226,17 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
     }
 
     fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        E::editor(&self.params, &self.editor_data, async_executor)
+        let editor = E::editor(&self.params, &self.editor_data, async_executor);
+        // The standalone app's `--no-editor`, or no display to open a window on.
+        match crate::headless::no_editor() {
+            None => editor,
+            Some(reason) => {
+                if editor.is_some() && reason == crate::headless::NoEditor::NoDisplay {
+                    eprintln!("{}", crate::headless::no_display_notice(E::CLI_NAME));
+                }
+                None
+            }
+        }
     }
 
     fn activate(

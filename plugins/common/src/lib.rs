@@ -14,12 +14,14 @@
 //! - [`wav`]: WAV reading (8/16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
 //! - [`cli`]: the `render` and `params` commands and the standalone launcher, i.e. each plugin's
 //!   whole `main`.
+//! - [`headless`]: the standalone app without its editor window (`--no-editor`, or no display).
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
 //!   buffers hosts pass to `process`.
 
 pub mod cli;
 pub mod editor_data;
 pub mod effect;
+pub mod headless;
 pub mod host;
 pub mod output;
 pub mod params;

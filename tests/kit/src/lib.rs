@@ -8,6 +8,8 @@
 //! - [`temp`]: temporary folders that remove themselves.
 //! - [`expect`] (feature `expect`): what a plugin says about itself (`ferrite-X params --json`),
 //!   the one source of the host-level tests' expectations.
+//! - [`x11`] (feature `x11`): a private Xvfb, window lookup and screenshots for the real-window
+//!   tests.
 //!
 //! A dev-dependency only. Its default build depends on `hound` alone, so `ferrite-dsp` can use it.
 
@@ -17,6 +19,8 @@ pub mod expect;
 pub mod rng;
 pub mod temp;
 pub mod wav;
+#[cfg(feature = "x11")]
+pub mod x11;
 
 pub use alloc::{assert_no_alloc, count, AllocCounts, CountingAllocator};
 pub use hound;
