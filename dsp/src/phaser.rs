@@ -809,15 +809,14 @@ impl Phaser {
         crate::lfo::wrap01(self.lfo.phase() - behind)
     }
 
-    /// The first stage's swept centre, Hz, for the left and right channels (mono: the left):
-    /// freq·2^(depth·lfo) with the smoothed freq and depth, before the clamp to
-    /// [[`MIN_CENTRE_HZ`], [`MAX_CENTRE_FRACTION`]·sr], at the next control point (at most
-    /// [`CONTROL_PERIOD`] samples ahead; the coefficients glide there linearly). Stage k sits at
-    /// this times spread^k: with q and the sample rate it gives the chain's response now (for a
-    /// GUI; O(1)).
-    pub fn sweep_centres_hz(&self) -> [f32; 2] {
-        let sr = self.sample_rate as f64;
-        [(self.last_params[0] as f64).exp2() * sr, (self.last_params[1] as f64).exp2() * sr].map(|f| f as f32)
+    /// The LFO's value for the left and right channels (mono: the left), in [−1, 1], at the
+    /// next control point (at most [`CONTROL_PERIOD`] samples ahead; the coefficients glide there
+    /// linearly). The first stage then sits at freq·2^(depth·value) (clamped to
+    /// [[`MIN_CENTRE_HZ`], [`MAX_CENTRE_FRACTION`]·sr]) and stage k at spread^k times that: with
+    /// the settings this gives the chain's response now (for a GUI; O(1)).
+    pub fn lfo_values(&self) -> [f32; 2] {
+        let (l, r) = self.lfo.stereo_values(self.stereo_cycles.current * 360.0);
+        [l, r]
     }
 
     /// Heap and inline memory of this phaser, bytes.
@@ -1573,8 +1572,8 @@ mod tests {
     }
 
     #[test]
-    fn sweep_centres_report_the_lfo_position_the_coefficients_use() {
-        // Sine LFO at 1 Hz, ±2 octaves around 1 kHz, right channel a quarter cycle ahead.
+    fn lfo_values_report_the_sweep_position_the_coefficients_use() {
+        // Sine LFO at 1 Hz, right channel a quarter cycle ahead.
         let s = PhaserSettings {
             lfo_rate_hz: 1.0,
             lfo_depth_octaves: 2.0,
@@ -1583,18 +1582,18 @@ mod tests {
         };
         let mut p = phaser(SR, &s);
         let x = vec![0.0f32; 4800];
-        let (_l, _r) = render_stereo(&mut p, &x, &x, 256);
+        render_stereo(&mut p, &x, &x, 256);
         // 4800 samples are 150 control periods: the coefficients now glide to the point 32
-        // samples on.
+        // samples on, computed from these values.
         let phase = (4800 + CONTROL_PERIOD) as f64 / SR as f64;
-        let expect = |offset: f64| 1000.0 * (2.0 * (core::f64::consts::TAU * (phase + offset)).sin()).exp2();
-        let [l, r] = p.sweep_centres_hz();
-        assert!((l as f64 / expect(0.0) - 1.0).abs() < 1e-5, "left {l} vs {}", expect(0.0));
-        assert!((r as f64 / expect(0.25) - 1.0).abs() < 1e-5, "right {r} vs {}", expect(0.25));
-        // Without depth the centre is freq itself.
-        let mut p = phaser(SR, &PhaserSettings { lfo_depth_octaves: 0.0, ..s });
-        render_mono(&mut p, &x, 100);
-        assert!((p.sweep_centres_hz()[0] / 1000.0 - 1.0).abs() < 1e-5);
+        let [l, r] = p.lfo_values();
+        let (el, er) = ((core::f64::consts::TAU * phase).sin(), (core::f64::consts::TAU * (phase + 0.25)).sin());
+        assert!((l as f64 - el).abs() < 1e-6, "left {l} vs {el}");
+        assert!((r as f64 - er).abs() < 1e-6, "right {r} vs {er}");
+        // The same position as the coefficients' own: log2(f/sr) = log2(freq/sr) + depth·value.
+        let base = (1000.0f64 / SR as f64).log2();
+        assert!((p.last_params[0] as f64 - (base + 2.0 * l as f64)).abs() < 1e-5);
+        assert!((p.last_params[1] as f64 - (base + 2.0 * r as f64)).abs() < 1e-5);
     }
 
     #[test]
