@@ -809,6 +809,16 @@ impl Phaser {
         crate::lfo::wrap01(self.lfo.phase() - behind)
     }
 
+    /// The LFO's value for the left and right channels (mono: the left), in [−1, 1], at the
+    /// next control point (at most [`CONTROL_PERIOD`] samples ahead; the coefficients glide there
+    /// linearly). The first stage then sits at freq·2^(depth·value) (clamped to
+    /// [[`MIN_CENTRE_HZ`], [`MAX_CENTRE_FRACTION`]·sr]) and stage k at spread^k times that: with
+    /// the settings this gives the chain's response now (for a GUI; O(1)).
+    pub fn lfo_values(&self) -> [f32; 2] {
+        let (l, r) = self.lfo.stereo_values(self.stereo_cycles.current * 360.0);
+        [l, r]
+    }
+
     /// Heap and inline memory of this phaser, bytes.
     pub fn memory_bytes(&self) -> usize {
         core::mem::size_of::<Self>() + self.pairs.capacity() * core::mem::size_of::<Pair>()
@@ -1069,8 +1079,77 @@ impl Phaser {
     }
 }
 
+/// The phaser's small-signal theory in f64, straight from the H(z) of docs/models.md, "Phaser":
+/// what the tests below check the rendered output against, and what an editor draws.
+pub mod theory {
+    /// Stage centres, Hz: freq·spread^k clamped to [20 Hz, 0.49·sr].
+    pub fn centres(stages: usize, freq: f64, spread: f64, sr: f64) -> Vec<f64> {
+        (0..stages).map(|k| (freq * spread.powi(k as i32)).clamp(20.0, 0.49 * sr)).collect()
+    }
+
+    /// (a1, a2) of a stage.
+    pub fn coeffs(f: f64, q: f64, sr: f64) -> (f64, f64) {
+        let r = (-core::f64::consts::PI * f / (q * sr)).exp();
+        (-2.0 * r * (core::f64::consts::TAU * f / sr).cos(), r * r)
+    }
+
+    /// Unwrapped phase of the chain at ω (rad/sample). Each stage is
+    /// H = e^{−2jω}·conj(D)/D with D(e^{jω}) = (1 − p e^{−jω})(1 − p̄ e^{−jω}); both factors have a
+    /// positive real part (|p| < 1), so their arguments need no unwrapping.
+    pub fn chain_phase(cs: &[f64], q: f64, sr: f64, w: f64) -> f64 {
+        cs.iter()
+            .map(|&f| {
+                let r = (-core::f64::consts::PI * f / (q * sr)).exp();
+                let th = core::f64::consts::TAU * f / sr;
+                let arg = |ang: f64| {
+                    // 1 − r·e^{j(ang − ω)}
+                    let (re, im) = (1.0 - r * (ang - w).cos(), -r * (ang - w).sin());
+                    im.atan2(re)
+                };
+                -2.0 * w - 2.0 * (arg(th) + arg(-th))
+            })
+            .sum()
+    }
+
+    /// Complex response of the chain at ω.
+    pub fn chain_response(cs: &[f64], q: f64, sr: f64, w: f64) -> (f64, f64) {
+        let mut h = (1.0, 0.0);
+        for &f in cs {
+            let (a1, a2) = coeffs(f, q, sr);
+            let z1 = ((-w).cos(), (-w).sin());
+            let z2 = ((-2.0 * w).cos(), (-2.0 * w).sin());
+            let num = (a2 + a1 * z1.0 + z2.0, a1 * z1.1 + z2.1);
+            let den = (1.0 + a1 * z1.0 + a2 * z2.0, a1 * z1.1 + a2 * z2.1);
+            let d2 = den.0 * den.0 + den.1 * den.1;
+            let ratio = ((num.0 * den.0 + num.1 * den.1) / d2, (num.1 * den.0 - num.0 * den.1) / d2);
+            h = (h.0 * ratio.0 - h.1 * ratio.1, h.0 * ratio.1 + h.1 * ratio.0);
+        }
+        h
+    }
+
+    /// The notches of ½(1 + H): where the (monotonically falling) chain phase is −(2m+1)π.
+    pub fn theory_notches(cs: &[f64], q: f64, sr: f64) -> Vec<f64> {
+        (0..cs.len())
+            .map(|m| {
+                let target = -((2 * m + 1) as f64) * core::f64::consts::PI;
+                let (mut lo, mut hi) = (0.0, core::f64::consts::PI);
+                for _ in 0..80 {
+                    let mid = 0.5 * (lo + hi);
+                    if chain_phase(cs, q, sr, mid) > target {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                0.5 * (lo + hi) * sr / core::f64::consts::TAU
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::theory::{centres, chain_response, theory_notches};
     use super::*;
     use realfft::RealFftPlanner;
 
@@ -1124,72 +1203,6 @@ mod tests {
                 s ^= s >> 17;
                 s ^= s << 5;
                 (s as f64 / 2_147_483_648.0 - 1.0) as f32
-            })
-            .collect()
-    }
-
-    // ---- Theory, in f64, straight from the H(z) of docs/models.md, "Phaser" ----
-
-    /// Stage centres, Hz: freq·spread^k clamped to [20 Hz, 0.49·sr].
-    fn centres(stages: usize, freq: f64, spread: f64, sr: f64) -> Vec<f64> {
-        (0..stages).map(|k| (freq * spread.powi(k as i32)).clamp(20.0, 0.49 * sr)).collect()
-    }
-
-    /// (a1, a2) of a stage.
-    fn coeffs(f: f64, q: f64, sr: f64) -> (f64, f64) {
-        let r = (-core::f64::consts::PI * f / (q * sr)).exp();
-        (-2.0 * r * (core::f64::consts::TAU * f / sr).cos(), r * r)
-    }
-
-    /// Unwrapped phase of the chain at ω (rad/sample). Each stage is
-    /// H = e^{−2jω}·conj(D)/D with D(e^{jω}) = (1 − p e^{−jω})(1 − p̄ e^{−jω}); both factors have a
-    /// positive real part (|p| < 1), so their arguments need no unwrapping.
-    fn chain_phase(cs: &[f64], q: f64, sr: f64, w: f64) -> f64 {
-        cs.iter()
-            .map(|&f| {
-                let r = (-core::f64::consts::PI * f / (q * sr)).exp();
-                let th = core::f64::consts::TAU * f / sr;
-                let arg = |ang: f64| {
-                    // 1 − r·e^{j(ang − ω)}
-                    let (re, im) = (1.0 - r * (ang - w).cos(), -r * (ang - w).sin());
-                    im.atan2(re)
-                };
-                -2.0 * w - 2.0 * (arg(th) + arg(-th))
-            })
-            .sum()
-    }
-
-    /// Complex response of the chain at ω.
-    fn chain_response(cs: &[f64], q: f64, sr: f64, w: f64) -> (f64, f64) {
-        let mut h = (1.0, 0.0);
-        for &f in cs {
-            let (a1, a2) = coeffs(f, q, sr);
-            let z1 = ((-w).cos(), (-w).sin());
-            let z2 = ((-2.0 * w).cos(), (-2.0 * w).sin());
-            let num = (a2 + a1 * z1.0 + z2.0, a1 * z1.1 + z2.1);
-            let den = (1.0 + a1 * z1.0 + a2 * z2.0, a1 * z1.1 + a2 * z2.1);
-            let d2 = den.0 * den.0 + den.1 * den.1;
-            let ratio = ((num.0 * den.0 + num.1 * den.1) / d2, (num.1 * den.0 - num.0 * den.1) / d2);
-            h = (h.0 * ratio.0 - h.1 * ratio.1, h.0 * ratio.1 + h.1 * ratio.0);
-        }
-        h
-    }
-
-    /// The notches of ½(1 + H): where the (monotonically falling) chain phase is −(2m+1)π.
-    fn theory_notches(cs: &[f64], q: f64, sr: f64) -> Vec<f64> {
-        (0..cs.len())
-            .map(|m| {
-                let target = -((2 * m + 1) as f64) * core::f64::consts::PI;
-                let (mut lo, mut hi) = (0.0, core::f64::consts::PI);
-                for _ in 0..80 {
-                    let mid = 0.5 * (lo + hi);
-                    if chain_phase(cs, q, sr, mid) > target {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                0.5 * (lo + hi) * sr / core::f64::consts::TAU
             })
             .collect()
     }
@@ -1556,6 +1569,31 @@ mod tests {
             .map(|&t| expected.iter().map(|&e| phase_dist(transport(t), e)).fold(f64::INFINITY, f64::min))
             .fold(0.0, f64::max);
         assert!(worst > 0.05, "free-running LFO unexpectedly follows the transport");
+    }
+
+    #[test]
+    fn lfo_values_report_the_sweep_position_the_coefficients_use() {
+        // Sine LFO at 1 Hz, right channel a quarter cycle ahead.
+        let s = PhaserSettings {
+            lfo_rate_hz: 1.0,
+            lfo_depth_octaves: 2.0,
+            stereo_phase_deg: 90.0,
+            ..settings(4, 1000.0, 1.2, 3.0)
+        };
+        let mut p = phaser(SR, &s);
+        let x = vec![0.0f32; 4800];
+        render_stereo(&mut p, &x, &x, 256);
+        // 4800 samples are 150 control periods: the coefficients now glide to the point 32
+        // samples on, computed from these values.
+        let phase = (4800 + CONTROL_PERIOD) as f64 / SR as f64;
+        let [l, r] = p.lfo_values();
+        let (el, er) = ((core::f64::consts::TAU * phase).sin(), (core::f64::consts::TAU * (phase + 0.25)).sin());
+        assert!((l as f64 - el).abs() < 1e-6, "left {l} vs {el}");
+        assert!((r as f64 - er).abs() < 1e-6, "right {r} vs {er}");
+        // The same position as the coefficients' own: log2(f/sr) = log2(freq/sr) + depth·value.
+        let base = (1000.0f64 / SR as f64).log2();
+        assert!((p.last_params[0] as f64 - (base + 2.0 * l as f64)).abs() < 1e-5);
+        assert!((p.last_params[1] as f64 - (base + 2.0 * r as f64)).abs() < 1e-5);
     }
 
     #[test]

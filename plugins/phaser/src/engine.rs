@@ -13,6 +13,22 @@ use nice_plug::prelude::ProcessStatus;
 
 use crate::params::{PhaserParams, ShapeChoice};
 
+/// The readout slots the engine fills for the editor (`EditorData::readout`) while it is open.
+pub mod readout {
+    /// The left channel's LFO value now, −1..1 (`Phaser::lfo_values`): the first stage sits at
+    /// freq·2^(depth·value), which with the other parameters fixes the chain's response.
+    pub const LFO_LEFT: usize = 0;
+    /// The right channel's (NaN when the phaser runs mono).
+    pub const LFO_RIGHT: usize = 1;
+    /// The tempo the synced LFO follows, BPM (0 while the rate is free).
+    pub const TEMPO: usize = 2;
+    /// 1 when [`TEMPO`] comes from the host, 0 when the host gives none and 120 BPM is assumed.
+    pub const TEMPO_FROM_HOST: usize = 3;
+}
+
+/// Tempo assumed when synced and the host reports none (most hosts' default).
+pub const FALLBACK_BPM: f64 = 120.0;
+
 /// All DSP state of one plugin instance.
 pub struct PhaserEngine {
     /// Host sample rate, Hz.
@@ -47,12 +63,10 @@ impl Engine for PhaserEngine {
     fn process(&mut self, params: &PhaserParams, io: &mut ProcessIo<'_, '_, ()>) {
         let n = io.len();
         let beats_per_cycle = params.lfo_sync.value().beats_per_cycle();
-        let synced_rate = match (beats_per_cycle, io.transport.tempo) {
-            (Some(beats), Some(bpm)) if bpm.is_finite() && bpm > 0.0 => Some((bpm / 60.0 / beats) as f32),
-            // Synced but the host gives no tempo: assume 120 BPM, like most hosts' default.
-            (Some(beats), _) => Some((2.0 / beats) as f32),
-            (None, _) => None,
-        };
+        let host_bpm = io.transport.tempo.filter(|bpm| bpm.is_finite() && *bpm > 0.0);
+        // Synced but the host gives no tempo: assume 120 BPM, like most hosts' default.
+        let bpm = host_bpm.unwrap_or(FALLBACK_BPM);
+        let synced_rate = beats_per_cycle.map(|beats| (bpm / 60.0 / beats) as f32);
         self.phaser.set_settings(&settings(params, synced_rate));
         if let (Some(beats), Some(pos)) = (beats_per_cycle, io.transport.playing_pos_beats) {
             if pos.is_finite() {
@@ -65,6 +79,13 @@ impl Engine for PhaserEngine {
             sanitize_block(ch, PLUGIN_INPUT_LIMIT);
         }
         self.phaser.process(main, ());
+        if let Some(d) = io.editor {
+            let [left, right] = self.phaser.lfo_values();
+            d.set_readout(readout::LFO_LEFT, left);
+            d.set_readout(readout::LFO_RIGHT, if channels == 2 { right } else { f32::NAN });
+            d.set_readout(readout::TEMPO, if beats_per_cycle.is_some() { bpm as f32 } else { 0.0 });
+            d.set_readout(readout::TEMPO_FROM_HOST, if host_bpm.is_some() { 1.0 } else { 0.0 });
+        }
         self.output.fill_controls(None, &params.output, n);
         self.output.begin_span(0, n);
         for ch in main.iter_mut() {

@@ -2,12 +2,19 @@
 //! formula it intends), swept together by an LFO that can follow the host tempo.
 //!
 //! This crate is thin: parameters ([`params`]), the mapping from parameters to
-//! [`ferrite_dsp::phaser::Phaser`] ([`engine`]), and the descriptor (this file); the plugin
-//! lifecycle is the shared [`EffectPlugin`].
+//! [`ferrite_dsp::phaser::Phaser`] ([`engine`]), the editor ([`editor`], drawing the response
+//! computed in [`response`]) and the descriptor (this file); the plugin lifecycle is the shared
+//! [`EffectPlugin`].
 
+pub mod editor;
 pub mod engine;
 pub mod params;
+pub mod response;
 
+use std::sync::Arc;
+
+use ferrite_editor::FerriteEditor;
+use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use nice_plug::prelude::*;
 
@@ -28,6 +35,16 @@ impl Effect for PhaserEffect {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Modulation];
 
     type Engine = engine::PhaserEngine;
-    // The editor has its own issue; until then hosts show their generic parameter UI.
-    type Editor = ();
+    type Editor = FerriteEditor<editor::PhaserEditor>;
+
+    fn editor(
+        params: &Arc<params::PhaserParams>,
+        data: &Arc<EditorData>,
+        _executor: AsyncExecutor<EffectPlugin<Self>>,
+    ) -> Option<Self::Editor> {
+        let (p, d) = (params.clone(), data.clone());
+        Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
+            editor::PhaserEditor::new(p.clone(), d.clone())
+        }))
+    }
 }

@@ -8,8 +8,14 @@
 
 use std::sync::Arc;
 
+use ferrite_editor::EditorSize;
 use ferrite_plugin_common::params::{db_param, fraction_param};
 use nice_plug::prelude::*;
+
+/// The editor's default size, logical points.
+pub const EDITOR_SIZE: (u32, u32) = (860, 580);
+/// The smallest editor size, logical points.
+pub const EDITOR_MIN_SIZE: (u32, u32) = (700, 500);
 
 /// LFO waveform.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +153,9 @@ pub struct PhaserParams {
     /// Output gain, dB.
     #[id = "output"]
     pub output: FloatParam,
+    /// The editor window's size, kept in the plugin state.
+    #[persist = "editor-size"]
+    pub editor_size: EditorSize,
 }
 
 impl Default for PhaserParams {
@@ -195,6 +204,7 @@ impl Default for PhaserParams {
                 .with_value_to_string(formatters::v2s_f32_rounded(0)),
             mix: fraction_param("Mix", 0.5),
             output: db_param("Output", 0.0, -36.0, 12.0),
+            editor_size: EditorSize::new(EDITOR_SIZE, EDITOR_MIN_SIZE),
         }
     }
 }
