@@ -49,6 +49,9 @@
 //! currents alone (`|dx/dt| ≤ 2ω`), there is no clipper. The trapezoidal rule is the bilinear
 //! transform of this, so with the pre-warp the discrete model has the same threshold and
 //! oscillates where `tan(π·f/Fs) = 0.9733·tan(π·f0/Fs)`.
+//! [`loop_polynomial`], [`linear_gain`], [`oscillation_threshold`] and
+//! [`oscillation_frequency_hz`] compute these; the theory tests below and Ferrite VCF's editor
+//! (its response plot) both use them.
 //! At DC the model is linear at *any* level (all five currents are equal in magnitude at
 //! equilibrium, and tanh is injective), so the output normalisation below is exact.
 //!
@@ -715,11 +718,77 @@ fn sanitize_rate(rate: f32) -> f32 {
     }
 }
 
-/// `G = tan(π·f0/Fs)` with f0 clamped to [`MIN_CUTOFF_HZ`] … [`MAX_CUTOFF_FRACTION`]·Fs.
-fn cutoff_to_g(cutoff_hz: f32, sample_rate: f32) -> f32 {
+/// The cutoff f0 the model uses for `cutoff_hz` at model rate `sample_rate`: clamped to
+/// [`MIN_CUTOFF_HZ`] … [`MAX_CUTOFF_FRACTION`]·Fs (+∞ to the top, −∞ to the bottom). NaN is
+/// the caller's to filter (the model ignores it).
+pub fn model_cutoff_hz(cutoff_hz: f32, sample_rate: f32) -> f32 {
     let f = if cutoff_hz.is_finite() { cutoff_hz } else if cutoff_hz > 0.0 { f32::MAX } else { 0.0 };
-    let f = f.clamp(MIN_CUTOFF_HZ, MAX_CUTOFF_FRACTION * sample_rate);
+    f.clamp(MIN_CUTOFF_HZ, MAX_CUTOFF_FRACTION * sample_rate)
+}
+
+/// `G = tan(π·f0/Fs)` with f0 clamped by [`model_cutoff_hz`].
+fn cutoff_to_g(cutoff_hz: f32, sample_rate: f32) -> f32 {
+    let f = model_cutoff_hz(cutoff_hz, sample_rate);
     (core::f64::consts::PI * f as f64 / sample_rate as f64).tan() as f32
+}
+
+/// `(p + a)·q` for polynomials in `p` given as coefficients, lowest power first (`q` of degree
+/// at most 3).
+const fn times_p_plus(a: f64, q: [f64; 5]) -> [f64; 5] {
+    [a * q[0], a * q[1] + q[0], a * q[2] + q[1], a * q[3] + q[2], a * q[4] + q[3]]
+}
+
+/// `q − r`, coefficient by coefficient.
+const fn minus(q: [f64; 5], r: [f64; 5]) -> [f64; 5] {
+    [q[0] - r[0], q[1] - r[1], q[2] - r[2], q[3] - r[3], q[4] - r[4]]
+}
+
+/// Coefficients `[c0, c1, c2, c3, c4]` of `D0(p) = c4·p⁴ + c3·p³ + c2·p² + c1·p + c0`, the
+/// linearised loop polynomial without the feedback term (module doc, "Linearisation"), derived
+/// from the linearised ladder: with `tanh x ≈ x` and `p = s/ω`, per unit `x4`,
+/// `x3 = (p + 4/3)·x4`, `x2 = (p + 2)·x3 − x4`, `x1 = (p + 2)·x2 − x3` and
+/// `D0 = (p + 1)·x1 − x2`. The whole loop is `D(p) = D0(p) + β`. (`[1/3, 6, 35/3, 19/3, 1]`.)
+pub const fn loop_polynomial() -> [f64; 5] {
+    let x4 = [1.0, 0.0, 0.0, 0.0, 0.0];
+    let x3 = times_p_plus(4.0 / 3.0, x4);
+    let x2 = minus(times_p_plus(2.0, x3), x4);
+    let x1 = minus(times_p_plus(2.0, x2), x3);
+    minus(times_p_plus(1.0, x1), x2)
+}
+
+/// Small-signal gain (full scale in → full scale out, as [`Vcf`] scales it) of the linearised
+/// discrete model at `f` Hz for cutoff `f0` Hz, resonance `k` and model rate `fs`: `β/|D(p)|`
+/// (module doc, "Linearisation") with the bilinear, pre-warped `p = j·tan(πf/fs)/tan(πf0/fs)`,
+/// over the K = 0 DC gain [`DC_GAIN_AT_K0`]. Takes `f0` and `k` as given (see
+/// [`model_cutoff_hz`] for the clamp the model applies to the cutoff). For `k` at or above the
+/// oscillation threshold the linear system is unstable and this is only the magnitude of its
+/// transfer function on the unit circle, not a steady-state response.
+pub fn linear_gain(f: f64, f0: f64, k: f64, fs: f64) -> f64 {
+    let c = loop_polynomial();
+    let beta = ETA * (k + 0.5);
+    let w = (core::f64::consts::PI * f / fs).tan() / (core::f64::consts::PI * f0 / fs).tan();
+    // D(jw): real part c0 + β − c2·w² + w⁴, imaginary part c1·w − c3·w³.
+    let re = c[0] + beta - c[2] * w * w + c[4] * w.powi(4);
+    let im = c[1] * w - c[3] * w.powi(3);
+    beta / (re * re + im * im).sqrt() / DC_GAIN_AT_K0
+}
+
+/// The analytic oscillation threshold of the linearised loop (module doc): the resonance `K`
+/// where `D(jw) = 0` has a real solution, and that `w` (the oscillation frequency over the
+/// cutoff, before the bilinear warp): `K ≈ 4.85`, `w ≈ 0.9733`.
+pub fn oscillation_threshold() -> (f64, f64) {
+    let c = loop_polynomial();
+    // Im D(jw) = 0 → w² = c1/c3; Re D(jw) = 0 → β = c2·w² − w⁴ − c0.
+    let w2 = c[1] / c[3];
+    let beta = c[2] * w2 - w2 * w2 - c[0];
+    (beta / ETA - 0.5, w2.sqrt())
+}
+
+/// The frequency (Hz) at which the discrete model at rate `fs` oscillates at the threshold for
+/// cutoff `f0`: `tan(π·f/fs) = w·tan(π·f0/fs)` with `w` from [`oscillation_threshold`].
+pub fn oscillation_frequency_hz(f0: f64, fs: f64) -> f64 {
+    let (_, w) = oscillation_threshold();
+    (w * (core::f64::consts::PI * f0 / fs).tan()).atan() * fs / core::f64::consts::PI
 }
 
 /// Largest piece of a host block processed at once, host samples: at 8× it needs 2048
@@ -1002,54 +1071,6 @@ mod tests {
     use crate::analysis::{db, tone_amplitude};
     use core::f64::consts::{PI, TAU};
 
-    /// Coefficients of `D0(p) = p⁴ + c3·p³ + c2·p² + c1·p + c0`, the loop polynomial without the
-    /// feedback term, derived in the test from the linearised ladder: with `p = s/ω`,
-    /// `x3 = (p + 4/3)·x4`, `x2 = (p + 2)·x3 − x4`, `x1 = (p + 2)·x2 − x3` and
-    /// `D0 = (p + 1)·x1 − x2` (per unit x4).
-    fn loop_polynomial() -> [f64; 5] {
-        // Polynomials as coefficient vectors, lowest power first.
-        fn mul(a: &[f64], b: &[f64]) -> Vec<f64> {
-            let mut r = vec![0.0; a.len() + b.len() - 1];
-            for (i, x) in a.iter().enumerate() {
-                for (j, y) in b.iter().enumerate() {
-                    r[i + j] += x * y;
-                }
-            }
-            r
-        }
-        fn sub(a: &[f64], b: &[f64]) -> Vec<f64> {
-            (0..a.len().max(b.len())).map(|i| a.get(i).unwrap_or(&0.0) - b.get(i).unwrap_or(&0.0)).collect()
-        }
-        let x4 = vec![1.0];
-        let x3 = vec![4.0 / 3.0, 1.0];
-        let x2 = sub(&mul(&[2.0, 1.0], &x3), &x4);
-        let x1 = sub(&mul(&[2.0, 1.0], &x2), &x3);
-        let d0 = sub(&mul(&[1.0, 1.0], &x1), &x2);
-        [d0[0], d0[1], d0[2], d0[3], d0[4]]
-    }
-
-    /// Small-signal gain (full scale in → full scale out) of the linearised discrete model at
-    /// `f` Hz: `β/D(p)` with the bilinear/pre-warped `p = j·tan(πf/Fs)/tan(πf0/Fs)`, over the
-    /// K = 0 DC gain.
-    fn theory_gain(f: f64, f0: f64, k: f64, fs: f64) -> f64 {
-        let c = loop_polynomial();
-        let beta = ETA * (k + 0.5);
-        let w = (PI * f / fs).tan() / (PI * f0 / fs).tan();
-        // D(jw): real part c0 + β − c2·w² + w⁴, imaginary part c1·w − c3·w³.
-        let re = c[0] + beta - c[2] * w * w + c[4] * w.powi(4);
-        let im = c[1] * w - c[3] * w.powi(3);
-        beta / (re * re + im * im).sqrt() / DC_GAIN_AT_K0
-    }
-
-    /// The analytic oscillation threshold K and normalised frequency `w` (module doc).
-    fn threshold() -> (f64, f64) {
-        let c = loop_polynomial();
-        // Im D(jw) = 0 → w² = c1/c3; Re D(jw) = 0 → β = c2·w² − w⁴ − c0.
-        let w2 = c[1] / c[3];
-        let beta = c[2] * w2 - w2 * w2 - c[0];
-        (beta / ETA - 0.5, w2.sqrt())
-    }
-
     fn sine(f: f64, amp: f64, fs: f64, n: usize) -> Vec<f32> {
         (0..n).map(|i| (amp * (TAU * f * i as f64 / fs).sin()) as f32).collect()
     }
@@ -1074,13 +1095,13 @@ mod tests {
         }
         // DC gain β/(c0 + β) at K = 0 is the normalisation constant.
         assert!((ETA / 2.0 / (c[0] + ETA / 2.0) - DC_GAIN_AT_K0).abs() < 1e-15);
-        let (k, w) = threshold();
+        let (k, w) = oscillation_threshold();
         assert!((k - 4.85).abs() < 0.01 && (w - 0.9733).abs() < 1e-3, "K_c {k}, w {w}");
     }
 
     #[test]
     fn small_signal_response_matches_the_linearised_transfer_function() {
-        let (k_c, _) = threshold();
+        let (k_c, _) = oscillation_threshold();
         // K = 6 of the brief is above the threshold K_c ≈ 4.85: the linear system is unstable
         // there and has no steady-state response, so the highest K measured is 4.
         let ks = [0.0, 1.0, 3.0, 4.0];
@@ -1095,7 +1116,7 @@ mod tests {
                         if f > 0.45 * fs || f < 4.0 {
                             continue;
                         }
-                        let h = theory_gain(f, f0, k, fs);
+                        let h = linear_gain(f, f0, k, fs);
                         if db(h, 1.0) < -20.0 {
                             continue; // the passband and the transition down to −20 dB
                         }
@@ -1122,10 +1143,11 @@ mod tests {
 
     #[test]
     fn self_oscillation_starts_at_the_predicted_k_and_frequency_with_a_bounded_level() {
-        let (k_c, w) = threshold();
+        let (k_c, w) = oscillation_threshold();
         let fs = 44_100.0f64;
         let f0 = 1_000.0f64;
-        let f_pred = (w * (PI * f0 / fs).tan()).atan() * fs / PI;
+        let f_pred = oscillation_frequency_hz(f0, fs);
+        assert_eq!(f_pred, (w * (PI * f0 / fs).tan()).atan() * fs / PI);
         let n = (2.0 * fs) as usize;
         let run = |k: f64| -> Vec<f32> {
             let mut core = Vcs3Core::new(fs as f32);

@@ -17,6 +17,13 @@ use crate::params::VcfParams;
 /// Fade time for switching the oversampling factor.
 const SWITCH_FADE_MS: f32 = 5.0;
 
+/// Editor readout slot: mean Newton iterations per model sample (per channel) over the last
+/// processed chunk, the solver load.
+pub const READOUT_MEAN_ITERATIONS: usize = 0;
+/// Editor readout slot: the most Newton iterations any one model sample needed in the last
+/// processed chunk.
+pub const READOUT_MAX_ITERATIONS: usize = 1;
+
 /// All DSP state of one plugin instance.
 pub struct VcfEngine {
     /// Number of main channels.
@@ -81,7 +88,19 @@ impl Engine for VcfEngine {
 
         let wanted = params.oversampling.value().log2();
         self.output.want_switch(wanted != self.applied_os);
+        // Solver load for an open editor: the statistics the solver keeps anyway, counted
+        // from the start of this chunk (resetting them touches no audio state).
+        if io.editor.is_some() {
+            self.filter.reset_stats();
+        }
         for_each_span(self, n, |e| &mut e.output, |e| e.apply(wanted), |e, offset, len| e.render_span(io, offset, len));
+        if let Some(d) = io.editor {
+            let stats = self.filter.stats();
+            if stats.steps > 0 {
+                d.set_readout(READOUT_MEAN_ITERATIONS, stats.mean_iterations() as f32);
+                d.set_readout(READOUT_MAX_ITERATIONS, stats.max_iterations as f32);
+            }
+        }
     }
 
     /// A self-oscillating filter keeps sounding without input: never report silence.

@@ -3,14 +3,22 @@
 //! high resonance.
 //!
 //! This crate is thin: parameters ([`params`]), the mapping from parameters to
-//! [`ferrite_dsp::vcf::Vcf`] ([`engine`]), and the descriptor (this file); the plugin lifecycle
-//! is the shared [`EffectPlugin`].
+//! [`ferrite_dsp::vcf::Vcf`] ([`engine`]), the editor ([`editor`]: controls, meters, the
+//! linearised model's response and the solver load) and the descriptor (this file); the plugin
+//! lifecycle is the shared [`EffectPlugin`].
 
+pub mod editor;
 pub mod engine;
 pub mod params;
 
+use std::sync::Arc;
+
+use ferrite_editor::FerriteEditor;
+use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use nice_plug::prelude::*;
+
+use crate::params::VcfParams;
 
 /// Ferrite VCF as a plugin (CLAP, VST3, standalone, `render`).
 pub type FerriteVcf = EffectPlugin<VcfEffect>;
@@ -29,6 +37,16 @@ impl Effect for VcfEffect {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Filter];
 
     type Engine = engine::VcfEngine;
-    // The editor has its own issue; until then hosts show their generic parameter UI.
-    type Editor = ();
+    type Editor = FerriteEditor<editor::VcfEditor>;
+
+    fn editor(
+        params: &Arc<VcfParams>,
+        data: &Arc<EditorData>,
+        _executor: AsyncExecutor<EffectPlugin<Self>>,
+    ) -> Option<Self::Editor> {
+        let (p, d) = (params.clone(), data.clone());
+        Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
+            editor::VcfEditor::new(p.clone(), d.clone())
+        }))
+    }
 }
