@@ -6,6 +6,8 @@
 //! models ([`engine`]), and the descriptor (this file); the plugin lifecycle is the shared
 //! [`EffectPlugin`].
 
+pub mod decay;
+pub mod editor;
 pub mod engine;
 pub mod ir;
 pub mod loader;
@@ -14,6 +16,8 @@ pub mod params;
 use std::path::Path;
 use std::sync::Arc;
 
+use ferrite_editor::FerriteEditor;
+use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use nice_plug::prelude::*;
 
@@ -38,8 +42,18 @@ impl Effect for ReverbEffect {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Reverb];
 
     type Engine = engine::ReverbEngine;
-    // The editor has its own issue; until then hosts show their generic parameter UI.
-    type Editor = ();
+    type Editor = FerriteEditor<editor::ReverbEditor>;
+
+    fn editor(
+        params: &Arc<ReverbParams>,
+        data: &Arc<EditorData>,
+        _executor: AsyncExecutor<EffectPlugin<Self>>,
+    ) -> Option<Self::Editor> {
+        let (p, d) = (params.clone(), data.clone());
+        Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
+            editor::ReverbEditor::new(p.clone(), d.clone())
+        }))
+    }
 
     fn task_executor(params: &Arc<ReverbParams>) -> Box<dyn Fn(ReverbTask) + Send> {
         let params = params.clone();

@@ -72,6 +72,9 @@ pub struct ReverbParams {
     /// The convolution's impulse response (file path and samples), saved with the project.
     #[persist = "impulse_response"]
     pub impulse_response: IrSlot,
+    /// The editor window's size, saved with the project.
+    #[persist = "editor-size"]
+    pub editor_size: ferrite_editor::EditorSize,
     /// Not a parameter: the background side of the IR hand-over, replaced at every activation
     /// (shared here because the background task and the engine both reach the parameters).
     pub ir_loading: IrLoading,
@@ -109,6 +112,7 @@ impl Default for ReverbParams {
             mix: fraction_param("Mix", 0.3),
             output: db_param("Output", 0.0, -36.0, 12.0),
             impulse_response: IrSlot::default(),
+            editor_size: ferrite_editor::EditorSize::new(crate::editor::DEFAULT_SIZE, crate::editor::MIN_SIZE),
             ir_loading: IrLoading::default(),
         }
     }
