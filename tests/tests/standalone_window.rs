@@ -28,7 +28,7 @@ use nice_plug::editor::Editor;
 use nice_plug::prelude::*;
 
 /// Apps whose plugin has no editor yet (`type Editor = ()`). Remove an app when its editor lands.
-const NO_EDITOR_YET: &[&str] = &["ferrite-vcf", "ferrite-phaser", "ferrite-reverb"];
+const NO_EDITOR_YET: &[&str] = &[];
 
 /// How long an app may take to show its window (software OpenGL on a loaded 2-core machine).
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(30);

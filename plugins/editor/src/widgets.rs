@@ -85,8 +85,11 @@ impl<P: Param> Widget for Knob<'_, P> {
         let mut memory: KnobMemory = ui.data(|d| d.get_temp(id)).unwrap_or_default();
         let width = self.diameter.max(64.0);
 
+        // A column exactly `width` wide (centred inside it), whatever the parent's layout: a
+        // row of knobs stays a row instead of each knob centring in all the width left.
+        let layout = egui::Layout::top_down(egui::Align::Center);
         let outer = ui
-            .vertical_centered(|ui| {
+            .allocate_ui_with_layout(vec2(width, 0.0), layout, |ui| {
                 ui.set_width(width);
                 caption(ui, self.label.unwrap_or(name), width);
                 let (rect, mut response) =

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use ferrite_editor::EditorSize;
-use ferrite_plugin_common::params::{db_param, fraction_param};
+use ferrite_plugin_common::params::{db_param, fraction_param, parse_hz};
 use nice_plug::prelude::*;
 
 /// The editor's default size, logical points.
@@ -168,7 +168,8 @@ impl Default for PhaserParams {
                 FloatRange::Skewed { min: 20.0, max: 20_000.0, factor: FloatRange::skew_factor(-2.0) },
             )
             .with_unit(" Hz")
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            .with_value_to_string(formatters::v2s_f32_rounded(1))
+            .with_string_to_value(parse_hz()),
             spread: FloatParam::new(
                 "Spread",
                 1.1,
@@ -191,7 +192,8 @@ impl Default for PhaserParams {
                 FloatRange::Skewed { min: 0.01, max: 20.0, factor: FloatRange::skew_factor(-2.0) },
             )
             .with_unit(" Hz")
-            .with_value_to_string(formatters::v2s_f32_rounded(3)),
+            .with_value_to_string(formatters::v2s_f32_rounded(3))
+            .with_string_to_value(parse_hz()),
             lfo_sync: EnumParam::new("LFO Sync", SyncChoice::Free),
             lfo_depth: FloatParam::new("LFO Depth", 1.5, FloatRange::Linear { min: 0.0, max: 5.0 })
                 .with_unit(" oct")

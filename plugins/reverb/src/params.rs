@@ -1,7 +1,7 @@
 //! Ferrite Reverb's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
 //! "Ferrite Reverb"), and the impulse response, which is state rather than a parameter.
 
-use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
+use ferrite_plugin_common::params::{db_param, fraction_param, parse_hz, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 use crate::ir::IrSlot;
@@ -86,6 +86,7 @@ fn hz_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
         .with_smoother(SmoothingStyle::Logarithmic(SMOOTHING_MS))
         .with_unit(" Hz")
         .with_value_to_string(formatters::v2s_f32_rounded(0))
+        .with_string_to_value(parse_hz())
 }
 
 impl Default for ReverbParams {

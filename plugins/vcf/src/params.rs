@@ -1,32 +1,14 @@
 //! Ferrite VCF's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
 //! "Ferrite VCF").
 
-use std::sync::Arc;
-
 use ferrite_editor::EditorSize;
-use ferrite_plugin_common::params::{db_param, fraction_param, SMOOTHING_MS};
+use ferrite_plugin_common::params::{db_param, fraction_param, parse_hz, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 /// The editor's default size (logical points).
 pub const EDITOR_SIZE: (u32, u32) = (760, 480);
 /// The editor's smallest size (logical points).
 pub const EDITOR_MIN_SIZE: (u32, u32) = (600, 400);
-
-/// Parses a frequency as typed into a host or the editor: a number in Hz, optionally followed
-/// by `Hz`, `kHz` or `k` (any case, spaces allowed): `440`, `1000.0 Hz`, `2 kHz`, `2k`.
-pub fn parse_hz(text: &str) -> Option<f32> {
-    let lower = text.trim().to_ascii_lowercase();
-    let (number, scale) = if let Some(n) = lower.strip_suffix("khz") {
-        (n, 1000.0)
-    } else if let Some(n) = lower.strip_suffix("hz") {
-        (n, 1.0)
-    } else if let Some(n) = lower.strip_suffix('k') {
-        (n, 1000.0)
-    } else {
-        (lower.as_str(), 1.0)
-    };
-    number.trim().parse::<f32>().ok().map(|v| v * scale).filter(|v| v.is_finite())
-}
 
 ferrite_plugin_common::oversampling_choice! {
     /// Oversampling factor of the filter model.
@@ -71,7 +53,7 @@ impl Default for VcfParams {
             .with_smoother(SmoothingStyle::Logarithmic(SMOOTHING_MS))
             .with_unit(" Hz")
             .with_value_to_string(formatters::v2s_f32_rounded(1))
-            .with_string_to_value(Arc::new(parse_hz)),
+            .with_string_to_value(parse_hz()),
             resonance: FloatParam::new("Resonance", 1.0, FloatRange::Linear { min: 0.0, max: 10.0 })
                 .with_smoother(SmoothingStyle::Linear(SMOOTHING_MS))
                 .with_step_size(0.01)
@@ -93,6 +75,7 @@ mod tests {
 
     #[test]
     fn frequencies_parse_in_hz_and_khz_and_the_shown_text_round_trips() {
+        let parse_hz = parse_hz();
         for (text, hz) in [("440", 440.0), ("1000.0 Hz", 1000.0), ("2 kHz", 2000.0), ("2kHz", 2000.0), (" 2.5 K ", 2500.0), ("15k", 15_000.0), ("20 hz", 20.0)] {
             assert_eq!(parse_hz(text), Some(hz), "{text}");
         }
