@@ -8,9 +8,21 @@
 //!   channels, the host's largest block capped at [`MAX_CHUNK`]) and drops it in `deactivate`;
 //! - in `process`: sets FTZ/DAZ for the call, splits the host's block into chunks of at most
 //!   [`MAX_CHUNK`] samples (so engine buffers do not grow with the host's block size), hands
-//!   each chunk with its sidechain and transport to the engine, reports latency changes, and
-//!   publishes what the editor shows ([`EditorData`]) while an editor is open;
+//!   each chunk with its sidechain and transport to the engine, has a latency change reported
+//!   the way each format allows (see below), and publishes what the editor shows
+//!   ([`EditorData`]) while an editor is open;
 //! - returns the engine's tail to the host.
+//!
+//! Latency changes: CLAP allows the latency to change, and `clap_host_latency.changed` to be
+//! called, only inside `clap_plugin.activate`; an active plugin asks for that with
+//! `request_restart`. nice-plug 0.4.2 turns a `set_latency_samples` from `process` into a
+//! main-thread task that, if the host has deactivated the plugin by the time it runs, calls
+//! `changed` outside `activate` (clap-validator fails this). So under CLAP the skeleton never
+//! reports latency from `process`: when the engine's latency differs from the one reported at
+//! activation it asks the host for a restart (`request_restart` is thread-safe), and the next
+//! `activate` reports the new engine's latency, which nice-plug announces with `changed` inside
+//! the activation after that. Other formats (VST3, where a latency change may be reported at
+//! any time, the standalone, `render`) get the new value from `process` at once.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -168,6 +180,11 @@ pub struct EffectPlugin<E: Effect> {
     engine: Option<E::Engine>,
     /// Sample rate of the current activation (for advancing the transport across chunks).
     sample_rate: f32,
+    /// The latency last reported to the host (at activation, or from `process` where the format
+    /// allows it).
+    reported_latency: u32,
+    /// A restart was requested for a latency change (CLAP) and has not happened yet.
+    restart_requested: bool,
     /// Meters and sample blocks for the editor, written only while it is open.
     editor_data: Arc<EditorData>,
 }
@@ -194,7 +211,14 @@ impl<E: Effect> Default for EffectPlugin<E> {
         let params = Arc::new(ParamsOf::<E>::default());
         // The standalone's `--set` values (no-op inside a DAW).
         crate::apply_startup_settings(&params);
-        Self { params, engine: None, sample_rate: 0.0, editor_data: Arc::new(EditorData::default()) }
+        Self {
+            params,
+            engine: None,
+            sample_rate: 0.0,
+            reported_latency: 0,
+            restart_requested: false,
+            editor_data: Arc::new(EditorData::default()),
+        }
     }
 }
 
@@ -236,7 +260,9 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         let max_block = (config.max_buffer_size as usize).clamp(1, MAX_CHUNK);
         let spec = ProcessSpec::new(config.sample_rate, max_block, channels);
         let engine = E::Engine::new(&self.params, &spec);
-        context.set_latency_samples(engine.latency());
+        self.reported_latency = engine.latency();
+        self.restart_requested = false;
+        context.set_latency_samples(self.reported_latency);
         self.engine = Some(engine);
         self.sample_rate = config.sample_rate;
         true
@@ -266,7 +292,6 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         };
         let _ftz = ScopedFlushDenormals::new();
         let transport = TransportInfo::from_transport(context.transport());
-        let latency_before = engine.latency();
         let main = buffer.as_slice();
         let len = main.iter().map(|c| c.len()).min().unwrap_or(0);
         let channels = main.len().min(MAX_CHANNELS);
@@ -302,8 +327,18 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         if self.editor_data.is_open() {
             self.editor_data.publish(main, len);
         }
-        if engine.latency() != latency_before {
-            context.set_latency_samples(engine.latency());
+        let latency = engine.latency();
+        if latency != self.reported_latency {
+            if context.plugin_api() == PluginApi::Clap {
+                // Reported by the next activation (see the module doc).
+                if !self.restart_requested {
+                    self.restart_requested = true;
+                    context.request_restart();
+                }
+            } else {
+                self.reported_latency = latency;
+                context.set_latency_samples(latency);
+            }
         }
         engine.tail(&self.params)
     }
