@@ -11,7 +11,9 @@
 //!   each chunk with its sidechain and transport to the engine, has a latency change reported
 //!   the way each format allows (see below), and publishes what the editor shows
 //!   ([`EditorData`]) while an editor is open;
-//! - returns the engine's tail to the host.
+//! - returns the engine's tail to the host;
+//! - makes the first block after an activation or a reset start from the parameters as they
+//!   are (see below).
 //!
 //! Latency changes: CLAP allows the latency to change, and `clap_host_latency.changed` to be
 //! called, only inside `clap_plugin.activate`; an active plugin asks for that with
@@ -23,6 +25,15 @@
 //! `activate` reports the new engine's latency, which nice-plug announces with `changed` inside
 //! the activation after that. Other formats (VST3, where a latency change may be reported at
 //! any time, the standalone, `render`) get the new value from `process` at once.
+//!
+//! The first block: hosts such as pedalboard and DawDreamer deliver the parameters a script set
+//! before rendering as events in the first `process` call, where nice-plug starts the smoothers
+//! gliding from the old values. A value that arrives before any audio has been processed since
+//! the last activation or reset has nothing to be smooth against, so the first non-empty block
+//! snaps every smoother to its value and resets the engine with the parameters as they are
+//! (no glide, no crossfade, no switch fade); the audio state is clear at that point anyway.
+//! `Plugin::reset` only marks that, so the engine is cleared once, on the audio thread, in that
+//! block. Changes during a stream stay smoothed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -185,6 +196,12 @@ pub struct EffectPlugin<E: Effect> {
     reported_latency: u32,
     /// A restart was requested for a latency change (CLAP) and has not happened yet.
     restart_requested: bool,
+    /// No audio has been processed since the last activation or reset: the next non-empty
+    /// block takes the parameters as they are then, unsmoothed.
+    first_block_pending: bool,
+    /// Every parameter, for snapping the smoothers in the first block (collected once, so that
+    /// does not allocate).
+    param_ptrs: Vec<ParamPtr>,
     /// Meters and sample blocks for the editor, written only while it is open.
     editor_data: Arc<EditorData>,
 }
@@ -211,12 +228,15 @@ impl<E: Effect> Default for EffectPlugin<E> {
         let params = Arc::new(ParamsOf::<E>::default());
         // The standalone's `--set` values (no-op inside a DAW).
         crate::apply_startup_settings(&params);
+        let param_ptrs = params.param_map().into_iter().map(|(_, ptr, _)| ptr).collect();
         Self {
             params,
             engine: None,
             sample_rate: 0.0,
             reported_latency: 0,
             restart_requested: false,
+            first_block_pending: true,
+            param_ptrs,
             editor_data: Arc::new(EditorData::default()),
         }
     }
@@ -265,6 +285,7 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         context.set_latency_samples(self.reported_latency);
         self.engine = Some(engine);
         self.sample_rate = config.sample_rate;
+        self.first_block_pending = true;
         true
     }
 
@@ -276,9 +297,8 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
     }
 
     fn reset(&mut self) {
-        if let Some(engine) = &mut self.engine {
-            engine.reset(&self.params);
-        }
+        // The engine is reset by the first block (see the module doc).
+        self.first_block_pending = true;
     }
 
     fn process(
@@ -294,6 +314,14 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         let transport = TransportInfo::from_transport(context.transport());
         let main = buffer.as_slice();
         let len = main.iter().map(|c| c.len()).min().unwrap_or(0);
+        if self.first_block_pending && len > 0 {
+            self.first_block_pending = false;
+            for ptr in &self.param_ptrs {
+                // SAFETY: the pointers point into `self.params`, which this plugin keeps alive.
+                unsafe { ptr._internal_update_smoother(self.sample_rate, true) };
+            }
+            engine.reset(&self.params);
+        }
         let channels = main.len().min(MAX_CHANNELS);
         let sidechain = aux.inputs.first_mut().map(|b| b.as_slice());
         let mut send = |task| context.execute_background(task);

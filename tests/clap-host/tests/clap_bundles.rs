@@ -1629,3 +1629,124 @@ fn clap_latency_changes_are_reported_only_inside_activate() {
         Ok(())
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7: the first block after activation
+// ---------------------------------------------------------------------------------------------
+
+/// Non-default CLAP values for every parameter except `oversampling` (whose latency change would
+/// restart the plugin): a continuous value 0.37 of the way along its normalized range (0.77 if
+/// the default is near there), a stepped one the next step after its default (wrapping).
+fn first_block_values(infos: &BTreeMap<u32, ParamInfoOwned>) -> Vec<(u32, f64)> {
+    let os_hash = nice_param_hash("oversampling");
+    infos
+        .values()
+        .filter(|p| p.id != os_hash)
+        .map(|p| {
+            let v = if p.stepped {
+                let next = p.default + 1.0;
+                if next > p.max { p.min } else { next }
+            } else {
+                let span = p.max - p.min;
+                let t = if ((p.default - p.min) / span - 0.37).abs() < 0.1 { 0.77 } else { 0.37 };
+                p.min + t * span
+            };
+            (p.id, v)
+        })
+        .collect()
+}
+
+/// Renders `frames` of a two-sine input (and a 700 Hz sidechain) in blocks of `block`, sending
+/// `events_at[k]` with the k-th block; returns the main output, channels concatenated per block.
+fn render_with_events(
+    inst: &mut Inst,
+    frames: usize,
+    block: usize,
+    events_at: &[(usize, EventBuffer)],
+) -> Result<Vec<Vec<f32>>, String> {
+    let sr = inst.sample_rate;
+    let mut out = vec![Vec::with_capacity(frames); inst.outs[0].len()];
+    let empty = EventBuffer::new();
+    let (mut done, mut k) = (0, 0);
+    while done < frames {
+        let n = block.min(frames - done);
+        let t0 = done;
+        fill_inputs(inst, n, |port, ch, i| {
+            let t = (t0 + i) as f64 / sr;
+            let f = if port == 0 { 250.0 + 50.0 * ch as f64 } else { 700.0 };
+            (0.4 * (std::f64::consts::TAU * f * t).sin() + 0.1 * (std::f64::consts::TAU * 3.1 * f * t).sin()) as f32
+        });
+        let events = events_at.iter().find(|(at, _)| *at == k).map_or(&empty, |(_, e)| e);
+        inst.process(n, events)?;
+        for (o, ch) in out.iter_mut().zip(&inst.outs[0]) {
+            o.extend_from_slice(&ch[..n]);
+        }
+        done += n;
+        k += 1;
+    }
+    Ok(out)
+}
+
+/// Parameter values that arrive in the first `process` call after activation (as pedalboard and
+/// DawDreamer deliver values set before a render) take effect at once: the output equals, bit
+/// for bit, that of an instance given the same values before activation (what `render` does).
+/// Without that, the smoothers glide from the defaults and discrete settings switch under a fade
+/// (Ring: the carrier glides from 440 Hz; Reverb: 50 ms of the previous algorithm).
+/// A change in a later block still glides: `output` to its minimum must not jump there.
+#[test]
+fn clap_first_block_parameter_events_take_effect_at_once() {
+    for_each_plugin("first block after activation", |bundle, id, _spec| {
+        let sr = 48_000.0;
+        let (frames, block) = (12_000, 480);
+        let mut before = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut before)?;
+        let values = first_block_values(&infos);
+        before.flush(&values)?;
+        before.activate(sr)?;
+        let want = render_with_events(&mut before, frames, block, &[])?;
+
+        let mut cold = Inst::new(bundle, id)?;
+        cold.activate(sr)?;
+        let mut first = EventBuffer::new();
+        for &(pid, v) in &values {
+            first.push(&ParamValueEvent::new(0, ClapId::new(pid), Pckn::match_all(), v));
+        }
+        let got = render_with_events(&mut cold, frames, block, &[(0, first)])?;
+        let peak = want.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
+        if peak < 1e-3 {
+            return Err(format!("the reference output is near silent (peak {peak:e}); the comparison proves nothing"));
+        }
+        for (ch, (w, g)) in want.iter().zip(&got).enumerate() {
+            if let Some(i) = w.iter().zip(g).position(|(a, b)| a.to_bits() != b.to_bits()) {
+                let worst = w.iter().zip(g).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                return Err(format!(
+                    "channel {ch}: with the values as events in the first process call the output differs \
+                     from the one with the values set before activation from sample {i} on ({} vs {}), \
+                     worst difference {worst:e} (peak {peak})",
+                    g[i], w[i]
+                ));
+            }
+        }
+
+        // During a stream a change stays smoothed: output -> its minimum in the third block.
+        let out_hash = nice_param_hash("output");
+        let out_min = infos.get(&out_hash).ok_or("no `output` parameter")?.min;
+        let mut later = EventBuffer::new();
+        later.push(&ParamValueEvent::new(0, ClapId::new(out_hash), Pckn::match_all(), out_min));
+        let mut steady = Inst::new(bundle, id)?;
+        steady.activate(sr)?;
+        let reference = render_with_events(&mut steady, 3 * block, block, &[])?;
+        let mut moved = Inst::new(bundle, id)?;
+        moved.activate(sr)?;
+        let changed = render_with_events(&mut moved, 3 * block, block, &[(2, later)])?;
+        let rms = |x: &[f32]| (x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64).sqrt();
+        let span = 2 * block..2 * block + 48; // the first 1 ms after the change
+        let ratio = rms(&changed[0][span.clone()]) / rms(&reference[0][span]).max(1e-12);
+        if ratio < 0.5 {
+            return Err(format!(
+                "a change of `output` to its minimum during the stream took effect at once (level ratio {ratio:.3} in the first ms), it should glide"
+            ));
+        }
+        Ok(())
+    });
+}
