@@ -31,8 +31,10 @@
 //! Pre-warping `ω → 2·Fs·tan(π·f0/Fs)` (docs/models.md, "VCS3 filter") turns this into
 //! `G = tan(π·f0/Fs)`: the only place the cutoff enters. `Fs` is the model rate (host rate ×
 //! oversampling). Cutoffs are clamped to [`MIN_CUTOFF_HZ`] … [`MAX_CUTOFF_FRACTION`]·Fs, below the
-//! Nyquist pole of the tangent (at 44.1 kHz 1×, 20 kHz is 0.4535·Fs and is not clamped; at
-//! 22.05 kHz the knob's top is clamped to 10.1 kHz).
+//! Nyquist pole of the tangent, and [`Vcf`] also to [`MAX_CUTOFF_HOST_FRACTION`] of the *host*
+//! rate, so that the resonance (and a self-oscillation, at 0.973·f0) stays inside the band the
+//! host rate carries whatever the oversampling factor: at 44.1 kHz and above the knob's whole
+//! range (to 20 kHz) is kept; at 22.05 kHz a cutoff above 10.0 kHz acts as 10.0 kHz.
 //!
 //! # Linearisation (what the tests check against)
 //! With `tanh(x) ≈ x` and `p = s/ω`, the loop is `D(p)·x4 = η·(vIN/2γ)` with
@@ -148,6 +150,13 @@ pub const MIN_CUTOFF_HZ: f32 = 5.0;
 /// 0.46·Fs, `G = tan(0.46π) = 7.9`, the Newton solve still converges in a few iterations at
 /// every K (tested).
 pub const MAX_CUTOFF_FRACTION: f32 = 0.46;
+
+/// Highest cutoff as a fraction of the host rate (applied by [`Vcf`]): the oversampler's passband
+/// edge, 0.4535·fs, rounded up so that 20 kHz at 44.1 kHz is not clamped. Above it an oversampled
+/// filter would put its resonance, or its self-oscillation, at or beyond the host's Nyquist,
+/// where the decimator removes it and only the aliases of its harmonics inside the model would be
+/// heard (at 22.05 kHz, 2×, K = 10: cutoff 20 kHz gave an inharmonic −11.7 dBFS tone at 7.6 kHz).
+pub const MAX_CUTOFF_HOST_FRACTION: f32 = 0.4536;
 
 /// Largest resonance K.
 pub const MAX_RESONANCE: f32 = 10.0;
@@ -990,7 +999,8 @@ impl Model for Vcf {
                 if !self.g_valid || cutoff.to_bits() != self.last_cutoff.to_bits() {
                     self.last_cutoff = cutoff;
                     self.g_valid = true;
-                    self.last_g = cutoff_to_g(cutoff, model_rate);
+                    let top = MAX_CUTOFF_HOST_FRACTION * self.host_rate;
+                    self.last_g = cutoff_to_g(if cutoff > top { top } else { cutoff }, model_rate);
                 }
                 *g = self.last_g;
             }

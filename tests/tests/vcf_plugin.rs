@@ -70,3 +70,63 @@ fn below_the_oscillation_threshold_the_output_decays_to_silence() {
     let level = db(rms(&y[0][sr as usize..]), 1.0);
     assert!(level < -100.0, "ringing after 1 s at K = 4: {level:.1} dBFS");
 }
+
+/// Strongest component of `x` on a 10 Hz grid between `lo` and `hi` Hz: (frequency, amplitude).
+fn strongest_tone(x: &[f32], sr: f64, lo: u32, hi: u32) -> (f64, f64) {
+    (lo..=hi).step_by(10).map(|f| (f as f64, tone_amplitude(x, f as f64, sr))).max_by(|a, b| a.1.total_cmp(&b.1)).unwrap_or((0.0, 0.0))
+}
+
+#[test]
+fn at_22050_hz_a_cutoff_above_the_usable_range_acts_as_its_top() {
+    // docs/models.md, "VCS3 filter": the cutoff is clamped to MAX_CUTOFF_HOST_FRACTION of the
+    // host rate (10.0 kHz at 22.05 kHz) whatever the oversampling factor, so the resonance and a
+    // self-oscillation stay inside the band the host rate carries. Before that clamp, at 2x a
+    // 11 kHz cutoff oscillated at the host's Nyquist (−6 dBFS there) and 20 kHz, oscillating above
+    // it, left only an inharmonic alias (−11.7 dBFS at 7.6 kHz). Every cutoff above the top must
+    // render exactly like it, bounded, at every factor.
+    let sr = 22_050;
+    let frames = 2 * sr as usize;
+    let silence = vec![vec![0.0f32; frames]; 1];
+    let render_at = |cutoff: &str, os: &str| {
+        render::<FerriteVcf>(&silence, sr, &[&format!("cutoff={cutoff}"), "resonance=10", &format!("oversampling={os}")], 512)
+    };
+    for os in ["1x", "2x", "4x", "8x"] {
+        let top = render_at("10100", os); // just above the clamp (10.0 kHz)
+        let last = &top[0][sr as usize..];
+        let peak = last.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+        let (f, amp) = strongest_tone(last, sr as f64, 100, 11_000);
+        // Everything away from the oscillation (±300 Hz): aliases of its harmonics, if any.
+        let (f_other, other) = strongest_tone_outside(last, sr as f64, 100, 11_000, f, 300.0);
+        eprintln!(
+            "22.05 kHz {os}: K 10, cutoff at the top: oscillation {f} Hz at {:.1} dBFS, peak {peak:.2}, strongest other component {f_other} Hz at {:.1} dB below it",
+            db(amp, 1.0),
+            db(amp, other)
+        );
+        assert!(peak.is_finite() && peak < 8.0, "{os}: peak {peak}");
+        for cutoff in ["11000", "15000", "20000"] {
+            let above = render_at(cutoff, os);
+            let first = above[0].iter().zip(&top[0]).position(|(a, b)| a.to_bits() != b.to_bits());
+            assert!(first.is_none(), "{os}: cutoff {cutoff} Hz does not render exactly like the top of the usable range (from sample {first:?})");
+        }
+        if os == "8x" {
+            // At 8x the oscillation at the top is one clean tone just below f0 (its harmonics,
+            // from 28 kHz up, fold back only beyond the model's 88 kHz Nyquist and land in the
+            // decimator's stopband). At 1x and 2x the harmonics of a saturated 9.4-9.7 kHz
+            // oscillation alias inside the model (2x: the 5th at 4.2 kHz, 11 dB below the
+            // tone); docs/models.md, "VCS3 filter", gives the figures.
+            assert!((9_000.0..=10_000.0).contains(&f), "{os}: oscillation at {f} Hz, expected just below 10.0 kHz");
+            assert!(db(amp, other) > 100.0, "{os}: a component at {f_other} Hz only {:.1} dB below the oscillation", db(amp, other));
+        }
+    }
+}
+
+/// Strongest component between `lo` and `hi` Hz farther than `guard` Hz from `away`.
+fn strongest_tone_outside(x: &[f32], sr: f64, lo: u32, hi: u32, away: f64, guard: f64) -> (f64, f64) {
+    (lo..=hi)
+        .step_by(10)
+        .map(|f| f as f64)
+        .filter(|f| (f - away).abs() > guard)
+        .map(|f| (f, tone_amplitude(x, f, sr)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0.0, 0.0))
+}

@@ -5,7 +5,7 @@ would otherwise take the whole pytest run down with it. The tests call this scri
 `subprocess`, so a crash becomes one failed test that names the signal.
 
 Usage: python pb_worker.py JOB.json
-JOB keys: bundle, mode ("process" | "state_roundtrip"), settings (pedalboard attribute -> value),
+JOB keys: bundle, mode ("process" | "process_cold" | "state_roundtrip"), settings (pedalboard attribute -> value),
 input (.npy, float32 [channels, frames]), sample_rate, buffer_size, output (.npy), result (.json).
 """
 
@@ -42,6 +42,15 @@ def main():
     bs = int(job["buffer_size"])
     plugin = load(job["bundle"], job["settings"])
     latency_before = int(plugin.reported_latency_samples)
+    if job["mode"] == "process_cold":
+        # As a script renders: the values set above reach the plugin as events in the first
+        # `process` call, with no warm-up; the plugin must apply them at once.
+        y = plugin.process(x, sr, buffer_size=bs, reset=True)
+        result = {"latency": latency_before, "latency_after": int(plugin.reported_latency_samples)}
+        np.save(job["output"], np.asarray(y, dtype=np.float32))
+        with open(job["result"], "w") as f:
+            json.dump(result, f)
+        return
     # pedalboard (JUCE) hands parameter changes to the plugin's processor only inside the next
     # `process` call: until then the plugin's state (raw_state), latency and smoothers still hold
     # the old values. One short warm-up call flushes them; `reset=True` below then starts clean.

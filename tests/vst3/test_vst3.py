@@ -22,7 +22,9 @@ How pedalboard 0.9.26 shows a nice-plug plugin (checked against ferrite-ring):
   `process` call (JUCE queues them). Until then `raw_state`, the reported latency (oversampling
   changes it: 62 samples at 8x, 57 at 2x) and the smoothers still hold the old values, so the
   first `process` after setting parameters is misaligned (stale latency) and glides from the
-  defaults. `pb_worker.py` therefore runs one short warm-up `process` after applying settings.
+  defaults. `pb_worker.py` therefore runs one short warm-up `process` after applying settings,
+  except in `test_first_block_matches_render`, which checks that values arriving in the first
+  `process` call take effect at once (no glide, no crossfade from the old values).
 * `process()` compensates the plugin's reported latency (62 samples for ferrite-ring): its
   output is time-aligned with its input, exactly like `ferrite-ring render`, so the two are
   compared at lag 0. On a mismatch the test searches nearby lags and reports the best one.
@@ -136,6 +138,7 @@ SETTINGS: dict[str, dict[str, dict[str, str]]] = {
         # last bit of the cutoff, which pedalboard can only set to the display's precision.
         "resonant-hot": {"resonance": "3.5", "drive": "9", "oversampling": "4x"},
         "low-mix": {"cutoff": "150", "resonance": "0.5", "mix": "0.6", "oversampling": "1x"},
+        "low-mix-2x": {"cutoff": "150", "resonance": "0.5", "mix": "0.6"},
     },
     "ferrite-phaser": {
         # Static notches only: the free-running LFO's phase would differ after pb_worker's
@@ -419,6 +422,52 @@ def test_matches_render(bundle, setting, layout, sr, bs, tmp_path):
         pytest.fail(
             f"{tag}: relative error {err:.1f} dB > {MATCH_DB} dB at lag 0 "
             f"(reported latency {lat}; best alignment lag {best_lag} gives {best_err:.1f} dB)",
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize("bundle,setting", [
+    pytest.param(b, s, id=f"{b.stem}-{s}")
+    for b in BUNDLES
+    for s in _settings_names(b, True)
+    if s != "defaults" and "oversampling" not in SETTINGS.get(b.stem, {}).get(s, {})
+] or [pytest.param(_MISSING, "-", id="no-bundle")])
+def test_first_block_matches_render(bundle, setting, tmp_path):
+    """Settings made just before a render, with no warm-up, apply from the first sample.
+
+    pedalboard delivers them as parameter events in the first `process` call (after its reset):
+    the plugin must take them at once, so the whole output, from sample 0, equals `render` at
+    the same settings (Ring's carrier does not glide from 440 Hz, the reverb does not start with
+    the previous algorithm). Settings that change the oversampling factor are left out: that
+    changes the latency, which pedalboard reads before the call.
+    """
+    spec = _spec_for(bundle)
+    sr, bs, layout = 48000, 512, "stereo"
+    tag = f"{bundle.stem} VST3 first block [{setting}, {layout}, {sr} Hz, buffer {bs}]"
+    x = _test_signal(LAYOUTS[layout], sr)
+    ref = _render_reference(spec, bundle, setting, x, sr, tmp_path)
+    np.save(tmp_path / "in.npy", x)
+    y, info = _run_worker(
+        tag,
+        tmp_path,
+        dict(
+            bundle=str(bundle),
+            mode="process_cold",
+            settings=_pb_settings(spec, spec.settings[setting]),
+            input=str(tmp_path / "in.npy"),
+            sample_rate=sr,
+            buffer_size=bs,
+        ),
+    )
+    assert y.shape == x.shape, f"{tag}: pedalboard output shape {y.shape} != input {x.shape}"
+    head = int(0.1 * sr)  # where a glide or crossfade from the old values would show
+    err_head = _rel_err_db(y[:, :head], ref[:, :head])
+    err = _rel_err_db(y, ref)
+    if max(err, err_head) > MATCH_DB:
+        pytest.fail(
+            f"{tag}: relative error to `render` {err:.1f} dB over the whole output, {err_head:.1f} dB "
+            f"over the first 100 ms (limit {MATCH_DB} dB): the values set before the render did not "
+            f"take effect at once (reported latency {info['latency']} -> {info['latency_after']})",
             pytrace=False,
         )
 

@@ -8,9 +8,32 @@
 //!   channels, the host's largest block capped at [`MAX_CHUNK`]) and drops it in `deactivate`;
 //! - in `process`: sets FTZ/DAZ for the call, splits the host's block into chunks of at most
 //!   [`MAX_CHUNK`] samples (so engine buffers do not grow with the host's block size), hands
-//!   each chunk with its sidechain and transport to the engine, reports latency changes, and
-//!   publishes what the editor shows ([`EditorData`]) while an editor is open;
-//! - returns the engine's tail to the host.
+//!   each chunk with its sidechain and transport to the engine, has a latency change reported
+//!   the way each format allows (see below), and publishes what the editor shows
+//!   ([`EditorData`]) while an editor is open;
+//! - returns the engine's tail to the host;
+//! - makes the first block after an activation or a reset start from the parameters as they
+//!   are (see below).
+//!
+//! Latency changes: CLAP allows the latency to change, and `clap_host_latency.changed` to be
+//! called, only inside `clap_plugin.activate`; an active plugin asks for that with
+//! `request_restart`. nice-plug 0.4.2 turns a `set_latency_samples` from `process` into a
+//! main-thread task that, if the host has deactivated the plugin by the time it runs, calls
+//! `changed` outside `activate` (clap-validator fails this). So under CLAP the skeleton never
+//! reports latency from `process`: when the engine's latency differs from the one reported at
+//! activation it asks the host for a restart (`request_restart` is thread-safe), and the next
+//! `activate` reports the new engine's latency, which nice-plug announces with `changed` inside
+//! the activation after that. Other formats (VST3, where a latency change may be reported at
+//! any time, the standalone, `render`) get the new value from `process` at once.
+//!
+//! The first block: hosts such as pedalboard and DawDreamer deliver the parameters a script set
+//! before rendering as events in the first `process` call, where nice-plug starts the smoothers
+//! gliding from the old values. A value that arrives before any audio has been processed since
+//! the last activation or reset has nothing to be smooth against, so the first non-empty block
+//! snaps every smoother to its value and resets the engine with the parameters as they are
+//! (no glide, no crossfade, no switch fade); the audio state is clear at that point anyway.
+//! `Plugin::reset` only marks that, so the engine is cleared once, on the audio thread, in that
+//! block. Changes during a stream stay smoothed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -171,6 +194,17 @@ pub struct EffectPlugin<E: Effect> {
     engine: Option<E::Engine>,
     /// Sample rate of the current activation (for advancing the transport across chunks).
     sample_rate: f32,
+    /// The latency last reported to the host (at activation, or from `process` where the format
+    /// allows it).
+    reported_latency: u32,
+    /// A restart was requested for a latency change (CLAP) and has not happened yet.
+    restart_requested: bool,
+    /// No audio has been processed since the last activation or reset: the next non-empty
+    /// block takes the parameters as they are then, unsmoothed.
+    first_block_pending: bool,
+    /// Every parameter, for snapping the smoothers in the first block (collected once, so that
+    /// does not allocate).
+    param_ptrs: Vec<ParamPtr>,
     /// Meters and sample blocks for the editor, written only while it is open.
     editor_data: Arc<EditorData>,
 }
@@ -197,7 +231,17 @@ impl<E: Effect> Default for EffectPlugin<E> {
         let params = Arc::new(ParamsOf::<E>::default());
         // The standalone's `--set` values (no-op inside a DAW).
         crate::apply_startup_settings(&params);
-        Self { params, engine: None, sample_rate: 0.0, editor_data: Arc::new(EditorData::default()) }
+        let param_ptrs = params.param_map().into_iter().map(|(_, ptr, _)| ptr).collect();
+        Self {
+            params,
+            engine: None,
+            sample_rate: 0.0,
+            reported_latency: 0,
+            restart_requested: false,
+            first_block_pending: true,
+            param_ptrs,
+            editor_data: Arc::new(EditorData::default()),
+        }
     }
 }
 
@@ -249,10 +293,13 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         let max_block = (config.max_buffer_size as usize).clamp(1, MAX_CHUNK);
         let spec = ProcessSpec::new(config.sample_rate, max_block, channels);
         let engine = E::Engine::new(&self.params, &spec);
-        context.set_latency_samples(engine.latency());
+        self.reported_latency = engine.latency();
+        self.restart_requested = false;
+        context.set_latency_samples(self.reported_latency);
         self.editor_data.set_rate_and_latency(config.sample_rate, engine.latency());
         self.engine = Some(engine);
         self.sample_rate = config.sample_rate;
+        self.first_block_pending = true;
         true
     }
 
@@ -264,9 +311,8 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
     }
 
     fn reset(&mut self) {
-        if let Some(engine) = &mut self.engine {
-            engine.reset(&self.params);
-        }
+        // The engine is reset by the first block (see the module doc).
+        self.first_block_pending = true;
     }
 
     fn process(
@@ -280,9 +326,16 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
         };
         let _ftz = ScopedFlushDenormals::new();
         let transport = TransportInfo::from_transport(context.transport());
-        let latency_before = engine.latency();
         let main = buffer.as_slice();
         let len = main.iter().map(|c| c.len()).min().unwrap_or(0);
+        if self.first_block_pending && len > 0 {
+            self.first_block_pending = false;
+            for ptr in &self.param_ptrs {
+                // SAFETY: the pointers point into `self.params`, which this plugin keeps alive.
+                unsafe { ptr._internal_update_smoother(self.sample_rate, true) };
+            }
+            engine.reset(&self.params);
+        }
         let channels = main.len().min(MAX_CHANNELS);
         let sidechain = aux.inputs.first_mut().map(|b| b.as_slice());
         let mut send = |task| context.execute_background(task);
@@ -322,8 +375,18 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
             data.publish(main, len);
             data.set_rate_and_latency(self.sample_rate, engine.latency());
         }
-        if engine.latency() != latency_before {
-            context.set_latency_samples(engine.latency());
+        let latency = engine.latency();
+        if latency != self.reported_latency {
+            if context.plugin_api() == PluginApi::Clap {
+                // Reported by the next activation (see the module doc).
+                if !self.restart_requested {
+                    self.restart_requested = true;
+                    context.request_restart();
+                }
+            } else {
+                self.reported_latency = latency;
+                context.set_latency_samples(latency);
+            }
         }
         engine.tail(&self.params)
     }

@@ -15,10 +15,14 @@
 //! - `min_value`/`max_value`/`default_value` are NOT plain values: continuous params are exposed as
 //!   normalized `[0, 1]`, stepped params (enums, bools, ints) as `[0, step_count]`. The plain values
 //!   are therefore checked through `value_to_text` (which includes the unit).
-//! - A latency change during `process` makes nice-plug call `request_restart` (when the host is
-//!   processing on the instance's creating thread the task runs immediately, otherwise it comes via
-//!   `request_callback` → `on_main_thread`); `clap_host_latency.changed` is then called from inside
-//!   the next `activate`.
+//! - Latency (the CLAP rule, `clap_host_latency.changed`: "must only be called within
+//!   `clap_plugin::activate`"): a latency change during `process` makes the plugin call
+//!   `request_restart`; the next `activate` takes the new latency, which makes nice-plug request
+//!   one more restart and call `changed` from inside the activation after that. The test host
+//!   answers restart requests as a DAW does ([`Inst::pump_and_restart`]) and, like
+//!   clap-validator, counts a `changed` outside `activate` as a failure ([`Inst::pump`]). It
+//!   implements `thread-check`, so nice-plug sees `process` on an audio thread and defers its
+//!   main-thread work to `on_main_thread`, as in a real host.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -34,6 +38,7 @@ use clack_extensions::params::{
     ParamRescanFlags, PluginParams,
 };
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
+use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 use ferrite_test_kit::expect::{binary_next_to, Kind, ParamSpec, PluginSpec};
@@ -216,7 +221,25 @@ struct Shared {
     restart_requested: AtomicBool,
     callback_requested: AtomicBool,
     latency_changed: AtomicUsize,
+    /// `clap_host_latency.changed` calls made while no `activate` was running (the CLAP rule
+    /// forbids them).
+    latency_changed_outside_activate: AtomicUsize,
+    /// The host is inside `clap_plugin.activate`.
+    activating: AtomicBool,
+    /// The host is inside `process` (the "audio thread" for `thread-check`).
+    processing: AtomicBool,
     rescans: AtomicUsize,
+}
+
+/// The test drives an instance from one thread; inside `process` that thread counts as the audio
+/// thread, elsewhere as the main thread.
+impl HostThreadCheckImpl for Shared {
+    fn is_main_thread(&self) -> bool {
+        !self.processing.load(Ordering::SeqCst)
+    }
+    fn is_audio_thread(&self) -> bool {
+        self.processing.load(Ordering::SeqCst)
+    }
 }
 
 impl SharedHandler<'_> for Shared {
@@ -242,6 +265,9 @@ impl<'a> MainThreadHandler<'a> for MainThread<'a> {}
 impl HostLatencyImpl for MainThread<'_> {
     fn changed(&self) {
         self.shared.latency_changed.fetch_add(1, Ordering::SeqCst);
+        if !self.shared.activating.load(Ordering::SeqCst) {
+            self.shared.latency_changed_outside_activate.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 impl HostParamsImplMainThread for MainThread<'_> {
@@ -272,7 +298,8 @@ impl HostHandlers for TestHost {
             .register::<HostLatency>()
             .register::<HostParams>()
             .register::<HostState>()
-            .register::<HostAudioPorts>();
+            .register::<HostAudioPorts>()
+            .register::<HostThreadCheck>();
     }
 }
 
@@ -358,17 +385,17 @@ impl Inst {
             min_frames_count: 1,
             max_frames_count: MAX_FRAMES,
         };
-        let stopped = self
-            .instance
-            .activate(|_, _| (), config)
-            .map_err(|e| format!("activation at {sample_rate} Hz failed: {e}"))?;
+        self.shared(|s| s.activating.store(true, Ordering::SeqCst));
+        let stopped = self.instance.activate(|_, _| (), config);
+        self.shared(|s| s.activating.store(false, Ordering::SeqCst));
+        let stopped = stopped.map_err(|e| format!("activation at {sample_rate} Hz failed: {e}"))?;
+        self.check_latency_rule()?;
         let started = stopped
             .start_processing()
             .map_err(|e| format!("start_processing at {sample_rate} Hz failed: {e}"))?;
         self.processor = Some(started);
         self.sample_rate = sample_rate;
         self.steady = 0;
-        self.shared(|s| s.restart_requested.store(false, Ordering::SeqCst));
         Ok(())
     }
 
@@ -379,22 +406,42 @@ impl Inst {
     }
 
     /// Handles main-thread callbacks; returns whether a restart was requested (and clears it).
-    fn pump(&mut self) -> bool {
+    /// Fails if the plugin called `clap_host_latency.changed` outside `activate`.
+    fn pump(&mut self) -> Result<bool, String> {
         if self.shared(|s| s.callback_requested.swap(false, Ordering::SeqCst)) {
             self.instance.call_on_main_thread_callback();
         }
-        self.shared(|s| s.restart_requested.swap(false, Ordering::SeqCst))
+        self.check_latency_rule()?;
+        Ok(self.shared(|s| s.restart_requested.swap(false, Ordering::SeqCst)))
     }
 
-    /// Restarts (deactivate + activate at the same rate) when the plugin asked for it.
+    /// The CLAP rule clap-validator checks: `clap_host_latency.changed` only within `activate`.
+    fn check_latency_rule(&self) -> Result<(), String> {
+        match self.shared(|s| s.latency_changed_outside_activate.load(Ordering::SeqCst)) {
+            0 => Ok(()),
+            n => Err(format!(
+                "the plugin called clap_host_latency.changed {n} time(s) outside clap_plugin.activate \
+                 (CLAP: \"must only be called within 'clap_plugin::activate'\")"
+            )),
+        }
+    }
+
+    /// Restarts (deactivate + activate at the same rate) as long as the plugin asks for it, as a
+    /// host does (at most 4 times in a row); returns whether it restarted.
     fn pump_and_restart(&mut self) -> Result<bool, String> {
-        if self.pump() {
+        let mut restarted = false;
+        for _ in 0..4 {
+            if !self.pump()? {
+                return Ok(restarted);
+            }
             let sr = self.sample_rate;
             self.activate(sr)?;
-            Ok(true)
-        } else {
-            Ok(false)
+            restarted = true;
         }
+        if self.pump()? {
+            return Err("the plugin requested a restart after each of 4 restarts in a row".into());
+        }
+        Ok(restarted)
     }
 
     fn latency(&mut self) -> Result<u32, String> {
@@ -429,16 +476,17 @@ impl Inst {
         self.out_events.clear();
         let in_events = InputEvents::from_buffer(events);
         let mut out_events = OutputEvents::from_buffer(&mut self.out_events);
-        processor
-            .process(
-                &inputs,
-                &mut outputs,
-                &in_events,
-                &mut out_events,
-                Some(self.steady),
-                None,
-            )
-            .map_err(|e| format!("process({n} frames) failed: {e}"))?;
+        self.instance.access_shared_handler(|s| s.processing.store(true, Ordering::SeqCst));
+        let result = processor.process(
+            &inputs,
+            &mut outputs,
+            &in_events,
+            &mut out_events,
+            Some(self.steady),
+            None,
+        );
+        self.instance.access_shared_handler(|s| s.processing.store(false, Ordering::SeqCst));
+        result.map_err(|e| format!("process({n} frames) failed: {e}"))?;
         self.steady += n as u64;
         Ok(())
     }
@@ -1513,6 +1561,192 @@ fn clap_latency() {
             return Err(format!("changing {pid} never changed the latency (all {default_latency}); the probe is not testing anything"));
         }
         eprintln!("CLAP {id}: latencies at 48 kHz for default then {pid} = {values:?}: {seen:?}");
+        Ok(())
+    });
+}
+
+/// The sequence clap-validator's `param-set-events` and `param-fuzz-*` tests run, which nice-plug
+/// 0.4.2 on its own failed for Ring and VCF: parameter events (here every `oversampling` value in
+/// turn, at sample-accurate times inside blocks) arrive during processing on the audio thread
+/// while the host does not service main-thread callbacks; then the host stops processing,
+/// deactivates, and only then runs `on_main_thread`. `clap_host_latency.changed` must not come
+/// from there (only from inside `activate`), and once the host has honoured the restart requests
+/// the latency the plugin reports must be the one its dry impulse shows.
+#[test]
+fn clap_latency_changes_are_reported_only_inside_activate() {
+    for_each_plugin("latency changes only inside activate", |bundle, id, spec| {
+        let probe = LatencyProbe::for_plugin(spec)?;
+        let Some((pid, values)) = &probe.latency_param else {
+            return Ok(());
+        };
+        let sr = 48_000.0;
+        let hash = nice_param_hash(pid);
+        let mut inst = Inst::new(bundle, id)?;
+        let dry: Vec<(u32, f64)> =
+            probe.settings.iter().map(|&(p, plain)| (nice_param_hash(p), clap_value(spec_param(spec, p), plain))).collect();
+        inst.flush(&dry)?;
+        inst.activate(sr)?;
+        inst.pump_and_restart()?;
+        // Every value, then each again in reverse, with the host's main thread busy elsewhere.
+        let order: Vec<f64> = values.iter().chain(values.iter().rev()).copied().collect();
+        for (k, &v) in order.iter().enumerate() {
+            let block = 256;
+            let mut ev = EventBuffer::new();
+            ev.push(&ParamValueEvent::new(
+                (k * 37 % block) as u32,
+                ClapId::new(hash),
+                Pckn::match_all(),
+                clap_value(spec_param(spec, pid), v),
+            ));
+            fill_inputs(&mut inst, block, |_, _, i| (0.25 * (i as f64 * 0.05).sin()) as f32);
+            inst.process(block, &ev)?;
+            fill_inputs(&mut inst, block, |_, _, _| 0.0);
+            inst.process(block, &EventBuffer::new())?;
+        }
+        inst.deactivate();
+        // The validator's host runs pending main-thread callbacks after deactivating.
+        inst.pump()?;
+        let before = inst.shared(|s| s.latency_changed.load(Ordering::SeqCst));
+        let old_latency = inst.latency()?;
+        // The host activates again (whether or not a restart was asked for) and honours requests.
+        inst.activate(sr)?;
+        inst.pump_and_restart()?;
+        let latency = inst.latency()?;
+        let changed = inst.shared(|s| s.latency_changed.load(Ordering::SeqCst)) > before;
+        if latency != old_latency && !changed {
+            return Err(format!(
+                "the latency went from {old_latency} to {latency} across the restarts without clap_host_latency.changed"
+            ));
+        }
+        // The last value set is values[0]: the dry impulse must come out at the reported latency.
+        let at = 100;
+        let (delay, peak, _) = measure_delay(&mut inst, at, at + latency as usize + 2048)?;
+        if delay != latency as usize || (peak - 1.0).abs() > 0.05 {
+            return Err(format!(
+                "after the changes and the restarts, the latency extension says {latency} samples but the dry impulse peaks at {delay} with value {peak}"
+            ));
+        }
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7: the first block after activation
+// ---------------------------------------------------------------------------------------------
+
+/// Non-default CLAP values for every parameter except `oversampling` (whose latency change would
+/// restart the plugin): a continuous value 0.37 of the way along its normalized range (0.77 if
+/// the default is near there), a stepped one the next step after its default (wrapping).
+fn first_block_values(infos: &BTreeMap<u32, ParamInfoOwned>) -> Vec<(u32, f64)> {
+    let os_hash = nice_param_hash("oversampling");
+    infos
+        .values()
+        .filter(|p| p.id != os_hash)
+        .map(|p| {
+            let v = if p.stepped {
+                let next = p.default + 1.0;
+                if next > p.max { p.min } else { next }
+            } else {
+                let span = p.max - p.min;
+                let t = if ((p.default - p.min) / span - 0.37).abs() < 0.1 { 0.77 } else { 0.37 };
+                p.min + t * span
+            };
+            (p.id, v)
+        })
+        .collect()
+}
+
+/// Renders `frames` of a two-sine input (and a 700 Hz sidechain) in blocks of `block`, sending
+/// `events_at[k]` with the k-th block; returns the main output, channels concatenated per block.
+fn render_with_events(
+    inst: &mut Inst,
+    frames: usize,
+    block: usize,
+    events_at: &[(usize, EventBuffer)],
+) -> Result<Vec<Vec<f32>>, String> {
+    let sr = inst.sample_rate;
+    let mut out = vec![Vec::with_capacity(frames); inst.outs[0].len()];
+    let empty = EventBuffer::new();
+    let (mut done, mut k) = (0, 0);
+    while done < frames {
+        let n = block.min(frames - done);
+        let t0 = done;
+        fill_inputs(inst, n, |port, ch, i| {
+            let t = (t0 + i) as f64 / sr;
+            let f = if port == 0 { 250.0 + 50.0 * ch as f64 } else { 700.0 };
+            (0.4 * (std::f64::consts::TAU * f * t).sin() + 0.1 * (std::f64::consts::TAU * 3.1 * f * t).sin()) as f32
+        });
+        let events = events_at.iter().find(|(at, _)| *at == k).map_or(&empty, |(_, e)| e);
+        inst.process(n, events)?;
+        for (o, ch) in out.iter_mut().zip(&inst.outs[0]) {
+            o.extend_from_slice(&ch[..n]);
+        }
+        done += n;
+        k += 1;
+    }
+    Ok(out)
+}
+
+/// Parameter values that arrive in the first `process` call after activation (as pedalboard and
+/// DawDreamer deliver values set before a render) take effect at once: the output equals, bit
+/// for bit, that of an instance given the same values before activation (what `render` does).
+/// Without that, the smoothers glide from the defaults and discrete settings switch under a fade
+/// (Ring: the carrier glides from 440 Hz; Reverb: 50 ms of the previous algorithm).
+/// A change in a later block still glides: `output` to its minimum must not jump there.
+#[test]
+fn clap_first_block_parameter_events_take_effect_at_once() {
+    for_each_plugin("first block after activation", |bundle, id, _spec| {
+        let sr = 48_000.0;
+        let (frames, block) = (12_000, 480);
+        let mut before = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut before)?;
+        let values = first_block_values(&infos);
+        before.flush(&values)?;
+        before.activate(sr)?;
+        let want = render_with_events(&mut before, frames, block, &[])?;
+
+        let mut cold = Inst::new(bundle, id)?;
+        cold.activate(sr)?;
+        let mut first = EventBuffer::new();
+        for &(pid, v) in &values {
+            first.push(&ParamValueEvent::new(0, ClapId::new(pid), Pckn::match_all(), v));
+        }
+        let got = render_with_events(&mut cold, frames, block, &[(0, first)])?;
+        let peak = want.iter().flatten().fold(0f32, |m, x| m.max(x.abs()));
+        if peak < 1e-3 {
+            return Err(format!("the reference output is near silent (peak {peak:e}); the comparison proves nothing"));
+        }
+        for (ch, (w, g)) in want.iter().zip(&got).enumerate() {
+            if let Some(i) = w.iter().zip(g).position(|(a, b)| a.to_bits() != b.to_bits()) {
+                let worst = w.iter().zip(g).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                return Err(format!(
+                    "channel {ch}: with the values as events in the first process call the output differs \
+                     from the one with the values set before activation from sample {i} on ({} vs {}), \
+                     worst difference {worst:e} (peak {peak})",
+                    g[i], w[i]
+                ));
+            }
+        }
+
+        // During a stream a change stays smoothed: output -> its minimum in the third block.
+        let out_hash = nice_param_hash("output");
+        let out_min = infos.get(&out_hash).ok_or("no `output` parameter")?.min;
+        let mut later = EventBuffer::new();
+        later.push(&ParamValueEvent::new(0, ClapId::new(out_hash), Pckn::match_all(), out_min));
+        let mut steady = Inst::new(bundle, id)?;
+        steady.activate(sr)?;
+        let reference = render_with_events(&mut steady, 3 * block, block, &[])?;
+        let mut moved = Inst::new(bundle, id)?;
+        moved.activate(sr)?;
+        let changed = render_with_events(&mut moved, 3 * block, block, &[(2, later)])?;
+        let rms = |x: &[f32]| (x.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / x.len() as f64).sqrt();
+        let span = 2 * block..2 * block + 48; // the first 1 ms after the change
+        let ratio = rms(&changed[0][span.clone()]) / rms(&reference[0][span]).max(1e-12);
+        if ratio < 0.5 {
+            return Err(format!(
+                "a change of `output` to its minimum during the stream took effect at once (level ratio {ratio:.3} in the first ms), it should glide"
+            ));
+        }
         Ok(())
     });
 }
