@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use ferrite_plugin_common::editor_data::Windows;
 use ferrite_plugin_common::effect::{Effect, EffectPlugin};
 use ferrite_plugin_common::host::OfflineHost;
 use ferrite_test_kit::alloc::count;
@@ -29,6 +30,7 @@ fn check_plugin<E: Effect>() {
                 host.activate(*layout, sample_rate, block).unwrap();
                 let editor_open = (si + bi) % 2 == 1;
                 let data = host.plugin().editor_data().clone();
+                data.set_windows(Windows::BOTH);
                 data.set_open(editor_open);
                 let done = AtomicBool::new(false);
                 std::thread::scope(|scope| {

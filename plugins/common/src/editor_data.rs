@@ -4,9 +4,10 @@
 //! few readouts an engine fills (solver load, LFO phase…). Nothing is written
 //! while no editor is open: the skeleton checks [`EditorData::is_open`] once per block.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 use atomic_float::AtomicF32;
+use wide::f32x8;
 
 /// Channels metered (mono and stereo layouts; more channels fold onto these two).
 pub const METER_CHANNELS: usize = 2;
@@ -17,6 +18,31 @@ pub const WINDOW_LEN: usize = 8192;
 
 /// Readout slots an engine may fill for its editor (what each slot means is the effect's own).
 pub const READOUTS: usize = 4;
+
+/// Which sample windows an open editor reads. Meters and readouts are fed whenever an editor
+/// is open; a window costs the audio thread a store per sample, so it is filled only for an
+/// editor that draws from it (a spectrum).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Windows {
+    /// The main input's latest samples ([`EditorData::latest_input`]).
+    pub input: bool,
+    /// The output's latest samples ([`EditorData::latest`]).
+    pub output: bool,
+}
+
+impl Windows {
+    /// No window: meters and readouts only.
+    pub const NONE: Windows = Windows { input: false, output: false };
+    /// Both windows.
+    pub const BOTH: Windows = Windows { input: true, output: true };
+
+    const INPUT_BIT: u8 = 1;
+    const OUTPUT_BIT: u8 = 2;
+
+    fn bits(self) -> u8 {
+        (if self.input { Self::INPUT_BIT } else { 0 }) | (if self.output { Self::OUTPUT_BIT } else { 0 })
+    }
+}
 
 /// One tapped signal: meters since the editor last read them, and its latest samples.
 struct Tap {
@@ -44,25 +70,68 @@ impl Default for Tap {
     }
 }
 
+/// Largest |x| and sum of x² of `samples`, eight lanes at a time. A NaN sample leaves the peak
+/// alone (`fast_max` keeps its second operand when either is NaN) and makes the sum NaN, which
+/// the editor's meter counts as silence.
+fn peak_and_squares(samples: &[f32]) -> (f32, f32) {
+    let (chunks, rest) = samples.as_chunks::<8>();
+    let mut peak = f32x8::ZERO;
+    let mut squares = f32x8::ZERO;
+    for &chunk in chunks {
+        let x = f32x8::new(chunk);
+        peak = x.abs().fast_max(peak);
+        squares += x * x;
+    }
+    let peak = peak.to_array().into_iter().chain(rest.iter().map(|x| x.abs())).fold(0.0, f32::max);
+    let squares = rest.iter().fold(squares.reduce_add(), |s, &x| s + x * x);
+    (peak, squares)
+}
+
 impl Tap {
     /// Audio thread only (the single writer), so plain loads and stores of the atomics cannot
-    /// lose its own updates; the editor only resets them.
-    fn publish<S: AsRef<[f32]>>(&self, channels: &[S], len: usize) {
+    /// lose its own updates; the editor only resets them. The meters are always fed; the
+    /// sample window only when `window` is set (an editor that reads it is open).
+    fn publish<S: AsRef<[f32]>>(&self, channels: &[S], len: usize, window: bool) {
         let used = channels.len().min(METER_CHANNELS);
-        for (ch, samples) in channels.iter().take(used).enumerate() {
-            let samples = samples.as_ref();
-            let samples = &samples[..len.min(samples.len())];
-            let (peak, squares) = samples.iter().fold((0f32, 0f32), |(p, s), &x| (p.max(x.abs()), s + x * x));
+        let mut firsts: [&[f32]; METER_CHANNELS] = [&[]; METER_CHANNELS];
+        let mut len = len;
+        for (slot, samples) in firsts.iter_mut().zip(channels) {
+            *slot = samples.as_ref();
+            len = len.min(slot.len());
+        }
+        let firsts = &firsts[..used];
+        for (ch, samples) in firsts.iter().enumerate() {
+            let (peak, squares) = peak_and_squares(&samples[..len]);
             let stored = self.peak[ch].load(Ordering::Relaxed);
             self.peak[ch].store(stored.max(peak), Ordering::Relaxed);
             self.sum_squares[ch].store(self.sum_squares[ch].load(Ordering::Relaxed) + squares, Ordering::Relaxed);
         }
         self.count.store(self.count.load(Ordering::Relaxed).saturating_add(len as u32), Ordering::Relaxed);
+        if !window || used == 0 {
+            return;
+        }
         let start = self.written.load(Ordering::Relaxed);
-        let scale = 1.0 / used.max(1) as f32;
-        for i in 0..len {
-            let x: f32 = channels.iter().take(used).map(|c| c.as_ref().get(i).copied().unwrap_or(0.0)).sum::<f32>() * scale;
-            self.window[start.wrapping_add(i) & (WINDOW_LEN - 1)].store(x.to_bits(), Ordering::Relaxed);
+        // At most two contiguous runs of the ring per window length written, so no index
+        // is masked per sample.
+        let mut done = 0;
+        while done < len {
+            let pos = start.wrapping_add(done) & (WINDOW_LEN - 1);
+            let run = (WINDOW_LEN - pos).min(len - done);
+            let dst = &self.window[pos..pos + run];
+            match firsts {
+                [mono] => {
+                    for (d, &x) in dst.iter().zip(&mono[done..done + run]) {
+                        d.store(x.to_bits(), Ordering::Relaxed);
+                    }
+                }
+                [left, right, ..] => {
+                    for ((d, &l), &r) in dst.iter().zip(&left[done..done + run]).zip(&right[done..done + run]) {
+                        d.store(((l + r) * 0.5).to_bits(), Ordering::Relaxed);
+                    }
+                }
+                [] => {}
+            }
+            done += run;
         }
         self.written.store(start.wrapping_add(len), Ordering::Release);
     }
@@ -103,6 +172,8 @@ pub struct EditorData {
     sample_rate: AtomicF32,
     /// The latency the plugin reports (samples), updated every block while open.
     latency: AtomicU32,
+    /// The [`Windows`] the open editor reads, as bits.
+    windows: AtomicU8,
 }
 
 impl Default for EditorData {
@@ -114,6 +185,7 @@ impl Default for EditorData {
             readouts: Default::default(),
             sample_rate: AtomicF32::new(0.0),
             latency: AtomicU32::new(0),
+            windows: AtomicU8::new(0),
         }
     }
 }
@@ -138,14 +210,23 @@ impl EditorData {
         self.open.store(open, Ordering::Relaxed);
     }
 
-    /// Audio thread: publish the first `len` samples of `channels` (a processed block).
-    pub fn publish(&self, channels: &[&mut [f32]], len: usize) {
-        self.output.publish(channels, len);
+    /// The editor, before it opens: which sample windows it reads (none unless set).
+    pub fn set_windows(&self, windows: Windows) {
+        self.windows.store(windows.bits(), Ordering::Relaxed);
     }
 
-    /// Audio thread: publish the first `len` samples of the input block, before processing.
+    /// Audio thread: publish the first `len` samples of `channels` (a processed block): the
+    /// output meters, and the output window if the editor reads it.
+    pub fn publish(&self, channels: &[&mut [f32]], len: usize) {
+        let window = self.windows.load(Ordering::Relaxed) & Windows::OUTPUT_BIT != 0;
+        self.output.publish(channels, len, window);
+    }
+
+    /// Audio thread: publish the first `len` samples of the input block, before processing:
+    /// the input meters, and the input window if the editor reads it.
     pub fn publish_input(&self, channels: &[&mut [f32]], len: usize) {
-        self.input.publish(channels, len);
+        let window = self.windows.load(Ordering::Relaxed) & Windows::INPUT_BIT != 0;
+        self.input.publish(channels, len, window);
     }
 
     /// Audio thread (engine): set readout `slot` (ignored past [`READOUTS`]).
@@ -224,6 +305,7 @@ mod tests {
     #[test]
     fn the_window_holds_the_latest_samples_in_order() {
         let data = EditorData::default();
+        data.set_windows(Windows::BOTH);
         let mut total = 0usize;
         for block in 0..40 {
             let mut x: Vec<f32> = (0..333).map(|i| (block * 333 + i) as f32).collect();
@@ -236,5 +318,89 @@ mod tests {
         for (i, &y) in out.iter().enumerate() {
             assert_eq!(y, (total - 1000 + i) as f32);
         }
+    }
+
+    #[test]
+    fn windows_are_filled_only_when_the_editor_reads_them() {
+        let data = EditorData::default();
+        let mut left: Vec<f32> = (0..600).map(|i| i as f32).collect();
+        let mut right: Vec<f32> = (0..600).map(|i| -(i as f32) * 3.0).collect();
+        data.publish_input(&[&mut left[..], &mut right[..]], 600);
+        data.publish(&[&mut left[..], &mut right[..]], 600);
+        // Meters are fed, windows not.
+        assert_eq!(data.take_input_meters()[1].peak, 599.0 * 3.0);
+        let mut out = vec![1.0; 100];
+        assert!(data.latest(&mut out));
+        assert!(out.iter().all(|&y| y == 0.0));
+        assert!(data.latest_input(&mut out));
+        assert!(out.iter().all(|&y| y == 0.0));
+
+        data.set_windows(Windows { input: false, output: true });
+        data.publish_input(&[&mut left[..], &mut right[..]], 600);
+        data.publish(&[&mut left[..], &mut right[..]], 600);
+        assert!(data.latest_input(&mut out));
+        assert!(out.iter().all(|&y| y == 0.0));
+        assert!(data.latest(&mut out));
+        // The stereo window holds the mono sum (l + r) / 2 of the last 100 frames.
+        for (k, &y) in out.iter().enumerate() {
+            let i = (500 + k) as f32;
+            assert_eq!(y, (i - 3.0 * i) * 0.5);
+        }
+    }
+
+    #[test]
+    fn the_window_wraps_across_the_end_of_the_ring() {
+        let data = EditorData::default();
+        data.set_windows(Windows::BOTH);
+        // Blocks of 1000 never line up with 8192: writes cross the ring's end mid-block.
+        let mut next = 0u32;
+        for _ in 0..30 {
+            let mut x: Vec<f32> = (0..1000).map(|i| (next + i) as f32).collect();
+            next += 1000;
+            data.publish(&[&mut x[..]], 1000);
+        }
+        let mut out = vec![0.0; WINDOW_LEN / 2];
+        assert!(data.latest(&mut out));
+        for (k, &y) in out.iter().enumerate() {
+            assert_eq!(y, (next as usize - WINDOW_LEN / 2 + k) as f32);
+        }
+    }
+
+    #[test]
+    fn meters_sum_blocks_of_any_length() {
+        // Lengths around the eight-lane split, and a block shorter than its channel slices.
+        let data = EditorData::default();
+        let mut expect_sq = 0.0f64;
+        let mut expect_peak = 0.0f32;
+        let mut count = 0usize;
+        for len in [0usize, 1, 7, 8, 9, 15, 17, 64, 100] {
+            let mut x: Vec<f32> = (0..len + 5).map(|i| ((i * 7919 + len) % 13) as f32 / 13.0 - 0.5).collect();
+            for &v in &x[..len] {
+                expect_sq += f64::from(v * v);
+                expect_peak = expect_peak.max(v.abs());
+            }
+            count += len;
+            data.publish(&[&mut x[..]], len);
+        }
+        let [m, _] = data.take_meters();
+        assert_eq!(m.peak, expect_peak);
+        let rms = (expect_sq / count as f64).sqrt() as f32;
+        assert!((m.rms - rms).abs() < 1e-6 * rms, "{} vs {rms}", m.rms);
+    }
+
+    #[test]
+    fn meters_ignore_nan_in_the_peak_and_see_infinity() {
+        let data = EditorData::default();
+        let mut x = vec![0.25f32; 37];
+        x[3] = f32::NAN;
+        x[20] = -0.5;
+        x[36] = f32::NAN;
+        data.publish(&[&mut x[..]], 37);
+        let [m, _] = data.take_meters();
+        assert_eq!(m.peak, 0.5);
+        assert!(m.rms.is_nan());
+        x[9] = f32::NEG_INFINITY;
+        data.publish(&[&mut x[..]], 37);
+        assert_eq!(data.take_meters()[0].peak, f32::INFINITY);
     }
 }

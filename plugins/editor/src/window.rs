@@ -6,7 +6,7 @@ use std::error::Error;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use ferrite_plugin_common::editor_data::EditorData;
+use ferrite_plugin_common::editor_data::{EditorData, Windows};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize, Size};
 use nice_plug::editor::{
@@ -24,6 +24,10 @@ pub const MAX_SIDE: u32 = 4096;
 
 /// One plugin's editor contents, drawn every frame.
 pub trait EditorApp: Send + 'static {
+    /// The sample windows this editor reads from its [`EditorData`] (a spectrum needs them;
+    /// meters and readouts do not). The audio thread fills only these while the editor is open.
+    const WINDOWS: Windows = Windows::NONE;
+
     /// Draws a frame into `ui`, editing parameters through `setter`.
     fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter);
 }
@@ -170,6 +174,7 @@ impl<A: EditorApp> Editor for FerriteEditor<A> {
         let editor = create_egui_editor(state, repaint, settings, shell).ok_or("the egui editor could not be created")?;
         let spawned = editor.spawn(parent, wait_for_parent, fallback_scale_factor, gui_context, host)?;
         // From here until the handle is dropped the audio thread feeds the editor.
+        self.data.set_windows(A::WINDOWS);
         self.data.set_open(true);
         Ok(SpawnedEditor { handle: FerriteEditorHandle { inner: spawned.handle, data: self.data.clone() }, window: spawned.window })
     }

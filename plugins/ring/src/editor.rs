@@ -14,7 +14,7 @@ use ferrite_editor::plot::{self, Axes};
 use ferrite_editor::spectrum::Spectrum;
 use ferrite_editor::widgets::{readout, Knob, Selector};
 use ferrite_editor::{theme, EditorApp};
-use ferrite_plugin_common::editor_data::{EditorData, MeterReading, METER_CHANNELS};
+use ferrite_plugin_common::editor_data::{EditorData, MeterReading, Windows, METER_CHANNELS};
 use nice_plug::prelude::ParamSetter;
 
 use crate::engine::{READOUT_CARRIER_HZ, READOUT_CARRIER_PEAK, READOUT_CARRIER_RMS};
@@ -143,6 +143,9 @@ impl RingEditor {
 }
 
 impl EditorApp for RingEditor {
+    /// The spectrum reads the output, and the input for the modulator's frequency.
+    const WINDOWS: Windows = Windows::BOTH;
+
     fn ui(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let dt = ui.input(|i| i.stable_dt).clamp(0.0, 0.25);
         self.update(dt);

@@ -36,6 +36,7 @@ fn harness(editor: RingEditor, host: &RecordingHost) -> Harness<'static, State> 
 fn plugin() -> OfflineHost<FerriteRing> {
     let mut host = OfflineHost::<FerriteRing>::new();
     host.activate(FerriteRing::AUDIO_IO_LAYOUTS[0], SR, 512).unwrap();
+    host.plugin().editor_data().set_windows(<RingEditor as EditorApp>::WINDOWS);
     host.plugin().editor_data().set_open(true);
     host
 }
