@@ -12,7 +12,7 @@
 //! Every plugin must have an editor except those in [`NO_EDITOR_YET`]; a plugin listed there
 //! that has one fails too, so the list cannot go stale.
 //!
-//! With `FERRITE_SCREENSHOT_DIR` set, the screenshots are written there as `<app>.ppm`
+//! With `FERRITE_SCREENSHOT_DIR` set, the screenshots are written there as `<app>.png`
 //! (`cargo xtask screenshots` makes `docs/screenshots/<app>.png` from them).
 //! `cargo xtask test` installs Xvfb and Mesa (`xvfb`, `libgl1-mesa-dri`) and builds the bundles.
 
@@ -196,7 +196,7 @@ fn every_standalone_opens_its_editor_window() {
         if let Some(dir) = std::env::var_os("FERRITE_SCREENSHOT_DIR") {
             let dir = PathBuf::from(dir);
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            image.write_ppm(&dir.join(format!("{name}.ppm"))).map_err(|e| e.to_string())?;
+            image.write_png(&dir.join(format!("{name}.png")))?;
         }
         if (window.width as u32, window.height as u32) != (width, height) {
             return Err(format!(
@@ -205,8 +205,8 @@ fn every_standalone_opens_its_editor_window() {
             ));
         }
         if let Some(why) = blank {
-            let kept = tmp.join("screenshot.ppm");
-            let _ = image.write_ppm(&kept);
+            let kept = tmp.join("screenshot.png");
+            let _ = image.write_png(&kept);
             return Err(format!("the window looks blank: {why} (screenshot: {})", kept.display()));
         }
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {

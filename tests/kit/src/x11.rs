@@ -6,12 +6,12 @@
 //! - [`Display`]: an X connection (x11rb, core protocol only) to look at windows: the top-level
 //!   windows and their geometry, a parent window for embedding (as a host creates one), closing
 //!   a window as a window manager does, and [`Image`] screenshots of a window.
-//! - [`Image`]: the pixels, whether they are blank, and a PPM file (`cargo xtask screenshots`
-//!   turns those into PNGs).
+//! - [`Image`]: the pixels, whether they are blank, and a PNG file (what `cargo xtask
+//!   screenshots` puts in the docs).
 //!
 //! `cargo xtask test` installs `xvfb` and Mesa's `libgl1-mesa-dri` (Debian/Ubuntu packages).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -305,11 +305,16 @@ impl Image {
         }
     }
 
-    /// Writes the image as a binary PPM (`P6`).
-    pub fn write_ppm(&self, path: &Path) -> std::io::Result<()> {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-        write!(file, "P6\n{} {}\n255\n", self.width, self.height)?;
-        file.write_all(&self.rgb)?;
-        file.flush()
+    /// Writes the image as an 8-bit RGB PNG.
+    pub fn write_png(&self, path: &Path) -> Result<(), String> {
+        let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+        let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail(&e))?);
+        let mut encoder = png::Encoder::new(file, self.width as u32, self.height as u32);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::High);
+        let mut writer = encoder.write_header().map_err(|e| fail(&e))?;
+        writer.write_image_data(&self.rgb).map_err(|e| fail(&e))?;
+        writer.finish().map_err(|e| fail(&e))
     }
 }
