@@ -1750,3 +1750,119 @@ fn clap_first_block_parameter_events_take_effect_at_once() {
         Ok(())
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8: subnormal input (clap-validator's `process-audio-denormals`)
+// ---------------------------------------------------------------------------------------------
+
+/// The x86-64 SSE control and status register (Intel SDM vol. 1, 10.2.3).
+#[cfg(target_arch = "x86_64")]
+mod mxcsr {
+    /// Denormal-operand flag (sticky): an SSE instruction read a subnormal operand while DAZ
+    /// was off (the case that can cost a microcode assist). With DAZ on it is never set.
+    pub const DE: u32 = 1 << 1;
+    /// Underflow flag (sticky, with underflow masked): a result was tiny and inexact, i.e. it
+    /// became a subnormal, or zero under FTZ.
+    pub const UE: u32 = 1 << 4;
+    /// The six sticky exception flags (bits 0–5); the rest are the control bits.
+    pub const FLAGS: u32 = 0x3f;
+    /// Denormals-are-zero and flush-to-zero.
+    pub const DAZ_FTZ: u32 = (1 << 6) | (1 << 15);
+
+    pub fn read() -> u32 {
+        let mut csr = 0u32;
+        // SAFETY: stores MXCSR into a valid, aligned local; SSE is part of x86-64.
+        unsafe { std::arch::asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack, preserves_flags)) };
+        csr
+    }
+
+    pub fn write(csr: u32) {
+        // SAFETY: loads a value read from MXCSR with only flag or mode bits changed.
+        unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, preserves_flags)) };
+    }
+}
+
+/// clap-validator's `process-audio-denormals` feeds random subnormals to every input and warns
+/// when that takes markedly longer than noise. A subnormal costs time only when an instruction
+/// computes on it with DAZ off (or produces one with FTZ off); the skeleton turns both on for its
+/// `process` (`ScopedFlushDenormals`) and restores the host's register, flags included, when it
+/// returns. So instead of timing (the bench `tests/benches/denormals.rs` does that), this checks
+/// the cause, deterministically, through the whole CLAP path (this host's call, nice-plug's
+/// wrapper, the skeleton, the engine): on a thread with both modes off, as a host leaves them,
+/// with the exception flags cleared before each call, the denormal-operand and underflow flags
+/// must still be clear after it (what ran outside the skeleton's scope neither computed on a
+/// subnormal nor produced one; flags raised inside the scope are dropped with it), the
+/// control bits must be the host's again, and the output must hold no subnormal (the validator
+/// fails those in its other tests). Subnormal input follows noise (so tails decay meanwhile),
+/// with random parameter events in half the blocks and restarts when the plugin asks for them.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn clap_subnormal_input_is_computed_on_only_inside_the_flush_to_zero_scope() {
+    for_each_plugin("subnormal input", |bundle, id, _spec| {
+        let mut inst = Inst::new(bundle, id)?;
+        let infos = param_infos(&mut inst)?;
+        let os_hash = nice_param_hash("oversampling");
+        inst.activate(44_100.0)?;
+        let host_csr = mxcsr::read();
+        if host_csr & mxcsr::DAZ_FTZ != 0 {
+            return Err(format!("the test thread has FTZ/DAZ on (MXCSR {host_csr:#06x}); the check needs them off"));
+        }
+        let mut rng = Rng::from_small_seed(8);
+        let block = 512;
+        for b in 0..60 {
+            let noise = b < 10;
+            fill_inputs(&mut inst, block, |_, _, _| {
+                if noise {
+                    rng.signed_f64() as f32
+                } else {
+                    // Random subnormals of either sign, as the validator feeds.
+                    let x = f32::from_bits(1 + (rng.next_u64() as u32 & 0x007f_fffe));
+                    if rng.next_u64() & 1 == 0 { x } else { -x }
+                }
+            });
+            let mut events = EventBuffer::new();
+            if b % 2 == 1 {
+                // Oversampling above 16x only slows the run down.
+                for ev in random_param_events(&mut rng, &infos, block).iter() {
+                    match ev.as_event::<ParamValueEvent>() {
+                        Some(pv) if pv.param_id().map(|i| i.get()) == Some(os_hash) && pv.value() > 4.0 => {}
+                        _ => events.push(ev),
+                    }
+                }
+            }
+            mxcsr::write(host_csr & !mxcsr::FLAGS);
+            let result = inst.process(block, &events);
+            let after = mxcsr::read();
+            mxcsr::write(host_csr);
+            result?;
+            let input = if noise { "noise" } else { "subnormal input" };
+            if after & (mxcsr::DE | mxcsr::UE) != 0 {
+                return Err(format!(
+                    "block {b} ({input}): process left the {} flag set (MXCSR {after:#06x}): something \
+                     computed on a subnormal or produced one outside the FTZ/DAZ scope",
+                    if after & mxcsr::DE != 0 { "denormal-operand" } else { "underflow" }
+                ));
+            }
+            if after & !mxcsr::FLAGS != host_csr & !mxcsr::FLAGS {
+                return Err(format!(
+                    "block {b} ({input}): process changed the thread's MXCSR control bits from {:#06x} to {:#06x}",
+                    host_csr & !mxcsr::FLAGS,
+                    after & !mxcsr::FLAGS
+                ));
+            }
+            check_output(&inst, block, 1000.0, &format!("block {b} ({input})"))?;
+            for (pi, port) in inst.outs.iter().enumerate() {
+                for (ci, ch) in port.iter().enumerate() {
+                    if let Some(i) = ch[..block].iter().position(|y| y.is_subnormal()) {
+                        return Err(format!(
+                            "block {b} ({input}): output port {pi} channel {ci} frame {i} is subnormal ({:e})",
+                            ch[i]
+                        ));
+                    }
+                }
+            }
+            inst.pump_and_restart()?;
+        }
+        Ok(())
+    });
+}
