@@ -18,7 +18,9 @@ set, then `removed()` and releases the view. Meanwhile:
   every cycle, and draw: a screenshot of it must not be blank (at least 8 colours, at least 1 %
   of the pixels off the background colour, as `tests/kit`'s `Image::blank_reason`). Then it
   sets the close event;
-* after `show_editor` returns, the window must be gone within the timeout.
+* after `show_editor` returns, the window must be gone within the timeout;
+* after the last cycle the process's thread count must come back to what it was after the first
+  (no thread left per editor).
 
 Before the first and after the last cycle the plugin renders the same signal from a reset; the two
 renders must be bit-identical (the editors must leave the processing as it was).
@@ -115,6 +117,12 @@ class Screen:
         return None
 
 
+def threads() -> int:
+    """This process's thread count."""
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("Threads:")).split()[1])
+
+
 def main():
     bundle, cycles, result_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     result = {"cycles": []}
@@ -201,7 +209,16 @@ def main():
                 time.sleep(0.05)
             seen["gone"] = not screen.exists(window)
             seen["left_over_editor_windows"] = len(screen.editor_windows())
+        seen["threads"] = threads()
         save()
+
+    # No thread per editor is left: the count comes back to where it was after the first cycle
+    # (an editor's event-loop thread may take a moment to end after its window is gone).
+    deadline = time.monotonic() + 5.0
+    while threads() > result["cycles"][0]["threads"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    result["threads_after_first"] = result["cycles"][0]["threads"]
+    result["threads_at_end"] = threads()
 
     stop.set()
     audio_thread.join(10)

@@ -5,7 +5,8 @@ Xvfb (Mesa's software OpenGL) while the plugin processes audio, and reports what
 Each cycle must show the editor's own window embedded in the host's window, filling it (the host
 sized it from the view's `getSize`), the same size every time, drawing (a screenshot that is not
 blank), with audio processed meanwhile, and gone after the host closes the editor. After the
-cycles the plugin must render bit for bit what it rendered before the first.
+cycles no thread per editor may be left, and the plugin must render bit for bit what it rendered
+before the first.
 
 The X server runs a window manager (`openbox`) and an XSETTINGS daemon (`xsettingsd`), as a
 desktop does. JUCE needs both here: as a library inside pedalboard (not a JUCE application) it
@@ -151,6 +152,10 @@ def test_editor_opens_draws_and_closes(bundle, tmp_path):
         assert c["blocks_while_open"] > 0, f"{who}, cycle {n}: no audio processed while the editor was open"
         assert c["gone"], f"{who}, cycle {n}: the editor window is still there after the host closed the editor"
         assert c["left_over_editor_windows"] == 0, f"{who}, cycle {n}: editor windows left after closing"
+    assert result["threads_at_end"] <= result["threads_after_first"], (
+        f"{who}: {result['threads_at_end']} threads after {CYCLES} cycles, {result['threads_after_first']} after "
+        "the first: a thread per editor is left"
+    )
     audio = result["audio"]
     assert audio["error"] is None, f"{who}: process failed while editors were open: {audio['error']}"
     assert audio["non_finite"] == 0, f"{who}: {audio['non_finite']} block(s) with non-finite output"
