@@ -12,10 +12,11 @@ set, then `removed()` and releases the view. Meanwhile:
 
 * an audio thread calls `process` on the same plugin block after block (noise at -12 dBFS), so
   the editor's data path is open while audio runs; every block must come out finite;
+* the plugin's state says which size its editor has (`editor-size`, what `getSize` reports);
 * a watcher thread finds the editor's window: a viewable window of another X client (the plugin's
   own connection) whose parent is a window of the host's client below the host's top-level
-  window. It must fill that parent (the host sized it from `getSize`), keep the same size in
-  every cycle, and draw: a screenshot of it must not be blank (at least 8 colours, at least 1 %
+  window. It must have the size in the state, fill that parent (the host sized it from
+  `getSize`), and draw: a screenshot of it must not be blank (at least 8 colours, at least 1 %
   of the pixels off the background colour, as `tests/kit`'s `Image::blank_reason`). Then it
   sets the close event;
 * after `show_editor` returns, the window must be gone within the timeout;
@@ -29,6 +30,7 @@ The result file holds what was seen; the test makes the assertions.
 """
 
 import json
+import re
 import sys
 import threading
 import time
@@ -117,6 +119,34 @@ class Screen:
         return None
 
 
+# JUCE's own base64 alphabet (juce::MemoryBlock::toBase64Encoding: "<size>.<chars>", 6 bits a
+# character, least significant bits first), in which pedalboard's `raw_state` holds the state.
+_JUCE_BASE64 = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
+
+
+def editor_size_in_state(raw_state: bytes):
+    """The editor size the plugin keeps in its state (`"editor-size": "[w,h]"` in nice-plug's
+    state JSON, the size `getSize` reports), read from pedalboard's `raw_state`: JUCE's
+    `VST3PluginState` XML with the component state in JUCE's base64. Returns (w, h) or why not."""
+    m = re.search(rb"<IComponent>(\d+)\.([^<]*)</IComponent>", raw_state)
+    if not m:
+        return f"no <IComponent> in raw_state: {raw_state[:80]!r}"
+    size, chars = int(m.group(1)), m.group(2).decode("ascii")
+    out = bytearray(size)
+    for i, c in enumerate(chars):
+        value = _JUCE_BASE64.index(c)
+        for bit in range(6):
+            pos = 6 * i + bit
+            if pos < 8 * size and (value >> bit) & 1:
+                out[pos // 8] |= 1 << (pos % 8)
+    try:
+        state = json.loads(out)
+        w, h = json.loads(state["fields"]["editor-size"])
+        return [int(w), int(h)]
+    except (ValueError, KeyError, TypeError) as e:
+        return f"no editor-size in the state ({e!r}): {bytes(out[:120])!r}"
+
+
 def threads() -> int:
     """This process's thread count."""
     with open("/proc/self/status") as f:
@@ -132,6 +162,7 @@ def main():
             json.dump(result, f, indent=1)
 
     plugin = pedalboard.load_plugin(bundle)
+    result["state_editor_size"] = editor_size_in_state(plugin.raw_state)
     channels = 2
     x = signal(channels)
     before = np.asarray(plugin.process(x, SAMPLE_RATE, buffer_size=512, reset=True))

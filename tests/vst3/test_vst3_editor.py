@@ -2,8 +2,9 @@
 `$FERRITE_BUNDLE_DIR`, `editor_worker.py` opens the plugin's editor `CYCLES` times under a private
 Xvfb (Mesa's software OpenGL) while the plugin processes audio, and reports what it saw.
 
-Each cycle must show the editor's own window embedded in the host's window, filling it (the host
-sized it from the view's `getSize`), the same size every time, drawing (a screenshot that is not
+Each cycle must show the editor's own window embedded in the host's window, at the size the
+plugin's state gives its editor (`editor-size`, what `getSize` reports), filling the host's window
+(the host sized it from `getSize`), drawing (a screenshot that is not
 blank), with audio processed meanwhile, and gone after the host closes the editor. After the
 cycles no thread per editor may be left, and the plugin must render bit for bit what it rendered
 before the first.
@@ -136,7 +137,9 @@ def test_editor_opens_draws_and_closes(bundle, tmp_path):
 
     cycles = result["cycles"]
     assert len(cycles) == CYCLES and result.get("done"), f"{who}: the worker stopped early: {result}"
-    first_size = None
+    expected = result["state_editor_size"]
+    assert isinstance(expected, list), f"{who}: the editor size in the plugin's state: {expected}"
+    expected = tuple(expected)
     for c in cycles:
         n = c["cycle"]
         assert "error" not in c, f"{who}, cycle {n}: {c['error']}"
@@ -145,9 +148,8 @@ def test_editor_opens_draws_and_closes(bundle, tmp_path):
             f"{who}, cycle {n}: editor window {size} in a host window of {tuple(c['parent_size'])} "
             "(the host sized it from getSize)"
         )
+        assert size == expected, f"{who}, cycle {n}: editor window {size}, the plugin's state says {expected}"
         assert size[0] >= MIN_SIZE[0] and size[1] >= MIN_SIZE[1], f"{who}, cycle {n}: editor window only {size}"
-        first_size = first_size or size
-        assert size == first_size, f"{who}, cycle {n}: editor window {size}, {first_size} in the first cycle"
         assert c["blank"] is None, f"{who}, cycle {n}: the editor looks blank: {c['blank']}"
         assert c["blocks_while_open"] > 0, f"{who}, cycle {n}: no audio processed while the editor was open"
         assert c["gone"], f"{who}, cycle {n}: the editor window is still there after the host closed the editor"
