@@ -26,8 +26,11 @@ pub const DEB_PACKAGES: &[&str] = &[
 /// What only the test command needs on top: the JACK server (`jackd`, dummy driver) that the
 /// standalone apps are tested against (tests/tests/standalone.rs), and for the real-window tests
 /// (tests/tests/standalone_window.rs, tests/clap-host/tests/clap_gui.rs) the virtual X server
-/// they start themselves and Mesa's software OpenGL drivers the editors draw with.
-pub const TEST_DEB_PACKAGES: &[&str] = &["jackd2", "xvfb", "libgl1-mesa-dri"];
+/// they start themselves and Mesa's software OpenGL drivers the editors draw with. The VST3
+/// editor test (tests/vst3/test_vst3_editor.py) also runs a window manager and an XSETTINGS
+/// daemon on its Xvfb: pedalboard's JUCE ends the process on X errors it makes on a bare server.
+pub const TEST_DEB_PACKAGES: &[&str] =
+    &["jackd2", "xvfb", "libgl1-mesa-dri", "openbox", "xsettingsd"];
 
 /// The same requirements as pkg-config modules, for systems without dpkg.
 pub const PKG_CONFIG_MODULES: &[&str] = &[
