@@ -120,11 +120,10 @@ pub struct Freeverb {
 impl Freeverb {
     /// Allocate every delay line for `sample_rate` (Hz, clamped to 8 kHz..768 kHz).
     pub(crate) fn new(sample_rate: f32) -> Self {
-        let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
+        let sample_rate = super::model_rate(sample_rate);
         let ratio = sample_rate as f64 / REFERENCE_RATE;
         let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(1);
-        let comb_len: [usize; 16] =
-            core::array::from_fn(|k| if k < 8 { scale(COMB_TUNING[k]) } else { scale(COMB_TUNING[k - 8] + STEREO_SPREAD) });
+        let comb_len = comb_lengths(sample_rate);
         let allpass_len: [usize; 8] = core::array::from_fn(|k| {
             if k < 4 {
                 scale(ALLPASS_TUNING[k])
@@ -171,13 +170,8 @@ impl Freeverb {
             self.damp1 = 0.0;
             self.input_gain_target = 0.0;
         } else {
-            self.feedback = s.size * SCALE_ROOM + OFFSET_ROOM;
-            let pole = s.damping * SCALE_DAMP;
-            self.damp1 = if self.sample_rate as f64 == REFERENCE_RATE {
-                pole
-            } else {
-                (pole as f64).powf(REFERENCE_RATE / self.sample_rate as f64) as f32
-            };
+            self.feedback = comb_feedback(s.size);
+            self.damp1 = damping_pole(s.damping, self.sample_rate);
             self.input_gain_target = FIXED_GAIN;
         }
         self.damp2 = 1.0 - self.damp1;
@@ -279,6 +273,47 @@ impl Freeverb {
             out_r.fill(0.0);
         }
     }
+}
+
+/// The 16 comb delays at the model rate `sample_rate`, samples: 0–7 left, 8–15 right (23
+/// samples longer at 44.1 kHz), Jezar's tunings scaled and rounded.
+fn comb_lengths(sample_rate: f32) -> [usize; 16] {
+    let ratio = sample_rate as f64 / REFERENCE_RATE;
+    let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(1);
+    core::array::from_fn(|k| if k < 8 { scale(COMB_TUNING[k]) } else { scale(COMB_TUNING[k - 8] + STEREO_SPREAD) })
+}
+
+/// The combs' feedback g for `size` (Jezar's room mapping).
+fn comb_feedback(size: f32) -> f32 {
+    size * SCALE_ROOM + OFFSET_ROOM
+}
+
+/// The combs' damping pole d for `damping` at the model rate `sample_rate` (Jezar's at 44.1 kHz,
+/// the same corner frequency at other rates).
+fn damping_pole(damping: f32, sample_rate: f32) -> f32 {
+    let pole = damping * SCALE_DAMP;
+    if sample_rate as f64 == REFERENCE_RATE {
+        pole
+    } else {
+        (pole as f64).powf(REFERENCE_RATE / sample_rate as f64) as f32
+    }
+}
+
+/// Reverberation time (s) at `freq_hz` of Freeverb with `settings` at `sample_rate`, from the
+/// model's own lengths and coefficients: each of the 16 combs passes `g·|LP(f)|` per round trip
+/// of its delay `D` (the damping one-pole is the only filter in its loop); the tail is the sum
+/// of the combs, so their decay rates (dB/s) are averaged. `decay_s` does not exist in
+/// Freeverb; the allpasses after the combs do not change the decay. Infinite in freeze.
+pub fn rt60_at(settings: &ReverbSettings, sample_rate: f32, freq_hz: f32) -> f32 {
+    use super::decay::{loop_rate, omega, one_pole_gain, rt60};
+    let s = settings.sanitized();
+    if s.freeze {
+        return f32::INFINITY;
+    }
+    let fs = super::model_rate(sample_rate);
+    let gain = comb_feedback(s.size) as f64 * one_pole_gain(damping_pole(s.damping, fs) as f64, omega(freq_hz, fs as f64));
+    let rates = comb_lengths(fs).map(|d| loop_rate(gain, d as f64, fs as f64));
+    rt60(rates.iter().sum::<f64>() / rates.len() as f64) as f32
 }
 
 /// The 16 comb recursions over a sub-block: on entry `rows[i]` holds the combs' outputs at

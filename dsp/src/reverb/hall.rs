@@ -89,7 +89,7 @@ const LFO_HZ: [f32; 8] = [0.31, 0.37, 0.43, 0.53, 0.59, 0.67, 0.71, 0.79];
 /// Low-shelf crossover, Hz (zita-rev1's default).
 const LOW_CROSSOVER_HZ: f64 = 200.0;
 /// Frequency at which the damped RT60 is specified, Hz.
-const HIGH_REFERENCE_HZ: f64 = 5_000.0;
+pub const HIGH_REFERENCE_HZ: f64 = 5_000.0;
 /// RT60 below the crossover relative to `decay` (1: no separate bass decay parameter).
 const BASS_RATIO: f64 = 1.0;
 /// `damping` = 1 makes the RT60 at 5 kHz this fraction shorter than `decay`.
@@ -117,6 +117,97 @@ const IN_R: [f32; 8] = [0.0, INPUT_SCALE, 0.0, INPUT_SCALE, 0.0, -INPUT_SCALE, 0
 const HADAMARD_SCALE: f32 = 0.353_553_38;
 /// Longest sub-block of the block-wise path, samples (also capped per rate by `max_sub`).
 const SUB_BLOCK: usize = 64;
+
+/// Line `k`'s delay (samples, the glides' target) for `size` at the model rate `fs`.
+fn line_length(k: usize, size: f32, fs: f64) -> f64 {
+    let ratio = fs / REFERENCE_RATE;
+    let size_factor = (SIZE_MIN + SIZE_SPAN * size) as f64;
+    (LINE_BASE[k] as f64 * size_factor * ratio).round().max(2.0)
+}
+
+/// Line `k`'s diffuser allpass delay (samples) at the model rate `fs`.
+fn line_allpass_length(k: usize, fs: f64) -> usize {
+    ((LINE_ALLPASS[k] as f64 * (fs / REFERENCE_RATE)).round() as usize).max(2)
+}
+
+/// The low shelf's one-pole coefficient at the model rate `fs`.
+fn shelf_coeff(fs: f64) -> f32 {
+    (1.0 - (-core::f64::consts::TAU * LOW_CROSSOVER_HZ / fs).exp()) as f32
+}
+
+/// The decay coefficients of one line.
+#[derive(Clone, Copy, Debug)]
+struct LineDecay {
+    /// Mid-band gain per pass through the line.
+    gain_mid: f32,
+    /// Low-shelf gain (0: none).
+    shelf_gain: f32,
+    /// Damping low-pass pole.
+    lowpass_pole: f32,
+    /// `γ_mid^M` on the diffuser's internal delay.
+    allpass_loss: f32,
+}
+
+/// The coefficients that make a line of `target` samples with a diffuser of `m` samples decay
+/// at `decay_s` in the mids and `decay_s·(1 − 0.9·damping)` at 5 kHz (sanitised settings `s`,
+/// model rate `fs`); lossless in freeze.
+fn line_decay(s: &ReverbSettings, fs: f64, target: f64, m: f64) -> LineDecay {
+    if s.freeze {
+        return LineDecay { gain_mid: 1.0, shelf_gain: 0.0, lowpass_pole: 0.0, allpass_loss: 1.0 };
+    }
+    let cos_hi = (core::f64::consts::TAU * HIGH_REFERENCE_HZ / fs).cos();
+    // The diffuser's internal delay carries the mid-band loss γ_mid^M; the filter makes
+    // up the rest, so the whole loop (L + M samples) decays at each band's own RT60.
+    let t_mid = s.decay_s as f64;
+    let gain = |rt60: f64| 10f64.powf(-3.0 * (target + m) / (rt60 * fs) + 3.0 * m / (t_mid * fs));
+    let allpass_loss = 10f64.powf(-3.0 * m / (t_mid * fs)) as f32;
+    let t = s.decay_s as f64;
+    let g_mid = gain(t);
+    let g_lo = gain(t * BASS_RATIO);
+    // The extra high-frequency loss per pass is floored at −34 dB (ρ ≥ 0.02): with a
+    // short decay and full damping it would otherwise underflow, the pole below would
+    // round to exactly 1 in f32, and the line would hold its state for ever.
+    let rho = (gain(t * (1.0 - DAMPING_DEPTH * s.damping as f64)) / g_mid).max(MIN_HIGH_LOSS);
+    let lowpass_pole = if rho >= 1.0 - 1e-9 {
+        0.0
+    } else {
+        let r2 = rho * rho;
+        let b = (1.0 - r2 * cos_hi) / (1.0 - r2);
+        ((b - (b * b - 1.0).max(0.0).sqrt()) as f32).min(MAX_LOWPASS_POLE)
+    };
+    LineDecay { gain_mid: g_mid as f32, shelf_gain: (g_lo / g_mid - 1.0) as f32, lowpass_pole, allpass_loss }
+}
+
+/// Reverberation time (s) at `freq_hz` of the hall with `settings` at `sample_rate`, from the
+/// coefficients the model itself runs with ([`Hall::set_settings`] computes them with the same
+/// function): each line's loop (its delay and its diffuser, `L + M` samples; the diffusers,
+/// the interpolators and the Hadamard matrix are lossless, up to the `γ^M` the diffuser carries)
+/// passes `gain_mid·γ^M·|shelf(f)|·|LP(f)|`, and the lines' decay rates (dB/s) are averaged.
+/// By design this is `decay_s` towards DC and `decay_s·(1 − 0.9·damping)` at 5 kHz (up to the
+/// −34 dB floor on the extra loss per pass). Infinite in freeze.
+pub fn rt60_at(settings: &ReverbSettings, sample_rate: f32, freq_hz: f32) -> f32 {
+    use super::decay::{loop_rate, omega, one_pole_gain, rt60};
+    let s = settings.sanitized();
+    if s.freeze {
+        return f32::INFINITY;
+    }
+    let fs = super::model_rate(sample_rate) as f64;
+    let w = omega(freq_hz, fs);
+    // The low shelf `1 + g·c/(1 − (1 − c)·e^−jω)`.
+    let c = shelf_coeff(fs) as f64;
+    let (re, im) = (1.0 - (1.0 - c) * w.cos(), (1.0 - c) * w.sin());
+    let den = (re * re + im * im).max(f64::MIN_POSITIVE);
+    let (lp_re, lp_im) = (c * re / den, -c * im / den);
+    let rates = (0..8).map(|k| {
+        let (target, m) = (line_length(k, s.size, fs), line_allpass_length(k, fs) as f64);
+        let line = line_decay(&s, fs, target, m);
+        let g = line.shelf_gain as f64;
+        let shelf = ((1.0 + g * lp_re).powi(2) + (g * lp_im).powi(2)).sqrt();
+        let gain = line.gain_mid as f64 * line.allpass_loss as f64 * shelf * one_pole_gain(line.lowpass_pole as f64, w);
+        loop_rate(gain, target + m, fs)
+    });
+    rt60(rates.sum::<f64>() / 8.0) as f32
+}
 
 /// In-place orthonormal 8-point Hadamard transform (three butterfly stages, then 1/√8).
 #[inline(always)]
@@ -209,14 +300,14 @@ impl Hall {
     /// Allocate every line for the largest size and excursion at `sample_rate` (Hz, clamped to
     /// 8 kHz..768 kHz).
     pub(crate) fn new(sample_rate: f32) -> Self {
-        let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
+        let sample_rate = super::model_rate(sample_rate);
         let ratio = sample_rate as f64 / REFERENCE_RATE;
         let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(2);
         let max_line = ((*LINE_BASE.iter().max().unwrap_or(&1) as f64) * (SIZE_MIN + SIZE_SPAN) as f64 * ratio
             + MAX_EXCURSION as f64 * ratio)
             .ceil() as usize
             + 4;
-        let line_allpass_len: [usize; 8] = core::array::from_fn(|k| scale(LINE_ALLPASS[k]));
+        let line_allpass_len: [usize; 8] = core::array::from_fn(|k| line_allpass_length(k, sample_rate as f64));
         let input_allpass_len: [usize; 8] = core::array::from_fn(|k| scale(INPUT_ALLPASS[k / 4][k % 4]));
         let phase_inc = core::array::from_fn(|k| 2.0 * LFO_HZ[k] / sample_rate);
         // Spread the initial LFO phases so the lines do not move together.
@@ -246,7 +337,7 @@ impl Hall {
             lowpass: [0.0; 8],
             gain_mid: [0.0; 8],
             shelf_gain: [0.0; 8],
-            shelf_coeff: (1.0 - (-core::f64::consts::TAU * LOW_CROSSOVER_HZ / sample_rate as f64).exp()) as f32,
+            shelf_coeff: shelf_coeff(sample_rate as f64),
             lowpass_pole: [0.0; 8],
             phase,
             phase_inc,
@@ -274,40 +365,14 @@ impl Hall {
         self.settings = s;
         let fs = self.sample_rate as f64;
         let ratio = fs / REFERENCE_RATE;
-        let size_factor = (SIZE_MIN + SIZE_SPAN * s.size) as f64;
-        let cos_hi = (core::f64::consts::TAU * HIGH_REFERENCE_HZ / fs).cos();
         for k in 0..8 {
-            let target = (LINE_BASE[k] as f64 * size_factor * ratio).round().max(2.0);
+            let target = line_length(k, s.size, fs);
             self.glides.length_target[k] = target as f32;
-            if s.freeze {
-                self.gain_mid[k] = 1.0;
-                self.shelf_gain[k] = 0.0;
-                self.lowpass_pole[k] = 0.0;
-                self.line_allpass_loss[k] = 1.0;
-                continue;
-            }
-            // The diffuser's internal delay carries the mid-band loss γ_mid^M; the filter makes
-            // up the rest, so the whole loop (L + M samples) decays at each band's own RT60.
-            let m = self.line_allpass_len[k] as f64;
-            let t_mid = s.decay_s as f64;
-            let gain = |rt60: f64| 10f64.powf(-3.0 * (target + m) / (rt60 * fs) + 3.0 * m / (t_mid * fs));
-            self.line_allpass_loss[k] = 10f64.powf(-3.0 * m / (t_mid * fs)) as f32;
-            let t = s.decay_s as f64;
-            let g_mid = gain(t);
-            let g_lo = gain(t * BASS_RATIO);
-            // The extra high-frequency loss per pass is floored at −34 dB (ρ ≥ 0.02): with a
-            // short decay and full damping it would otherwise underflow, the pole below would
-            // round to exactly 1 in f32, and the line would hold its state for ever.
-            let rho = (gain(t * (1.0 - DAMPING_DEPTH * s.damping as f64)) / g_mid).max(MIN_HIGH_LOSS);
-            self.gain_mid[k] = g_mid as f32;
-            self.shelf_gain[k] = (g_lo / g_mid - 1.0) as f32;
-            self.lowpass_pole[k] = if rho >= 1.0 - 1e-9 {
-                0.0
-            } else {
-                let r2 = rho * rho;
-                let b = (1.0 - r2 * cos_hi) / (1.0 - r2);
-                ((b - (b * b - 1.0).max(0.0).sqrt()) as f32).min(MAX_LOWPASS_POLE)
-            };
+            let line = line_decay(&s, fs, target, self.line_allpass_len[k] as f64);
+            self.gain_mid[k] = line.gain_mid;
+            self.shelf_gain[k] = line.shelf_gain;
+            self.lowpass_pole[k] = line.lowpass_pole;
+            self.line_allpass_loss[k] = line.allpass_loss;
         }
         // The interpolators are lossless, so the modulation may keep running in freeze.
         self.glides.depth_target = s.modulation * MAX_EXCURSION * ratio as f32;

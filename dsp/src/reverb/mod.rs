@@ -77,6 +77,43 @@ impl ReverbSettings {
     }
 }
 
+/// The rate a model runs at when asked for `sample_rate` (Hz): clamped to 8 kHz..768 kHz, and
+/// 48 kHz for a non-finite one. The models' constructors and their decay predictions both use it.
+pub fn model_rate(sample_rate: f32) -> f32 {
+    if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 }
+}
+
+/// Decay against frequency, the pieces the models' predictions (`freeverb::rt60_at`,
+/// `hall::rt60_at`, `plate::rt60_at`) are made of. Every model's loop is delays, lossless
+/// allpasses or an orthonormal mixing matrix, constant gains and a damping one-pole, so a loop's
+/// decay at a frequency is its gain there per round trip.
+pub mod decay {
+    /// |H(e^jω)| of the one-pole low-pass `y[n] = (1 − p)·x[n] + p·y[n−1]` (DC gain 1), the
+    /// damping filter in every model's loop; `omega` in radians per sample.
+    pub fn one_pole_gain(pole: f64, omega: f64) -> f64 {
+        (1.0 - pole) / (1.0 - 2.0 * pole * omega.cos() + pole * pole).max(f64::MIN_POSITIVE).sqrt()
+    }
+
+    /// Decay rate (dB/s) of a loop that passes `gain` per round trip of `loop_samples` samples
+    /// at `fs` Hz (infinite for a gain of 0, 0 for a gain of 1 or more).
+    pub fn loop_rate(gain: f64, loop_samples: f64, fs: f64) -> f64 {
+        if !(gain > 0.0) {
+            return f64::INFINITY;
+        }
+        (-20.0 * gain.log10() * fs / loop_samples.max(1.0)).max(0.0)
+    }
+
+    /// RT60 (s) of a decay of `rate` dB/s (infinite for 0).
+    pub fn rt60(rate: f64) -> f64 {
+        if rate > 0.0 { 60.0 / rate } else { f64::INFINITY }
+    }
+
+    /// `ω` (radians per sample) of `freq_hz` at `fs`.
+    pub fn omega(freq_hz: f32, fs: f64) -> f64 {
+        core::f64::consts::TAU * freq_hz as f64 / fs
+    }
+}
+
 /// The input of an in-place `process` call, kept aside so a reverb's network can read it while
 /// writing its output into the same slices. (`Default` holds no memory: a placeholder while the
 /// real one is in use.)

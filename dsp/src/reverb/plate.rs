@@ -149,6 +149,46 @@ fn read_linear_span(lanes: &LanesView<'_>, lane: usize, pos: usize, d: f32, out:
     }
 }
 
+/// The four tank delays (samples, `TANK_DELAY` order) for `size` at the model rate `fs`.
+fn tank_lengths(size: f32, fs: f64) -> [f64; 4] {
+    let ratio = fs / REFERENCE_RATE;
+    let size_factor = (SIZE_MIN + SIZE_SPAN * size) as f64;
+    TANK_DELAY.map(|d| (d as f64 * size_factor * ratio).round())
+}
+
+/// A tank allpass's delay (samples) at the model rate `fs`, from its length at 29761 Hz.
+fn allpass_length(samples: usize, fs: f64) -> usize {
+    ((samples as f64 * (fs / REFERENCE_RATE)).round() as usize).max(2)
+}
+
+/// One round trip of the figure-8 (samples) for `size` at the model rate `fs`: the four tank
+/// delays, the two modulated allpasses (at their centre) and the two decay-diffusion-2 allpasses.
+fn round_trip_samples(size: f32, fs: f64) -> f64 {
+    let allpasses = MOD_ALLPASS.iter().chain(&TANK_ALLPASS).map(|&m| allpass_length(m, fs) as f64);
+    tank_lengths(size, fs).iter().sum::<f64>() + allpasses.sum::<f64>()
+}
+
+/// The damping one-poles' pole for `damping` at the model rate `fs`.
+fn damping_pole(damping: f32, fs: f64) -> f32 {
+    (DAMPING_MAX_POLE * damping as f64).powf(REFERENCE_RATE / fs) as f32
+}
+
+/// Reverberation time (s) at `freq_hz` of the plate with `settings` at `sample_rate`, from the
+/// model's own lengths and coefficients: every element of the tank loses `γ` per sample of
+/// delay (`γ^S` per round trip of `S` samples, 60 dB per `decay_s`; the allpasses and the
+/// interpolated reads are otherwise lossless), and a round trip passes the damping one-pole
+/// twice, which adds its loss `|LP(f)|²` per `S` samples. Infinite in freeze.
+pub fn rt60_at(settings: &ReverbSettings, sample_rate: f32, freq_hz: f32) -> f32 {
+    use super::decay::{loop_rate, omega, one_pole_gain, rt60};
+    let s = settings.sanitized();
+    if s.freeze {
+        return f32::INFINITY;
+    }
+    let fs = super::model_rate(sample_rate) as f64;
+    let lp = one_pole_gain(damping_pole(s.damping, fs) as f64, omega(freq_hz, fs));
+    rt60(60.0 / s.decay_s as f64 + loop_rate(lp * lp, round_trip_samples(s.size, fs), fs)) as f32
+}
+
 /// Longest sub-block of the block-wise path, samples (also capped per rate by `max_sub`).
 const SUB_BLOCK: usize = 64;
 
@@ -215,9 +255,9 @@ impl Plate {
     /// Allocate every line for the largest size and excursion at `sample_rate` (Hz, clamped to
     /// 8 kHz..768 kHz).
     pub(crate) fn new(sample_rate: f32) -> Self {
-        let sample_rate = if sample_rate.is_finite() { sample_rate.clamp(8_000.0, 768_000.0) } else { 48_000.0 };
+        let sample_rate = super::model_rate(sample_rate);
         let ratio = sample_rate as f64 / REFERENCE_RATE;
-        let scale = |n: usize| ((n as f64 * ratio).round() as usize).max(2);
+        let scale = |n: usize| allpass_length(n, sample_rate as f64);
         let input_allpass_len = core::array::from_fn(|k| scale(INPUT_ALLPASS[k]));
         let mod_len = core::array::from_fn(|k| scale(MOD_ALLPASS[k]) as f32);
         let allpass_len = core::array::from_fn(|k| scale(TANK_ALLPASS[k]));
@@ -306,16 +346,13 @@ impl Plate {
         let fs = self.sample_rate as f64;
         let ratio = fs / REFERENCE_RATE;
         let size_factor = (SIZE_MIN + SIZE_SPAN * s.size) as f64;
-        let mut loop_samples = 0.0;
-        for k in 0..4 {
-            let len = (TANK_DELAY[k] as f64 * size_factor * ratio).round();
-            self.glides.length_target[k] = len as f32;
-            loop_samples += len;
+        for (target, len) in self.glides.length_target.iter_mut().zip(tank_lengths(s.size, fs)) {
+            *target = len as f32;
         }
         for (i, &(_, offset, _, _)) in DELAY_TAPS.iter().enumerate() {
             self.glides.length_target[4 + i] = (offset as f64 * size_factor * ratio).round().max(1.0) as f32;
         }
-        loop_samples += (self.mod_len[0] + self.mod_len[1]) as f64 + (self.allpass_len[0] + self.allpass_len[1]) as f64;
+        let loop_samples = round_trip_samples(s.size, fs);
         // Per-sample decay γ (1 in freeze): `γ^n` is the loss of n samples of tank.
         let log_gamma = if s.freeze { 0.0 } else { -3.0 * core::f64::consts::LN_10 / (s.decay_s as f64 * fs) };
         let loss = |samples: f64| (log_gamma * samples).exp();
@@ -337,7 +374,7 @@ impl Plate {
             self.damping_pole = 0.0;
             self.glides.input_gain_target = 0.0;
         } else {
-            self.damping_pole = (DAMPING_MAX_POLE * s.damping as f64).powf(REFERENCE_RATE / fs) as f32;
+            self.damping_pole = damping_pole(s.damping, fs);
             self.glides.input_gain_target = 1.0;
         }
         self.diffusion2 = (self.decay + 0.15).clamp(0.25, 0.5);

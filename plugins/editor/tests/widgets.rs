@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use ferrite_editor::testing::{HostCall, RecordingHost};
+use ferrite_editor::egui;
+use ferrite_editor::testing::RecordingHost;
 use ferrite_editor::widgets::{Knob, Selector, Toggle};
-use nice_plug::context::gui::GuiContext;
+use ferrite_editor::EditorApp;
+use ferrite_plugin_common::editor_data::EditorData;
+use ferrite_test_kit::editor::{double_click, drag_up, set, single_gesture, type_into, EditorUnderTest};
 use nice_plug::prelude::*;
 
 #[derive(Enum, Debug, PartialEq, Clone, Copy)]
@@ -51,54 +54,38 @@ impl Default for TestParams {
     }
 }
 
-struct State {
-    params: Arc<TestParams>,
-    gui: GuiContext,
+/// The kit's controls, one of each kind, as an editor lays them out.
+struct Controls(Arc<TestParams>);
+
+impl EditorApp for Controls {
+    fn ui(&mut self, ui: &mut egui::Ui, setter: &ParamSetter) {
+        ui.horizontal(|ui| {
+            ui.add(Knob::new(&self.0.gain, setter));
+            ui.add(Knob::new(&self.0.freq, setter));
+            ui.add(Knob::new(&self.0.mix, setter));
+        });
+        ui.add(Selector::new(&self.0.shape, setter));
+        ui.add(Toggle::new(&self.0.sync, setter));
+    }
 }
+
+type State = EditorUnderTest<Controls, TestParams>;
 
 fn harness(host: &RecordingHost) -> Harness<'static, State> {
-    let state = State { params: Arc::new(TestParams::default()), gui: host.context() };
-    Harness::builder().with_size(egui::vec2(500.0, 300.0)).with_step_dt(1.0 / 60.0).build_ui_state(
-        |ui, state: &mut State| {
-            let setter = state.gui.param_setter();
-            ui.horizontal(|ui| {
-                ui.add(Knob::new(&state.params.gain, &setter));
-                ui.add(Knob::new(&state.params.freq, &setter));
-                ui.add(Knob::new(&state.params.mix, &setter));
-            });
-            ui.add(Selector::new(&state.params.shape, &setter));
-            ui.add(Toggle::new(&state.params.sync, &setter));
-        },
-        state,
-    )
+    let params = Arc::new(TestParams::default());
+    ferrite_test_kit::editor::harness(Controls(params.clone()), params, Arc::new(EditorData::default()), host, (500, 300))
 }
-
-use ferrite_editor::egui;
 
 #[test]
 fn dragging_a_knob_up_raises_it_inside_one_gesture() {
     let host = RecordingHost::default();
     let mut h = harness(&host);
     h.run();
-    let center = h.get_by_label("Gain").rect().center();
-    h.hover_at(center);
-    h.drag_at(center);
-    h.run();
-    for step in 1..=10 {
-        h.hover_at(center - egui::vec2(0.0, 5.0 * step as f32));
-        h.run();
-    }
-    h.drop_at(center - egui::vec2(0.0, 50.0));
-    h.run();
-    let calls = host.take();
-    assert_eq!(calls.first(), Some(&HostCall::Begin("Gain".into())), "{calls:?}");
-    assert_eq!(calls.last(), Some(&HostCall::End("Gain".into())), "{calls:?}");
-    let last = RecordingHost::gestures(&calls).unwrap();
+    drag_up(&mut h, "Gain", 5.0, 10);
+    let sent = single_gesture(&host.take(), "Gain");
     // 50 points up at 200 points per full range, minus egui's drag threshold: about a quarter.
     let v = h.state().params.gain.unmodulated_normalized_value();
-    assert_eq!(last.len(), 1);
-    assert_eq!(last[0].0, "Gain");
-    assert!((last[0].1 - v).abs() < 1e-6, "{last:?} vs {v}");
+    assert!((sent - v).abs() < 1e-6, "{sent} vs {v}");
     assert!(v > 0.7 && v <= 0.75, "{v}");
 }
 
@@ -127,31 +114,13 @@ fn shift_drags_ten_times_finer() {
 fn double_click_restores_the_default() {
     let host = RecordingHost::default();
     let mut h = harness(&host);
-    let setter_host = RecordingHost::default();
-    let gui = setter_host.context();
-    gui.param_setter().set_parameter(&h.state().params.gain, 12.0);
+    set(&h.state().params.gain, 12.0);
     h.run();
     assert_eq!(h.state().params.gain.value(), 12.0);
-    let center = h.get_by_label("Gain").rect().center();
-    h.event(egui::Event::PointerMoved(center));
-    for _ in 0..2 {
-        h.drag_at(center);
-        h.event(egui::Event::PointerButton { pos: center, button: egui::PointerButton::Primary, pressed: false, modifiers: egui::Modifiers::NONE });
-        h.step();
-    }
-    h.run();
+    double_click(&mut h, "Gain");
     assert_eq!(h.state().params.gain.value(), 0.0);
     let calls = host.take();
     assert_eq!(RecordingHost::gestures(&calls).unwrap(), vec![("Gain".to_string(), 0.5)]);
-}
-
-fn type_into(h: &mut Harness<'static, State>, name: &str, text: &str) {
-    h.get_by_label(&format!("Type {name}")).click();
-    h.run();
-    h.event(egui::Event::Text(text.to_owned()));
-    h.run();
-    h.key_press(egui::Key::Enter);
-    h.run();
 }
 
 #[test]

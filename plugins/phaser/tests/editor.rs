@@ -7,42 +7,22 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use ferrite_dsp::model::ProcessSpec;
 use ferrite_dsp::phaser::theory::{centres, theory_notches};
-use ferrite_editor::egui;
-use ferrite_editor::testing::{HostCall, RecordingHost};
-use ferrite_editor::EditorApp;
+use ferrite_editor::testing::RecordingHost;
 use ferrite_phaser::editor::{PhaserEditor, SYNC_TOGGLE};
 use ferrite_phaser::engine::{readout, PhaserEngine};
 use ferrite_phaser::params::{PhaserParams, ShapeChoice, SyncChoice};
 use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::effect::{Engine, ProcessIo, TransportInfo};
-use nice_plug::context::gui::GuiContext;
+use ferrite_test_kit::editor::{double_click, drag_up, set, single_gesture, type_into, EditorUnderTest};
 use nice_plug::prelude::*;
 
-struct State {
-    editor: PhaserEditor,
-    params: Arc<PhaserParams>,
-    data: Arc<EditorData>,
-    gui: GuiContext,
-}
+type State = EditorUnderTest<PhaserEditor, PhaserParams>;
 
 fn harness(host: &RecordingHost) -> Harness<'static, State> {
     let params = Arc::new(PhaserParams::default());
     let data = Arc::new(EditorData::default());
     let editor = PhaserEditor::new(params.clone(), data.clone());
-    let state = State { editor, params, data, gui: host.context() };
-    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).with_step_dt(1.0 / 60.0).build_ui_state(
-        |ui, s: &mut State| {
-            let setter = s.gui.param_setter();
-            s.editor.ui(ui, &setter);
-        },
-        state,
-    )
-}
-
-/// Sets a parameter as another host-side edit would (not through the editor).
-fn set<P: Param>(param: &P, plain: P::Plain) {
-    let other = RecordingHost::default();
-    other.context().param_setter().set_parameter(param, plain);
+    ferrite_test_kit::editor::harness(editor, params, data, host, (1400, 900))
 }
 
 #[test]
@@ -51,23 +31,10 @@ fn dragging_the_freq_knob_up_raises_it_inside_one_gesture() {
     let mut h = harness(&host);
     h.run();
     let before = h.state().params.freq.unmodulated_normalized_value();
-    let center = h.get_by_label("Freq").rect().center();
-    h.hover_at(center);
-    h.drag_at(center);
-    h.run();
-    for step in 1..=8 {
-        h.hover_at(center - egui::vec2(0.0, 5.0 * step as f32));
-        h.run();
-    }
-    h.drop_at(center - egui::vec2(0.0, 40.0));
-    h.run();
-    let calls = host.take();
-    assert_eq!(calls.first(), Some(&HostCall::Begin("Freq".into())), "{calls:?}");
-    assert_eq!(calls.last(), Some(&HostCall::End("Freq".into())), "{calls:?}");
-    let last = RecordingHost::gestures(&calls).unwrap();
+    drag_up(&mut h, "Freq", 5.0, 8);
+    let sent = single_gesture(&host.take(), "Freq");
     let after = h.state().params.freq.unmodulated_normalized_value();
-    assert_eq!(last.len(), 1, "{last:?}");
-    assert!((last[0].1 - after).abs() < 1e-6);
+    assert!((sent - after).abs() < 1e-6, "{sent} vs {after}");
     // 40 points up at 200 points per full range, less egui's drag threshold.
     assert!(after - before > 0.15 && after - before <= 0.2, "{before} → {after}");
 }
@@ -78,19 +45,7 @@ fn double_click_restores_the_default_mix() {
     let mut h = harness(&host);
     set(&h.state().params.mix, 0.9);
     h.run();
-    let center = h.get_by_label("Mix").rect().center();
-    h.event(egui::Event::PointerMoved(center));
-    for _ in 0..2 {
-        h.drag_at(center);
-        h.event(egui::Event::PointerButton {
-            pos: center,
-            button: egui::PointerButton::Primary,
-            pressed: false,
-            modifiers: egui::Modifiers::NONE,
-        });
-        h.step();
-    }
-    h.run();
+    double_click(&mut h, "Mix");
     assert_eq!(h.state().params.mix.value(), 0.5);
     assert_eq!(RecordingHost::gestures(&host.take()).unwrap(), vec![("Mix".to_string(), 0.5)]);
 }
@@ -101,12 +56,7 @@ fn typing_50_percent_sets_the_mix() {
     let mut h = harness(&host);
     set(&h.state().params.mix, 1.0);
     h.run();
-    h.get_by_label("Type Mix").click();
-    h.run();
-    h.event(egui::Event::Text("50%".to_owned()));
-    h.run();
-    h.key_press(egui::Key::Enter);
-    h.run();
+    type_into(&mut h, "Mix", "50%");
     assert!((h.state().params.mix.value() - 0.5).abs() < 1e-6, "{}", h.state().params.mix.value());
     assert_eq!(RecordingHost::gestures(&host.take()).unwrap(), vec![("Mix".to_string(), 0.5)]);
 }

@@ -1,6 +1,7 @@
 //! Ferrite Reverb's editor: every parameter as a knob, selector or toggle; input and output
 //! meters; the decay time against frequency of the current algorithm (from `decay`, `size` and
-//! `damping`, [`crate::decay`]), with the low and high cut and the predelay drawn; and,
+//! `damping`: each model's own prediction, `ferrite_dsp::reverb::{freeverb, hall, plate}::rt60_at`,
+//! which the dsp theory tests check against measured decay), with the low and high cut and the predelay drawn; and,
 //! for `convolution`, the impulse-response loader (a small file browser written in egui, and
 //! drag-and-drop where the windowing layer delivers drops), with the loaded IR's name, length,
 //! channels, rate and waveform.
@@ -13,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ferrite_dsp::reverb::ReverbSettings;
+use ferrite_dsp::reverb::{freeverb, hall, plate, ReverbSettings};
 use ferrite_editor::egui::{self, pos2, vec2, Align2, Color32, FontId, Rect, RichText, Role, Sense, Stroke, Ui, WidgetInfo};
 use ferrite_editor::meter::MeterState;
 use ferrite_editor::plot::{self, freq_label, log_frequencies, Axes};
@@ -23,7 +24,7 @@ use ferrite_plugin_common::editor_data::EditorData;
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 
-use crate::decay;
+use crate::engine::settings_now;
 use crate::ir::IrData;
 use crate::params::{AlgorithmChoice, ReverbParams};
 
@@ -38,20 +39,20 @@ pub const PLOT_HIGH_HZ: f32 = 20_000.0;
 /// Points of the drawn decay curve (plus [`DAMPING_REFERENCE_HZ`]).
 pub const CURVE_POINTS: usize = 160;
 /// The frequency at which the hall's damped RT60 is specified (always a point of the curve).
-pub const DAMPING_REFERENCE_HZ: f32 = 5_000.0;
+pub const DAMPING_REFERENCE_HZ: f32 = hall::HIGH_REFERENCE_HZ as f32;
 /// The rate the curve is computed for before the plugin has been activated, Hz.
 pub const FALLBACK_RATE: f32 = 48_000.0;
 /// Columns of the IR waveform overview.
 const WAVEFORM_COLUMNS: usize = 512;
 
 /// Reverberation time (s) at each of `freqs` (Hz) of `algorithm` with `settings` at
-/// `sample_rate` ([`crate::decay`]); empty for `convolution`, whose decay is the impulse
+/// `sample_rate` (the model's `rt60_at`); empty for `convolution`, whose decay is the impulse
 /// response's.
 pub fn decay_curve(algorithm: AlgorithmChoice, settings: &ReverbSettings, sample_rate: f32, freqs: &[f32]) -> Vec<(f32, f32)> {
     let time = match algorithm {
-        AlgorithmChoice::Freeverb => decay::freeverb,
-        AlgorithmChoice::Hall => decay::hall,
-        AlgorithmChoice::Plate => decay::plate,
+        AlgorithmChoice::Freeverb => freeverb::rt60_at,
+        AlgorithmChoice::Hall => hall::rt60_at,
+        AlgorithmChoice::Plate => plate::rt60_at,
         AlgorithmChoice::Convolution => return Vec::new(),
     };
     freqs.iter().map(|&f| (f, time(settings, sample_rate, f))).collect()
@@ -67,17 +68,6 @@ pub fn curve_frequencies(sample_rate: f32) -> Vec<f32> {
         freqs.sort_by(f32::total_cmp);
     }
     freqs
-}
-
-/// The model settings the parameters ask for now (their current values, as the engine uses).
-pub fn settings_of(params: &ReverbParams) -> ReverbSettings {
-    ReverbSettings {
-        decay_s: params.decay.value(),
-        size: params.size.value(),
-        damping: params.damping.value(),
-        modulation: params.modulation.value(),
-        freeze: params.freeze.value(),
-    }
 }
 
 /// An error chain on one line ("context: cause: cause"), as the command line prints it.
@@ -350,7 +340,7 @@ impl ReverbEditor {
     fn update_curve(&mut self) {
         let rate = self.curve_rate();
         let algorithm = self.params.algorithm.value();
-        let settings = settings_of(&self.params);
+        let settings = settings_now(&self.params);
         let key = Some((algorithm, settings, rate.to_bits()));
         if key == self.curve_key {
             return;

@@ -312,8 +312,9 @@ impl ReverbEngine {
     }
 }
 
-/// The model settings at the parameters' current (target) values.
-fn settings_now(params: &ReverbParams) -> ReverbSettings {
+/// The model settings at the parameters' current (target) values (the engine's, and the
+/// editor's decay curve).
+pub fn settings_now(params: &ReverbParams) -> ReverbSettings {
     ReverbSettings {
         decay_s: params.decay.value(),
         size: params.size.value(),

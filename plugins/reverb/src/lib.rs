@@ -6,7 +6,6 @@
 //! models ([`engine`]), and the descriptor (this file); the plugin lifecycle is the shared
 //! [`EffectPlugin`].
 
-pub mod decay;
 pub mod editor;
 pub mod engine;
 pub mod ir;

@@ -10,42 +10,21 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use ferrite_editor::egui;
 use ferrite_editor::testing::{HostCall, RecordingHost};
-use ferrite_editor::EditorApp;
 use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_reverb::editor::{one_line, ReverbEditor, DAMPING_REFERENCE_HZ, DEFAULT_SIZE, PLOT_LOW_HZ};
 use ferrite_reverb::ir::IrData;
 use ferrite_reverb::params::{AlgorithmChoice, ReverbParams};
-use nice_plug::context::gui::GuiContext;
+use ferrite_test_kit::editor::{double_click, drag_up, set, single_gesture, type_into, EditorUnderTest};
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 
-struct State {
-    editor: ReverbEditor,
-    params: Arc<ReverbParams>,
-    gui: GuiContext,
-}
-
-fn harness_with(host: &RecordingHost, params: Arc<ReverbParams>) -> Harness<'static, State> {
-    let editor = ReverbEditor::new(params.clone(), Arc::new(EditorData::default()));
-    let state = State { editor, params, gui: host.context() };
-    let size = egui::vec2(DEFAULT_SIZE.0 as f32, DEFAULT_SIZE.1 as f32);
-    Harness::builder().with_size(size).with_step_dt(1.0 / 60.0).build_ui_state(
-        |ui, state: &mut State| {
-            ferrite_editor::theme::apply(ui.ctx());
-            let setter = state.gui.param_setter();
-            state.editor.ui(ui, &setter);
-        },
-        state,
-    )
-}
+type State = EditorUnderTest<ReverbEditor, ReverbParams>;
 
 fn harness(host: &RecordingHost) -> Harness<'static, State> {
-    harness_with(host, Arc::new(ReverbParams::default()))
-}
-
-/// Sets a parameter as a host would (outside the editor, not recorded).
-fn set<P: Param>(param: &P, plain: P::Plain) {
-    RecordingHost::default().context().param_setter().set_parameter(param, plain);
+    let params = Arc::new(ReverbParams::default());
+    let data = Arc::new(EditorData::default());
+    let editor = ReverbEditor::new(params.clone(), data.clone());
+    ferrite_test_kit::editor::harness(editor, params, data, host, DEFAULT_SIZE)
 }
 
 /// A fresh folder under the system's temporary directory.
@@ -71,16 +50,6 @@ fn write_ir(path: &Path, channels: u16, rate: u32, seconds: f32) {
         }
     }
     w.finalize().unwrap();
-}
-
-fn type_into(h: &mut Harness<'static, State>, name: &str, text: &str) {
-    h.get_by_label(&format!("Type {name}")).click();
-    h.run();
-    assert!(h.query_by_label(&format!("Value of {name}")).is_some(), "no entry field for {name}: {:?} {:?}", h.get_by_label(&format!("Type {name}")).rect(), h.get_by_label(name).rect());
-    h.event(egui::Event::Text(text.to_owned()));
-    h.run();
-    h.key_press(egui::Key::Enter);
-    h.run();
 }
 
 fn ir_path(params: &ReverbParams) -> Option<String> {
@@ -115,22 +84,10 @@ fn dragging_the_decay_knob_up_raises_it_inside_one_gesture() {
     let mut h = harness(&host);
     h.run();
     let before = h.state().params.decay.unmodulated_normalized_value();
-    let center = h.get_by_label("Decay").rect().center();
-    h.hover_at(center);
-    h.drag_at(center);
-    h.run();
-    for step in 1..=10 {
-        h.hover_at(center - egui::vec2(0.0, 4.0 * step as f32));
-        h.run();
-    }
-    h.drop_at(center - egui::vec2(0.0, 40.0));
-    h.run();
-    let calls = host.take();
-    assert_eq!(calls.first(), Some(&HostCall::Begin("Decay".into())), "{calls:?}");
-    assert_eq!(calls.last(), Some(&HostCall::End("Decay".into())), "{calls:?}");
-    let last = RecordingHost::gestures(&calls).unwrap();
+    drag_up(&mut h, "Decay", 4.0, 10);
+    let sent = single_gesture(&host.take(), "Decay");
     let after = h.state().params.decay.unmodulated_normalized_value();
-    assert_eq!(last, vec![("Decay".to_string(), after)]);
+    assert_eq!(sent, after);
     // 40 points up at 200 points per full range, less egui's drag threshold.
     assert!(after > before + 0.15 && after <= before + 0.2 + 1e-6, "{before} → {after}");
 }
@@ -141,14 +98,7 @@ fn double_click_restores_the_default() {
     let mut h = harness(&host);
     set(&h.state().params.damping, 0.9);
     h.run();
-    let center = h.get_by_label("Damping").rect().center();
-    h.event(egui::Event::PointerMoved(center));
-    for _ in 0..2 {
-        h.drag_at(center);
-        h.event(egui::Event::PointerButton { pos: center, button: egui::PointerButton::Primary, pressed: false, modifiers: egui::Modifiers::NONE });
-        h.step();
-    }
-    h.run();
+    double_click(&mut h, "Damping");
     assert_eq!(h.state().params.damping.value(), 0.5);
     assert_eq!(RecordingHost::gestures(&host.take()).unwrap(), vec![("Damping".to_string(), 0.5)]);
 }
@@ -450,15 +400,7 @@ fn turning_the_damping_knob_redraws_the_curve() {
     let host = RecordingHost::default();
     let mut h = harness(&host);
     let before = curve_after_frame(&mut h);
-    let center = h.get_by_label("Damping").rect().center();
-    h.hover_at(center);
-    h.drag_at(center);
-    h.run();
-    for step in 1..=10 {
-        h.hover_at(center - egui::vec2(0.0, 6.0 * step as f32));
-        h.run();
-    }
-    h.drop_at(center - egui::vec2(0.0, 60.0));
+    drag_up(&mut h, "Damping", 6.0, 10);
     let after = curve_after_frame(&mut h);
     let damping = h.state().params.damping.value();
     assert!(damping > 0.7, "{damping}");

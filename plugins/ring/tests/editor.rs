@@ -5,31 +5,22 @@ use std::sync::Arc;
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use ferrite_editor::egui;
 use ferrite_editor::testing::RecordingHost;
-use ferrite_editor::EditorApp;
+use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::host::OfflineHost;
 use ferrite_ring::editor::RingEditor;
 use ferrite_ring::params::{CarrierChoice, ModelChoice, OversamplingChoice, RingParams};
 use ferrite_ring::FerriteRing;
-use nice_plug::context::gui::GuiContext;
+use ferrite_test_kit::editor::{double_click, drag_up, single_gesture, type_into, EditorUnderTest};
 use nice_plug::prelude::*;
 
 const SR: f32 = 48_000.0;
 
-struct State {
-    editor: RingEditor,
-    gui: GuiContext,
-}
+type State = EditorUnderTest<RingEditor, RingParams>;
 
-fn harness(editor: RingEditor, host: &RecordingHost) -> Harness<'static, State> {
-    Harness::builder().with_size(egui::vec2(760.0, 480.0)).with_step_dt(1.0 / 60.0).build_ui_state(
-        |ui, state: &mut State| {
-            let setter = state.gui.param_setter();
-            state.editor.ui(ui, &setter);
-        },
-        State { editor, gui: host.context() },
-    )
+fn harness(params: Arc<RingParams>, data: Arc<EditorData>, host: &RecordingHost) -> Harness<'static, State> {
+    let editor = RingEditor::new(params.clone(), data.clone());
+    ferrite_test_kit::editor::harness(editor, params, data, host, (760, 480))
 }
 
 /// A Ring plugin, activated, with its editor data open.
@@ -51,47 +42,24 @@ fn the_controls_reach_the_host_as_gestures() {
     let params = params(&mut plugin);
     let data = plugin.plugin().editor_data().clone();
     let host = RecordingHost::default();
-    let mut h = harness(RingEditor::new(params.clone(), data), &host);
+    let mut h = harness(params.clone(), data, &host);
     h.run_steps(2);
 
     // Drag the carrier knob up: one gesture, a higher frequency.
-    let center = h.get_by_label("Carrier Freq").rect().center();
-    h.hover_at(center);
-    h.drag_at(center);
-    h.step();
-    for i in 1..=8 {
-        h.hover_at(center - egui::vec2(0.0, 5.0 * i as f32));
-        h.step();
-    }
-    h.drop_at(center - egui::vec2(0.0, 40.0));
-    h.step();
+    drag_up(&mut h, "Carrier Freq", 5.0, 8);
     assert!(params.carrier_freq.value() > 440.0, "{}", params.carrier_freq.value());
-    let edits = RecordingHost::gestures(&host.take()).unwrap();
-    assert_eq!(edits.len(), 1);
-    assert_eq!(edits[0].0, "Carrier Freq");
+    let sent = single_gesture(&host.take(), "Carrier Freq");
+    let v = params.carrier_freq.unmodulated_normalized_value();
+    assert!((sent - v).abs() < 1e-6, "{sent} vs {v}");
 
     // Typed in the form a user reads it.
-    h.get_by_label("Type Carrier Freq").click();
-    h.step();
-    h.step();
-    h.event(egui::Event::Text("2 kHz".into()));
-    h.step();
-    h.key_press(egui::Key::Enter);
-    h.step();
-    h.step();
+    type_into(&mut h, "Carrier Freq", "2 kHz");
     assert!((params.carrier_freq.value() - 2000.0).abs() < 0.01, "{}", params.carrier_freq.value());
 
     // Double-click restores the default (half a second later, so it is not read as the
     // third click of a sequence).
     h.run_steps(30);
-    let center = h.get_by_label("Carrier Freq").rect().center();
-    h.hover_at(center);
-    for _ in 0..2 {
-        h.drag_at(center);
-        h.event(egui::Event::PointerButton { pos: center, button: egui::PointerButton::Primary, pressed: false, modifiers: egui::Modifiers::NONE });
-        h.step();
-    }
-    h.step();
+    double_click(&mut h, "Carrier Freq");
     assert!((params.carrier_freq.value() - 440.0).abs() < 1e-3, "{}", params.carrier_freq.value());
 
     // Selectors.
@@ -143,7 +111,7 @@ fn the_marked_products_are_where_the_output_has_its_energy() {
             plugin.process(512);
         }
         let host = RecordingHost::default();
-        let mut h = harness(RingEditor::new(params.clone(), data), &host);
+        let mut h = harness(params.clone(), data, &host);
         h.run_steps(3);
         let editor = &h.state().editor;
         let fm = editor.input_hz.expect("the input tone is read");

@@ -6,57 +6,27 @@
 use std::f64::consts::PI;
 use std::sync::Arc;
 
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use ferrite_editor::egui;
-use ferrite_editor::testing::{HostCall, RecordingHost};
-use ferrite_editor::EditorApp;
+use ferrite_editor::testing::RecordingHost;
 use ferrite_plugin_common::editor_data::{EditorData, METER_CHANNELS};
+use ferrite_test_kit::editor::{double_click, drag_up, label_of, set, single_gesture, type_into, EditorUnderTest};
 use ferrite_vcf::editor::{ResponseCurve, VcfEditor, HALF_POWER_DB};
 use ferrite_vcf::engine::{READOUT_MAX_ITERATIONS, READOUT_MEAN_ITERATIONS};
 use ferrite_vcf::params::{OversamplingChoice, VcfParams};
-use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::*;
 
-struct State {
-    editor: VcfEditor,
-    params: Arc<VcfParams>,
-    data: Arc<EditorData>,
-    gui: GuiContext,
-}
+type State = EditorUnderTest<VcfEditor, VcfParams>;
 
 fn harness(host: &RecordingHost) -> Harness<'static, State> {
     let params = Arc::new(VcfParams::default());
     let data = Arc::new(EditorData::default());
     let editor = VcfEditor::new(params.clone(), data.clone());
-    let state = State { editor, params, data, gui: host.context() };
-    let (w, h) = ferrite_vcf::params::EDITOR_SIZE;
-    Harness::builder().with_size(egui::vec2(w as f32, h as f32)).with_step_dt(1.0 / 60.0).build_ui_state(
-        |ui, state: &mut State| {
-            let setter = state.gui.param_setter();
-            state.editor.ui(ui, &setter);
-        },
-        state,
-    )
-}
-
-/// Sets parameters before a frame as automation would, through a host the test does not check.
-fn set(h: &mut Harness<'static, State>, f: impl FnOnce(&ParamSetter, &VcfParams)) {
-    let other = RecordingHost::default();
-    let gui = other.context();
-    let params = h.state().params.clone();
-    f(&gui.param_setter(), &params);
+    ferrite_test_kit::editor::harness(editor, params, data, host, ferrite_vcf::params::EDITOR_SIZE)
 }
 
 fn curve(h: &Harness<'static, State>) -> ResponseCurve {
     h.state().editor.curve().expect("a curve after a frame").clone()
-}
-
-/// The accessible text of the one node whose label contains `prefix` (a readout or a meter).
-fn label_of(h: &Harness<'static, State>, prefix: &str) -> String {
-    let node = h.get_by_label_contains(prefix);
-    // AccessKit keeps a label widget's text in its value.
-    node.accesskit_node().label().filter(|l| !l.is_empty()).or_else(|| node.value()).unwrap_or_default()
 }
 
 #[test]
@@ -65,25 +35,11 @@ fn dragging_the_cutoff_knob_up_raises_it_through_the_host_in_one_gesture() {
     let mut h = harness(&host);
     h.run();
     let before = h.state().params.cutoff.value();
-    let center = h.get_by_label("Cutoff").rect().center();
-    h.hover_at(center);
-    h.drag_at(center);
-    h.run();
-    for step in 1..=8 {
-        h.hover_at(center - egui::vec2(0.0, 5.0 * step as f32));
-        h.run();
-    }
-    h.drop_at(center - egui::vec2(0.0, 40.0));
-    h.run();
-    let calls = host.take();
-    assert_eq!(calls.first(), Some(&HostCall::Begin("Cutoff".into())), "{calls:?}");
-    assert_eq!(calls.last(), Some(&HostCall::End("Cutoff".into())), "{calls:?}");
-    let last = RecordingHost::gestures(&calls).unwrap();
-    assert_eq!(last.len(), 1, "{calls:?}");
-    assert_eq!(last[0].0, "Cutoff");
+    drag_up(&mut h, "Cutoff", 5.0, 8);
+    let sent = single_gesture(&host.take(), "Cutoff");
     let params = &h.state().params;
     let n = params.cutoff.unmodulated_normalized_value();
-    assert!((last[0].1 - n).abs() < 1e-6, "{last:?} vs {n}");
+    assert!((sent - n).abs() < 1e-6, "{sent} vs {n}");
     let after = params.cutoff.value();
     assert!(after > 1.5 * before, "cutoff {before} → {after}");
     // The curve follows the new cutoff.
@@ -97,35 +53,14 @@ fn dragging_the_cutoff_knob_up_raises_it_through_the_host_in_one_gesture() {
 fn double_click_restores_the_default_cutoff() {
     let host = RecordingHost::default();
     let mut h = harness(&host);
-    set(&mut h, |s, p| s.set_parameter(&p.cutoff, 5_000.0));
+    set(&h.state().params.cutoff, 5_000.0);
     h.run();
     assert!((h.state().params.cutoff.value() - 5_000.0).abs() < 0.01);
-    let center = h.get_by_label("Cutoff").rect().center();
-    h.event(egui::Event::PointerMoved(center));
-    for _ in 0..2 {
-        h.drag_at(center);
-        h.event(egui::Event::PointerButton {
-            pos: center,
-            button: egui::PointerButton::Primary,
-            pressed: false,
-            modifiers: egui::Modifiers::NONE,
-        });
-        h.step();
-    }
-    h.run();
+    double_click(&mut h, "Cutoff");
     let params = h.state().params.clone();
     assert_eq!(params.cutoff.value(), 1_000.0);
     let calls = host.take();
     assert_eq!(RecordingHost::gestures(&calls).unwrap(), vec![("Cutoff".to_string(), params.cutoff.default_normalized_value())]);
-}
-
-fn type_into(h: &mut Harness<'static, State>, name: &str, text: &str) {
-    h.get_by_label(&format!("Type {name}")).click();
-    h.run();
-    h.event(egui::Event::Text(text.to_owned()));
-    h.run();
-    h.key_press(egui::Key::Enter);
-    h.run();
 }
 
 #[test]
@@ -199,11 +134,10 @@ fn at_k0_the_drawn_curve_has_its_minus_3_db_point_at_0_334_f0_and_minus_17_5_db_
     let mut h = harness(&host);
     for (rate, os, f0) in [(48_000.0, OversamplingChoice::X1, 1_000.0), (44_100.0, OversamplingChoice::X2, 6_000.0), (96_000.0, OversamplingChoice::X8, 300.0)] {
         h.state().data.set_rate_and_latency(rate, 0);
-        set(&mut h, |s, p| {
-            s.set_parameter(&p.cutoff, f0);
-            s.set_parameter(&p.resonance, 0.0);
-            s.set_parameter(&p.oversampling, os);
-        });
+        let p = h.state().params.clone();
+        set(&p.cutoff, f0);
+        set(&p.resonance, 0.0);
+        set(&p.oversampling, os);
         h.run();
         let c = curve(&h);
         assert_eq!((c.key.host_rate, c.resonance), (rate, 0.0));
@@ -257,11 +191,10 @@ fn the_drawn_peak_is_the_linearised_loops_peak_and_nears_0_9733_f0_at_the_thresh
     let host = RecordingHost::default();
     let mut h = harness(&host);
     for (k, f0, os) in [(1.0, 2_000.0, OversamplingChoice::X1), (3.0, 1_000.0, OversamplingChoice::X2), (4.84, 5_000.0, OversamplingChoice::X4)] {
-        set(&mut h, |s, p| {
-            s.set_parameter(&p.cutoff, f0 as f32);
-            s.set_parameter(&p.resonance, k as f32);
-            s.set_parameter(&p.oversampling, os);
-        });
+        let p = h.state().params.clone();
+        set(&p.cutoff, f0 as f32);
+        set(&p.resonance, k as f32);
+        set(&p.oversampling, os);
         h.run();
         let c = curve(&h);
         // The parameter snaps to its 0.01 step: use K as the curve has it.

@@ -8,12 +8,16 @@
 //! - [`temp`]: temporary folders that remove themselves.
 //! - [`expect`] (feature `expect`): what a plugin says about itself (`ferrite-X params --json`),
 //!   the one source of the host-level tests' expectations.
+//! - [`editor`] (feature `editor`): driving an editor headless (egui_kittest) as a user does:
+//!   a harness, knob drags, double-clicks, typed values, gesture checks.
 //! - [`x11`] (feature `x11`): a private Xvfb, window lookup and screenshots for the real-window
 //!   tests.
 //!
 //! A dev-dependency only. Its default build depends on `hound` alone, so `ferrite-dsp` can use it.
 
 pub mod alloc;
+#[cfg(feature = "editor")]
+pub mod editor;
 #[cfg(feature = "expect")]
 pub mod expect;
 pub mod rng;
