@@ -85,12 +85,18 @@ impl<P: Param> Widget for Knob<'_, P> {
         let mut memory: KnobMemory = ui.data(|d| d.get_temp(id)).unwrap_or_default();
         let width = self.diameter.max(64.0);
 
-        // A column exactly `width` wide (centred inside it), whatever the parent's layout: a
-        // row of knobs stays a row instead of each knob centring in all the width left.
+        // A column exactly `width` wide and as tall as its caption, dial and value (centred
+        // inside it), whatever the parent's layout: a row of knobs stays a row, instead of each
+        // knob centring in all the width left, or, in a row that centres its items vertically,
+        // starting lower than the one before as the row grows.
+        let text_height = |font: FontId| ui.painter().layout_no_wrap("Ag".into(), font, theme::TEXT).size().y;
+        let value_height = text_height(FontId::monospace(11.0)).max(ui.spacing().interact_size.y);
+        let height = text_height(FontId::proportional(10.0)) + self.diameter + value_height + 2.0 * ui.spacing().item_spacing.y;
         let layout = egui::Layout::top_down(egui::Align::Center);
         let outer = ui
-            .allocate_ui_with_layout(vec2(width, 0.0), layout, |ui| {
+            .allocate_ui_with_layout(vec2(width, height), layout, |ui| {
                 ui.set_width(width);
+                ui.set_min_height(height);
                 caption(ui, self.label.unwrap_or(name), width);
                 let (rect, mut response) =
                     ui.allocate_exact_size(vec2(self.diameter, self.diameter), Sense::click_and_drag());
