@@ -634,7 +634,7 @@ fn wait_exit(app: &mut Reaper, limit: Duration) -> Result<(std::process::ExitSta
     Err(format!("still running {limit:?} later"))
 }
 
-/// The server stops under a running app (SIGKILL for one app, SIGTERM for the next): nice-plug's
+/// The server stops under a running app (SIGKILL, then SIGTERM): nice-plug's
 /// wrapper alone hangs for good, ignoring SIGINT and SIGTERM. The guard must end the app within
 /// a second, with status 1 and exactly one line on stderr naming the server. And with the
 /// server frozen (SIGSTOP: nothing calls the app any more), SIGINT must still end the app.
@@ -642,7 +642,6 @@ fn wait_exit(app: &mut Reaper, limit: Duration) -> Result<(std::process::ExitSta
 fn every_standalone_on_jack_survives_server_loss_and_signals() {
     let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let server_name = jack_env();
-    let index = AtomicUsize::new(0);
     for_each_app("JACK server loss", |app, path| {
         let tmp = TempDir::new(&format!("loss-{app}"));
         let client = app.replace('-', "_");
@@ -665,27 +664,28 @@ fn every_standalone_on_jack_survives_server_loss_and_signals() {
         }
         drop(server);
 
-        // 2. The server killed under the app.
-        let server = JackServer::start(&server_name);
-        let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
-        let mut running = start_on_jack(path, &[], &stderr)?;
-        wait_for_ports(&probe, &client, &mut running, &stderr)?;
-        drop(probe);
-        std::thread::sleep(Duration::from_millis(500));
-        let before = read(&stderr).len();
-        let signal = if index.fetch_add(1, Ordering::Relaxed) % 2 == 0 { "-KILL" } else { "-TERM" };
-        server.signal(signal);
-        let (status, took) = wait_exit(&mut running, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
-        let all = read(&stderr);
-        let after = all.get(before..).unwrap_or("");
-        let lines: Vec<&str> = after.lines().collect();
-        if status.code() != Some(1) || took > Duration::from_secs(1) {
-            return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within 1 s: {after:?}"));
+        // 2. The server killed under the app: SIGKILL (a crash) and SIGTERM (a clean stop).
+        for signal in ["-KILL", "-TERM"] {
+            let server = JackServer::start(&server_name);
+            let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+            let mut running = start_on_jack(path, &[], &stderr)?;
+            wait_for_ports(&probe, &client, &mut running, &stderr)?;
+            drop(probe);
+            std::thread::sleep(Duration::from_millis(500));
+            let before = read(&stderr).len();
+            server.signal(signal);
+            let (status, took) = wait_exit(&mut running, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
+            let all = read(&stderr);
+            let after = all.get(before..).unwrap_or("");
+            let lines: Vec<&str> = after.lines().collect();
+            if status.code() != Some(1) || took > Duration::from_secs(1) {
+                return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within 1 s: {after:?}"));
+            }
+            if lines.len() != 1 || !lines[0].contains(&format!("JACK server '{server_name}' stopped")) {
+                return Err(format!("jackd {signal}: expected one line naming the server, got {after:?}"));
+            }
+            eprintln!("standalone {app}: jackd {signal} -> {status} after {took:?}: {}", lines[0]);
         }
-        if lines.len() != 1 || !lines[0].contains(&format!("JACK server '{server_name}' stopped")) {
-            return Err(format!("jackd {signal}: expected one line naming the server, got {after:?}"));
-        }
-        eprintln!("standalone {app}: jackd {signal} -> exit {status} after {took:?}: {}", lines[0]);
         Ok(())
     });
 }
