@@ -6,7 +6,11 @@
 //!   the app's own `render` of the same signal at the same settings once the stream offset is
 //!   found; the server must never log the app as late (an xrun the app caused);
 //! - with `--backend dummy` it runs until SIGINT or SIGTERM and then exits with status 0;
-//! - with a backend or device that is not there it exits non-zero with a message naming it.
+//! - with a backend or device that is not there it exits non-zero with a message naming it;
+//! - on JACK, the guard around nice-plug's wrapper (`plugins/common/src/standalone.rs`): the app
+//!   ends at once with one line and status 1 when the server is killed under it, SIGINT ends it
+//!   even when the server has stopped calling it, two copies run side by side, and
+//!   `--connect-jack-sidechain` connects the sidechain inputs.
 //!
 //! Apps are discovered, so a new plugin is covered by adding its settings to [`JACK_SETTINGS`]
 //! (an app without an entry fails, naming the table). `cargo xtask test` builds the bundles and
@@ -167,7 +171,7 @@ fn every_standalone_fails_clearly_without_its_backend_or_device() {
     for_each_app("missing backend/device", |_, path| {
         let cases: [(&[&str], &str); 2] = [
             // No JACK server of that name runs, and none may be started.
-            (&["--backend", "jack"], "JACK"),
+            (&["--backend", "jack"], "JACK server 'ferrite-test-no-such-server'"),
             (&["--backend", "alsa", "--output-device", "ferrite-no-such-device"], "ferrite-no-such-device"),
         ];
         for (args, mention) in cases {
@@ -181,6 +185,29 @@ fn every_standalone_fails_clearly_without_its_backend_or_device() {
             if out.status.success() || !stderr.contains(mention) {
                 return Err(format!("{args:?}: status {}, stderr {stderr:?}; expected failure mentioning {mention:?}", out.status));
             }
+        }
+        Ok(())
+    });
+}
+
+/// `--backend alsa` without an ALSA output device (here: libasound given an empty configuration,
+/// so there is no `default` device, on any machine): one line saying so and status 1, instead of
+/// libasound's own lines and nice-plug's "It may have been disconnected".
+#[test]
+fn without_an_alsa_device_the_app_says_so_in_one_line() {
+    for_each_app("no ALSA device", |app, path| {
+        let tmp = TempDir::new(&format!("alsa-{app}"));
+        let conf = tmp.join("empty-asound.conf");
+        std::fs::write(&conf, "").map_err(|e| e.to_string())?;
+        let out = Command::new(path)
+            .args(["--no-editor", "--backend", "alsa"])
+            .env("ALSA_CONFIG_PATH", &conf)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        if out.status.code() != Some(1) || lines.len() != 1 || !lines[0].contains("ALSA output device") {
+            return Err(format!("status {}, stderr {stderr:?}; expected 1 and one line about the ALSA output device", out.status));
         }
         Ok(())
     });
@@ -202,6 +229,13 @@ struct JackServer {
 }
 
 impl JackServer {
+    /// Sends `signal` (`-STOP`, `-CONT`, `-KILL`, ...) to the server.
+    fn signal(&self, signal: &str) {
+        let pid = self._process.0.as_ref().expect("the server runs").id();
+        let status = Command::new("kill").args([signal, &pid.to_string()]).status().expect("kill");
+        assert!(status.success(), "kill {signal} jackd failed");
+    }
+
     fn start(name: &str) -> Self {
         let jackd = ["/usr/bin/jackd", "/usr/local/bin/jackd"].into_iter().find(|p| Path::new(p).exists()).unwrap_or_else(|| {
             panic!(
@@ -495,6 +529,7 @@ fn every_standalone_on_jack_matches_its_render_without_xruns() {
     // One fixed name: a server that died without cleaning up (a killed test run) leaves its
     // entry in JACK's shared registry, and the next server of the same name reclaims it, where
     // fresh names would fill the registry ("Too many servers already active").
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let server_name = "ferrite-test".to_owned();
     // This test process's own JACK clients find the private server through the environment,
     // as do the apps it starts. No other test in this binary uses JACK_DEFAULT_SERVER.
@@ -527,4 +562,262 @@ fn every_standalone_on_jack_matches_its_render_without_xruns() {
         }
         Err(attempts.join("; "))
     });
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The guard around nice-plug's JACK backend
+// ---------------------------------------------------------------------------------------------
+
+/// Held by every test that runs a JACK server for its whole life: they share one server name.
+static JACK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The apps with a sidechain (auxiliary) input.
+const SIDECHAIN_APPS: &[&str] = &["ferrite-ring"];
+
+/// The server name every JACK test uses (see the round trip test), set for this process's own
+/// clients and the apps.
+fn jack_env() -> String {
+    let name = "ferrite-test".to_owned();
+    std::env::set_var("JACK_DEFAULT_SERVER", &name);
+    std::env::set_var("JACK_NO_START_SERVER", "1");
+    name
+}
+
+/// Starts `path` headless on JACK with `extra` arguments, its stderr going to `stderr`.
+fn start_on_jack(path: &Path, extra: &[&str], stderr: &Path) -> Result<Reaper, String> {
+    let file = std::fs::File::create(stderr).map_err(|e| e.to_string())?;
+    let child = Command::new(path)
+        .args(["--no-editor", "--backend", "jack"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    Ok(Reaper(Some(child)))
+}
+
+/// Waits until JACK client `client` has registered its ports (through the test's own
+/// `probe`), failing if `app` exits first.
+fn wait_for_ports(probe: &jack::Client, client: &str, app: &mut Reaper, stderr: &Path) -> Result<Vec<String>, String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let ports = probe.ports(Some(&format!("^{client}:")), Some("audio"), jack::PortFlags::empty());
+        if !ports.is_empty() {
+            std::thread::sleep(Duration::from_millis(300));
+            return Ok(probe.ports(Some(&format!("^{client}:")), Some("audio"), jack::PortFlags::empty()));
+        }
+        if let Some(status) = app.0.as_mut().unwrap().try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("exited ({status}) before registering its JACK client {client}: {}", read(stderr)));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no JACK client {client} within 15 s"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Waits up to `limit` for `app` to exit; its status and how long it took.
+fn wait_exit(app: &mut Reaper, limit: Duration) -> Result<(std::process::ExitStatus, Duration), String> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(status) = app.0.as_mut().unwrap().try_wait().map_err(|e| e.to_string())? {
+            app.0 = None;
+            return Ok((status, start.elapsed()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Err(format!("still running {limit:?} later"))
+}
+
+/// The server stops under a running app (SIGKILL, then SIGTERM): nice-plug's
+/// wrapper alone hangs for good, ignoring SIGINT and SIGTERM. The guard must end the app within
+/// a second, with status 1 and exactly one line on stderr naming the server. And with the
+/// server frozen (SIGSTOP: nothing calls the app any more), SIGINT must still end the app.
+#[test]
+fn every_standalone_on_jack_survives_server_loss_and_signals() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server_name = jack_env();
+    for_each_app("JACK server loss", |app, path| {
+        let tmp = TempDir::new(&format!("loss-{app}"));
+        let client = app.replace('-', "_");
+        let stderr = tmp.join("stderr.txt");
+
+        // 1. A frozen server: SIGINT must still end the app, with status 0.
+        let server = JackServer::start(&server_name);
+        let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+        let mut running = start_on_jack(path, &[], &stderr)?;
+        wait_for_ports(&probe, &client, &mut running, &stderr)?;
+        drop(probe);
+        server.signal("-STOP");
+        std::thread::sleep(Duration::from_millis(300));
+        Command::new("kill").args(["-INT", &running.0.as_ref().unwrap().id().to_string()]).status().map_err(|e| e.to_string())?;
+        let frozen = wait_exit(&mut running, Duration::from_secs(5));
+        server.signal("-CONT");
+        let (status, took) = frozen.map_err(|e| format!("SIGINT with the server frozen: {e}"))?;
+        if status.code() != Some(0) {
+            return Err(format!("SIGINT with the server frozen: exit status {status} after {took:?}, expected 0: {}", read(&stderr)));
+        }
+        drop(server);
+
+        // 2. The server killed under the app: SIGKILL (a crash) and SIGTERM (a clean stop).
+        for signal in ["-KILL", "-TERM"] {
+            let server = JackServer::start(&server_name);
+            let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+            let mut running = start_on_jack(path, &[], &stderr)?;
+            wait_for_ports(&probe, &client, &mut running, &stderr)?;
+            drop(probe);
+            std::thread::sleep(Duration::from_millis(500));
+            let before = read(&stderr).len();
+            server.signal(signal);
+            let (status, took) = wait_exit(&mut running, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
+            let all = read(&stderr);
+            let after = all.get(before..).unwrap_or("");
+            let lines: Vec<&str> = after.lines().collect();
+            if status.code() != Some(1) || took > Duration::from_secs(1) {
+                return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within 1 s: {after:?}"));
+            }
+            if lines.len() != 1 || !lines[0].contains(&format!("JACK server '{server_name}' stopped")) {
+                return Err(format!("jackd {signal}: expected one line naming the server, got {after:?}"));
+            }
+            eprintln!("standalone {app}: jackd {signal} -> {status} after {took:?}: {}", lines[0]);
+        }
+        Ok(())
+    });
+}
+
+/// Two copies of every app on one server: the second runs as instance 2 (JACK client
+/// `NAME_2`), both register their ports and keep running, and SIGINT ends both with status 0.
+/// The second copy must also process audio: its output follows its input.
+#[test]
+fn every_standalone_runs_twice_on_one_jack_server() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server = JackServer::start(&jack_env());
+    for_each_app("two instances on JACK", |app, path| {
+        let tmp = TempDir::new(&format!("twice-{app}"));
+        let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+        let client = app.replace('-', "_");
+        let (err1, err2) = (tmp.join("first.txt"), tmp.join("second.txt"));
+        let mut first = start_on_jack(path, &[], &err1)?;
+        let ports1 = wait_for_ports(&probe, &client, &mut first, &err1)?;
+        let mut second = start_on_jack(path, &[], &err2)?;
+        let ports2 = wait_for_ports(&probe, &format!("{client}_2"), &mut second, &err2)?;
+        if ports1.len() != ports2.len() {
+            return Err(format!("the instances have different ports: {ports1:?} and {ports2:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        for (which, p, err) in [("first", &mut first, &err1), ("second", &mut second, &err2)] {
+            if let Some(status) = p.0.as_mut().unwrap().try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("the {which} instance exited ({status}): {}", read(err)));
+            }
+        }
+        // The second instance processes: feed its main inputs a sine and see its outputs move.
+        let signal_seen = Arc::new(AtomicBool::new(false));
+        let (feeder, _) = jack::Client::new("ferrite_feeder", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+        let mut out = feeder.register_port("out", jack::AudioOut::default()).map_err(|e| e.to_string())?;
+        let inp = feeder.register_port("in", jack::AudioIn::default()).map_err(|e| e.to_string())?;
+        let seen = signal_seen.clone();
+        let mut phase = 0.0f32;
+        let handler = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, ps: &jack::ProcessScope| {
+            for y in out.as_mut_slice(ps) {
+                *y = 0.5 * phase.sin();
+                phase = (phase + 0.05) % std::f32::consts::TAU;
+            }
+            if inp.as_slice(ps).iter().any(|x| x.abs() > 1e-3) {
+                seen.store(true, Ordering::Relaxed);
+            }
+            jack::Control::Continue
+        });
+        let active = feeder.activate_async((), handler).map_err(|e| e.to_string())?;
+        let c = active.as_client();
+        for input in ports2.iter().filter(|p| p.starts_with(&format!("{client}_2:input_"))) {
+            c.connect_ports_by_name("ferrite_feeder:out", input).map_err(|e| format!("connect to {input}: {e}"))?;
+        }
+        let output = ports2.iter().find(|p| p.starts_with(&format!("{client}_2:output_"))).ok_or("no output port")?;
+        c.connect_ports_by_name(output, "ferrite_feeder:in").map_err(|e| format!("connect {output}: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !signal_seen.load(Ordering::Relaxed) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(active);
+        if !signal_seen.load(Ordering::Relaxed) {
+            return Err("the second instance's output stayed silent with a sine at its input".into());
+        }
+        for (which, p) in [("first", &mut first), ("second", &mut second)] {
+            let status = stop(p.0.as_mut().unwrap(), "-INT")?;
+            p.0 = None;
+            if status.code() != Some(0) {
+                return Err(format!("the {which} instance: exit status {status} after SIGINT, expected 0"));
+            }
+        }
+        Ok(())
+    });
+    drop(server);
+}
+
+/// `--connect-jack-sidechain`: with one port, every sidechain input is connected to it; with a
+/// list, the inputs in order. An app without a sidechain refuses the option (status 2).
+#[test]
+fn connect_jack_sidechain_connects_the_sidechain_inputs() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server = JackServer::start(&jack_env());
+    for_each_app("--connect-jack-sidechain", |app, path| {
+        let tmp = TempDir::new(&format!("sidechain-{app}"));
+        let stderr = tmp.join("stderr.txt");
+        if !SIDECHAIN_APPS.contains(&app) {
+            let out = Command::new(path)
+                .args(["--no-editor", "--backend", "jack", "--connect-jack-sidechain", "system:capture_1"])
+                .output()
+                .map_err(|e| e.to_string())?;
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || !err.contains("has no sidechain input") {
+                return Err(format!("without a sidechain: status {}, stderr {err:?}; expected 2, 'has no sidechain input'", out.status));
+            }
+            return Ok(());
+        }
+        let (source, _) = jack::Client::new("ferrite_source", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+        let a = source.register_port("a", jack::AudioOut::default()).map_err(|e| e.to_string())?;
+        let b = source.register_port("b", jack::AudioOut::default()).map_err(|e| e.to_string())?;
+        let active = source.activate_async((), jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, _: &jack::ProcessScope| {
+            let _ = (&a, &b);
+            jack::Control::Continue
+        }))
+        .map_err(|e| e.to_string())?;
+        let client = app.replace('-', "_");
+        for (ports, expected) in [("ferrite_source:a,ferrite_source:b", ["ferrite_source:a", "ferrite_source:b"]), ("ferrite_source:b", ["ferrite_source:b", "ferrite_source:b"])] {
+            let mut running = start_on_jack(path, &["--connect-jack-sidechain", ports], &stderr)?;
+            let all = wait_for_ports(active.as_client(), &client, &mut running, &stderr)?;
+            let mut aux: Vec<String> = all.into_iter().filter(|p| p.contains(":carrier_")).collect();
+            aux.sort();
+            if aux.len() != 2 {
+                return Err(format!("expected two carrier ports, got {aux:?}"));
+            }
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let connected: Vec<Vec<String>> = aux
+                    .iter()
+                    .map(|p| active.as_client().port_by_name(p).map(|p| p.get_connections()).unwrap_or_default())
+                    .collect();
+                if connected.iter().zip(expected).all(|(c, e)| c == &[e.to_owned()]) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!("{ports}: the sidechain inputs {aux:?} are connected to {connected:?}, expected {expected:?}: {}", read(&stderr)));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let status = stop(running.0.as_mut().unwrap(), "-INT")?;
+            running.0 = None;
+            if status.code() != Some(0) {
+                return Err(format!("exit status {status} after SIGINT, expected 0"));
+            }
+        }
+        drop(active);
+        Ok(())
+    });
+    drop(server);
 }

@@ -5,6 +5,9 @@
 //! - opens its editor: a top-level window of the editor's default size (its logical size at
 //!   scale 1, as the plugin's own `Editor::size` says) appears, and a screenshot of it is not
 //!   blank; closing it as a window manager does (`WM_DELETE_WINDOW`) ends the app with status 0;
+//! - with its window open, SIGINT and SIGTERM end it within two seconds with status 0 (nice-plug's
+//!   own handler does not close the window; the guard in `plugins/common/src/standalone.rs`
+//!   ends the app a second after the signal);
 //! - with `--no-editor`, opens no window and stops on SIGINT with status 0;
 //! - without a display (`DISPLAY` unset) runs without the window, says so in one line, and stops
 //!   on SIGINT with status 0.
@@ -222,6 +225,32 @@ fn every_standalone_opens_its_editor_window() {
         }
         if !display.viewable_top_levels()?.is_empty() {
             return Err("a window is left on the display after the app exited".into());
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn every_standalone_with_its_window_open_stops_on_sigint_and_sigterm() {
+    for_each_app("SIGINT/SIGTERM with the window open", |name, path, _, xvfb| {
+        for signal in ["-INT", "-TERM"] {
+            let tmp = TempDir::new(&format!("signal-{name}"));
+            let log = tmp.join("stderr.txt");
+            let display = xvfb.connect()?;
+            let mut app = spawn(path, &["--backend", "dummy"], &xvfb.env(), false, &log)?;
+            let child = app.0.as_mut().unwrap();
+            let window: Option<WindowInfo> = display.wait_for(WINDOW_TIMEOUT, |windows| windows.first().copied())?;
+            if window.is_none() {
+                return Err(format!("{signal}: no window within {WINDOW_TIMEOUT:?}; stderr: {}", log_of(&log)));
+            }
+            let sent = Instant::now();
+            Command::new("kill").args([signal, &child.id().to_string()]).status().map_err(|e| e.to_string())?;
+            let status = wait_exit(child, Duration::from_secs(10))?.ok_or_else(|| format!("still running 10 s after {signal}"))?;
+            let took = sent.elapsed();
+            app.0 = None;
+            if status.code() != Some(0) || took > Duration::from_secs(2) {
+                return Err(format!("{signal}: exit status {status} after {took:?}, expected 0 within 2 s; stderr: {}", log_of(&log)));
+            }
         }
         Ok(())
     });

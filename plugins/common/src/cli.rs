@@ -25,6 +25,7 @@ use nice_plug::prelude::*;
 
 use crate::host::{layout_for_channels, OfflineHost};
 use crate::settings::{self, fmt_num, Setting};
+use crate::standalone::{self, BackendChoice, JackGuard, JackGuardError};
 use crate::wav::{self, Audio};
 
 /// What a Ferrite plugin adds to nice-plug's `Plugin` for the command line.
@@ -35,6 +36,12 @@ pub trait FerritePlugin: Plugin {
     /// Load an impulse response for `render --ir`. Plugins without one refuse it.
     fn load_impulse_response(&mut self, _path: &Path) -> Result<()> {
         bail!("{} does not use an impulse response (--ir)", Self::CLI_NAME)
+    }
+
+    /// Runs nice-plug's standalone wrapper with `args` as instance `instance` (0-based; see
+    /// [`crate::standalone`]). A plugin with a single instance ignores it.
+    fn run_standalone(_instance: u8, args: Vec<String>) -> bool {
+        nice_export_standalone_with_args::<Self, _>(args)
     }
 }
 
@@ -121,14 +128,48 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
         }
     }
     crate::headless::take_no_editor_flag(&mut rest);
-    if rest.iter().any(|a| a == "--help" || a == "-h") {
+    let guard_args = match standalone::take_guard_args(&mut rest) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("{}: error: {e}", P::CLI_NAME);
+            return EXIT_USAGE;
+        }
+    };
+    let help = rest.iter().any(|a| a == "--help" || a == "-h");
+    if help {
         println!(
             "{name}: also `{name} render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] \
              [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]`, \
              `{name} params [--json | --markdown]`, \
-             and `--set ID=VALUE` (repeatable) in real-time mode.\n",
-            name = P::CLI_NAME
+             and `--set ID=VALUE` (repeatable) in real-time mode.\n\n\
+             {flag} PORT[,PORT...]: with JACK, connect the sidechain (auxiliary) inputs to PORT, \
+             or to the listed ports in order, as --connect-jack-inputs does for the main inputs.\n\n\
+             On JACK, several copies of the app can run at once: the second is '{plugin} 2' \
+             (client {client}_2), and so on up to {max}. If the JACK server stops, the app \
+             exits with status 1.\n",
+            name = P::CLI_NAME,
+            flag = standalone::SIDECHAIN_FLAG,
+            plugin = P::NAME,
+            client = standalone::jack_client_name(P::NAME),
+            max = standalone::INSTANCES,
         );
+    }
+    let layout = match standalone::resolve_layout(P::AUDIO_IO_LAYOUTS, guard_args.layout.as_deref()) {
+        Ok(layout) => layout,
+        Err(list) => {
+            eprintln!("{}: error: {list}", P::CLI_NAME);
+            return EXIT_USAGE;
+        }
+    };
+    if guard_args.sidechain.is_some() {
+        if layout.aux_input_ports.is_empty() {
+            eprintln!("{}: error: {} has no sidechain input ({})", P::CLI_NAME, P::NAME, standalone::SIDECHAIN_FLAG);
+            return EXIT_USAGE;
+        }
+        if matches!(guard_args.backend, BackendChoice::Alsa | BackendChoice::Other) {
+            eprintln!("{}: error: {} needs the JACK backend", P::CLI_NAME, standalone::SIDECHAIN_FLAG);
+            return EXIT_USAGE;
+        }
     }
     let params = P::default().params();
     let mut settings = Vec::new();
@@ -142,9 +183,41 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
         }
     }
     settings::set_startup_settings(settings);
+    // The guard around nice-plug's wrapper (see `standalone`): on JACK, our own client picks
+    // the instance, watches the server and makes the sidechain connections.
+    let mut instance = 0;
+    let mut jack_guard = None;
+    if !help && guard_args.backend == BackendChoice::Alsa && !guard_args.output_device {
+        if let Err(e) = standalone::check_alsa_output() {
+            eprintln!("{}: error: {e}", P::CLI_NAME);
+            return EXIT_FAILURE;
+        }
+    }
+    if !help && matches!(guard_args.backend, BackendChoice::Jack | BackendChoice::Auto) {
+        match JackGuard::start(P::CLI_NAME, P::NAME) {
+            Ok(guard) => {
+                if let Some(ports) = &guard_args.sidechain {
+                    guard.connect_sidechain(P::CLI_NAME, &layout, ports);
+                }
+                instance = guard.instance;
+                jack_guard = Some(guard);
+            }
+            // `auto` goes on to ALSA.
+            Err(JackGuardError::NoServer(_)) if guard_args.backend == BackendChoice::Auto => {}
+            Err(JackGuardError::NoServer(e) | JackGuardError::AllTaken(e)) => {
+                eprintln!("{}: error: {e}", P::CLI_NAME);
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    if !help {
+        standalone::start_signal_guard();
+    }
     // The exit status must come from the wrapper's own verdict (a backend that fails to start
     // returns false).
-    if nice_export_standalone_with_args::<P, _>(rest) {
+    let ok = P::run_standalone(instance, rest);
+    drop(jack_guard);
+    if ok {
         0
     } else {
         EXIT_FAILURE

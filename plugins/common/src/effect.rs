@@ -187,7 +187,7 @@ pub trait Effect: Sized + Send + Sync + 'static {
 }
 
 /// A Ferrite effect as a nice-plug plugin.
-pub struct EffectPlugin<E: Effect> {
+pub struct EffectPlugin<E: Effect, const INSTANCE: u8 = 0> {
     /// Parameters shared with the host and the editor.
     params: Arc<ParamsOf<E>>,
     /// All DSP state, built in `activate` from the sample rate, layout and maximum block size.
@@ -209,7 +209,7 @@ pub struct EffectPlugin<E: Effect> {
     editor_data: Arc<EditorData>,
 }
 
-impl<E: Effect> EffectPlugin<E> {
+impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
     /// The parameters.
     pub fn params_arc(&self) -> &Arc<ParamsOf<E>> {
         &self.params
@@ -226,7 +226,7 @@ impl<E: Effect> EffectPlugin<E> {
     }
 }
 
-impl<E: Effect> Default for EffectPlugin<E> {
+impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
     fn default() -> Self {
         let params = Arc::new(ParamsOf::<E>::default());
         // The standalone's `--set` values (no-op inside a DAW).
@@ -245,8 +245,10 @@ impl<E: Effect> Default for EffectPlugin<E> {
     }
 }
 
-impl<E: Effect> Plugin for EffectPlugin<E> {
-    const NAME: &'static str = E::NAME;
+impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
+    /// Instance 0 (every plugin format) is `E::NAME`; the standalone app's further instances
+    /// on one JACK server are "NAME 2" and on (see `standalone`).
+    const NAME: &'static str = crate::standalone::InstanceName::<E, INSTANCE>::NAME;
     const VENDOR: &'static str = crate::VENDOR;
     const URL: &'static str = crate::URL;
     const EMAIL: &'static str = crate::EMAIL;
@@ -270,6 +272,13 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
     }
 
     fn editor(&mut self, async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        // The effect's editor takes the executor of instance 0; tasks are the same type.
+        let executor = Arc::new(async_executor);
+        let gui = executor.clone();
+        let async_executor = AsyncExecutor::<EffectPlugin<E>>::new(
+            Arc::new(move |task| executor.execute_background(task)),
+            Arc::new(move |task| gui.execute_gui(task)),
+        );
         let editor = E::editor(&self.params, &self.editor_data, async_executor);
         // The standalone app's `--no-editor`, or no display to open a window on.
         match crate::headless::no_editor() {
@@ -392,7 +401,7 @@ impl<E: Effect> Plugin for EffectPlugin<E> {
     }
 }
 
-impl<E: Effect> ClapPlugin for EffectPlugin<E> {
+impl<E: Effect, const INSTANCE: u8> ClapPlugin for EffectPlugin<E, INSTANCE> {
     const CLAP_ID: &'static str = E::CLAP_ID;
     const CLAP_DESCRIPTION: Option<&'static str> = Some(E::DESCRIPTION);
     const CLAP_MANUAL_URL: Option<&'static str> = None;
@@ -400,15 +409,19 @@ impl<E: Effect> ClapPlugin for EffectPlugin<E> {
     const CLAP_FEATURES: &'static [ClapFeature] = E::CLAP_FEATURES;
 }
 
-impl<E: Effect> Vst3Plugin for EffectPlugin<E> {
+impl<E: Effect, const INSTANCE: u8> Vst3Plugin for EffectPlugin<E, INSTANCE> {
     const VST3_CLASS_ID: [u8; 16] = E::VST3_CLASS_ID;
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = E::VST3_SUBCATEGORIES;
 }
 
-impl<E: Effect> crate::cli::FerritePlugin for EffectPlugin<E> {
+impl<E: Effect, const INSTANCE: u8> crate::cli::FerritePlugin for EffectPlugin<E, INSTANCE> {
     const CLI_NAME: &'static str = E::CLI_NAME;
 
     fn load_impulse_response(&mut self, path: &Path) -> anyhow::Result<()> {
         E::load_impulse_response(&self.params, path)
+    }
+
+    fn run_standalone(instance: u8, args: Vec<String>) -> bool {
+        crate::standalone::run_instance::<E>(instance, args)
     }
 }

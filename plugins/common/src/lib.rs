@@ -15,6 +15,8 @@
 //! - [`cli`]: the `render` and `params` commands and the standalone launcher, i.e. each plugin's
 //!   whole `main`.
 //! - [`headless`]: the standalone app without its editor window (`--no-editor`, or no display).
+//! - [`standalone`]: the guard around nice-plug's standalone wrapper (JACK server loss,
+//!   signals, several instances on one server, sidechain connections, messages).
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
 //!   buffers hosts pass to `process`.
 
@@ -26,6 +28,7 @@ pub mod host;
 pub mod output;
 pub mod params;
 pub mod settings;
+pub mod standalone;
 pub mod vst3;
 pub mod wav;
 

@@ -1,0 +1,486 @@
+//! The standalone guard: ours, around nice-plug 0.4.2's standalone wrapper, whose backends are
+//! private and cannot be extended. It runs beside the wrapper, never in the audio callback:
+//!
+//! - **Server loss.** nice-plug's JACK backend parks its audio thread until its process callback
+//!   unparks it; when the JACK server stops, the callback never runs again, and `Wrapper::run`
+//!   waits forever to join that thread (nothing printed, SIGINT and SIGTERM ignored). The guard
+//!   opens a JACK client of its own on the same server (never activated, so it has no place in
+//!   the server's process graph) whose shutdown notification prints one line and ends the
+//!   process with status 1 at once.
+//! - **Signals.** nice-plug's SIGINT/SIGTERM handler (the `ctrlc` crate) only asks the wrapper
+//!   to stop; with an editor window open, or a backend that no longer calls back, nothing stops.
+//!   Once that handler is installed, the guard chains an action of its own after it
+//!   (`signal-hook-registry`): if the process is still running [`SIGNAL_GRACE`] after a
+//!   signal (or at a second signal), the guard ends it with status 0.
+//! - **Several instances on one server.** nice-plug names its JACK client after the plugin
+//!   ("ferrite_ring") and fails when the name is taken (`NAME_NOT_UNIQUE`). The guard picks the
+//!   first free instance, 1 to [`INSTANCES`]: instance 1 is the plugin's own name, instance n
+//!   is "NAME n" (client `ferrite_ring_2`, ...), and the app runs as that instance (a plugin type
+//!   per instance, [`InstanceName`]). The guard's own client, `CLIENT-guard` with the exact
+//!   name, reserves the instance, so apps started at the same moment do not pick the same one.
+//! - **Sidechain connections.** nice-plug's `--connect-jack-inputs` reaches the main inputs
+//!   only. `--connect-jack-sidechain PORT[,PORT...]` (taken out of the arguments before
+//!   nice-plug parses them) connects the auxiliary inputs the same way, from the guard's client
+//!   once the app's ports exist.
+//! - **Messages.** No JACK server (with `--backend jack`): one line naming the server tried,
+//!   instead of `ClientStatus(FAILURE | SERVER_FAILED)`. No ALSA output device (`--backend
+//!   alsa` without `--output-device`): one line saying so, instead of "may have been
+//!   disconnected". An invalid `--audio-layout`: the
+//!   layouts listed with separators. libjack's own chatter ("Cannot read socket fd", ...) is
+//!   not printed.
+
+use std::marker::PhantomData;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use nice_plug::prelude::*;
+
+use crate::effect::{Effect, EffectPlugin};
+
+/// Most instances of one app on one JACK server. Each is a plugin type of its own, with its own
+/// copy of nice-plug's wrapper in the app (about 0.6 MB each).
+pub const INSTANCES: u8 = 4;
+/// Our option: JACK ports to connect the auxiliary (sidechain) inputs to.
+pub const SIDECHAIN_FLAG: &str = "--connect-jack-sidechain";
+/// How long after SIGINT/SIGTERM the wrapper has to stop by itself.
+pub const SIGNAL_GRACE: Duration = Duration::from_secs(1);
+/// How long the guard tries to make the sidechain connections (the app registers its ports
+/// after the guard starts).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The name of instance `I` of effect `E`, as a constant (nice-plug takes the client name and
+/// the window title from `Plugin::NAME`): `E::NAME` for instance 0, "`E::NAME` n+1" after.
+pub struct InstanceName<E, const I: u8>(PhantomData<E>);
+
+const fn instance_name_bytes(name: &str, instance: u8) -> ([u8; 64], usize) {
+    let mut buf = [0u8; 64];
+    let bytes = name.as_bytes();
+    assert!(bytes.len() + 4 <= buf.len(), "plugin name too long");
+    let mut i = 0;
+    while i < bytes.len() {
+        buf[i] = bytes[i];
+        i += 1;
+    }
+    if instance > 0 {
+        let n = instance + 1;
+        buf[i] = b' ';
+        i += 1;
+        if n >= 100 {
+            buf[i] = b'0' + n / 100;
+            i += 1;
+        }
+        if n >= 10 {
+            buf[i] = b'0' + (n / 10) % 10;
+            i += 1;
+        }
+        buf[i] = b'0' + n % 10;
+        i += 1;
+    }
+    (buf, i)
+}
+
+impl<E: Effect, const I: u8> InstanceName<E, I> {
+    const BYTES: &'static ([u8; 64], usize) = &instance_name_bytes(E::NAME, I);
+    /// The name.
+    pub const NAME: &'static str = match std::str::from_utf8(Self::BYTES.0.split_at(Self::BYTES.1).0) {
+        Ok(name) => name,
+        Err(_) => panic!("plugin name is not UTF-8"),
+    };
+}
+
+/// The same name at run time, for instance `instance` (0-based).
+pub fn instance_name(name: &str, instance: u8) -> String {
+    if instance == 0 {
+        name.to_owned()
+    } else {
+        format!("{name} {}", instance + 1)
+    }
+}
+
+/// nice-plug's JACK client name for a plugin name.
+pub fn jack_client_name(plugin_name: &str) -> String {
+    plugin_name.to_lowercase().replace(' ', "_")
+}
+
+/// Runs nice-plug's standalone wrapper as instance `instance` (0-based) of effect `E`.
+pub fn run_instance<E: Effect>(instance: u8, args: Vec<String>) -> bool {
+    macro_rules! run {
+        ($($n:literal)*) => {
+            match instance {
+                $($n => nice_export_standalone_with_args::<EffectPlugin<E, $n>, _>(args),)*
+                _ => unreachable!("instance {instance} of {}", INSTANCES),
+            }
+        };
+    }
+    const _: () = assert!(INSTANCES == 4, "list every instance in run_instance");
+    run!(0 1 2 3)
+}
+
+/// Which backend the arguments ask nice-plug for, as far as the guard cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// `auto` (the default): JACK if a server runs, else ALSA, else dummy.
+    #[default]
+    Auto,
+    /// `jack`.
+    Jack,
+    /// `alsa`.
+    Alsa,
+    /// Any other.
+    Other,
+}
+
+/// What the guard reads from the standalone's arguments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuardArgs {
+    /// nice-plug's `--backend`/`-b`.
+    pub backend: BackendChoice,
+    /// nice-plug's `--audio-layout`/`-l`, as given.
+    pub layout: Option<String>,
+    /// Our [`SIDECHAIN_FLAG`]: the ports, comma-separated.
+    pub sidechain: Option<String>,
+    /// Whether nice-plug's `--output-device` is given.
+    pub output_device: bool,
+}
+
+/// The value of option `long`/`short` at `args[i]`, if that is one, and how many arguments it
+/// takes (clap's forms: `--long V`, `--long=V`, `-s V`, `-sV`, `-s=V`).
+fn option_value(args: &[String], i: usize, long: &str, short: Option<&str>) -> Option<(Option<String>, usize)> {
+    let arg = args[i].as_str();
+    if arg == long || Some(arg) == short {
+        return Some((args.get(i + 1).cloned(), 2));
+    }
+    if let Some(v) = arg.strip_prefix(long).and_then(|r| r.strip_prefix('=')) {
+        return Some((Some(v.to_owned()), 1));
+    }
+    if let Some(v) = short.and_then(|s| arg.strip_prefix(s)).filter(|_| !arg.starts_with("--")) {
+        return Some((Some(v.strip_prefix('=').unwrap_or(v).to_owned()), 1));
+    }
+    None
+}
+
+/// Takes [`SIDECHAIN_FLAG`] out of `args` (nice-plug's parser does not know it) and reads the
+/// backend and layout options, which stay for nice-plug.
+pub fn take_guard_args(args: &mut Vec<String>) -> Result<GuardArgs, String> {
+    let mut out = GuardArgs::default();
+    let mut i = 1;
+    while i < args.len() {
+        if args[i] == "--" {
+            break;
+        }
+        if let Some((value, n)) = option_value(args, i, SIDECHAIN_FLAG, None) {
+            let value = value.filter(|v| !v.is_empty()).ok_or_else(|| format!("{SIDECHAIN_FLAG} needs PORT[,PORT...]"))?;
+            out.sidechain = Some(value);
+            args.drain(i..(i + n).min(args.len()));
+            continue;
+        }
+        if let Some((value, n)) = option_value(args, i, "--backend", Some("-b")) {
+            out.backend = match value.as_deref() {
+                Some("jack") => BackendChoice::Jack,
+                Some("auto") => BackendChoice::Auto,
+                Some("alsa") => BackendChoice::Alsa,
+                _ => BackendChoice::Other,
+            };
+            i += n;
+            continue;
+        }
+        if let Some((_, n)) = option_value(args, i, "--output-device", None) {
+            out.output_device = true;
+            i += n;
+            continue;
+        }
+        if let Some((value, n)) = option_value(args, i, "--audio-layout", Some("-l")) {
+            out.layout = Some(value.unwrap_or_default());
+            i += n;
+            continue;
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// The layout nice-plug will use for `--audio-layout` (1-based), or the list of layouts (one
+/// line each, with separators) when the value is not one of them.
+pub fn resolve_layout(layouts: &[AudioIOLayout], given: Option<&str>) -> Result<AudioIOLayout, String> {
+    let Some(given) = given else {
+        return Ok(layouts.first().copied().unwrap_or_default());
+    };
+    if let Some(layout) = given.parse::<usize>().ok().filter(|n| (1..=layouts.len()).contains(n)).map(|n| layouts[n - 1]) {
+        return Ok(layout);
+    }
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let channels = |c: Option<NonZeroU32>| c.map_or(0, |c| c.get() as usize);
+    let mut list = format!("invalid --audio-layout '{given}'; the layouts are:");
+    for (i, l) in layouts.iter().enumerate() {
+        let mut parts =
+            vec![plural(channels(l.main_input_channels), "input channel"), plural(channels(l.main_output_channels), "output channel")];
+        if !l.aux_input_ports.is_empty() {
+            parts.push(plural(l.aux_input_ports.len(), "sidechain input"));
+        }
+        if !l.aux_output_ports.is_empty() {
+            parts.push(plural(l.aux_output_ports.len(), "sidechain output"));
+        }
+        list.push_str(&format!("\n{}: {} ({})", i + 1, l.name(), parts.join(", ")));
+    }
+    Err(list)
+}
+
+/// The JACK server the app connects to (libjack's rule: `JACK_DEFAULT_SERVER`, else "default").
+pub fn jack_server_name() -> String {
+    std::env::var("JACK_DEFAULT_SERVER").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".to_owned())
+}
+
+/// With `--backend alsa` and no `--output-device`: whether ALSA's default output device can be
+/// opened, before nice-plug tries (it would say "The requested audio device is not available.
+/// It may have been disconnected.", after several lines of libasound's own). libasound's
+/// messages go to a buffer here; the answer is one line.
+#[cfg(target_os = "linux")]
+pub fn check_alsa_output() -> Result<(), String> {
+    let _quiet = alsa::Output::local_error_handler();
+    match alsa::PCM::new("default", alsa::Direction::Playback, true) {
+        Ok(pcm) => {
+            drop(pcm);
+            Ok(())
+        }
+        Err(e) => {
+            let cards = alsa::card::Iter::new().filter(|c| c.is_ok()).count();
+            let cause = std::io::Error::from_raw_os_error(e.errno());
+            if cards == 0 {
+                Err(format!("there is no ALSA output device: no sound card, and the default device cannot be opened ({cause})"))
+            } else {
+                Err(format!("the default ALSA output device cannot be opened ({cause}); choose one with --output-device"))
+            }
+        }
+    }
+}
+
+/// Other systems: nice-plug's own check.
+#[cfg(not(target_os = "linux"))]
+pub fn check_alsa_output() -> Result<(), String> {
+    Ok(())
+}
+
+/// The line printed when the server stops (built before, so the notification only writes it).
+static SHUTDOWN_LINE: OnceLock<String> = OnceLock::new();
+
+/// libjack's shutdown notification of the guard's client (a libjack thread, never the audio
+/// thread): one line, and the process ends. `_exit`: nothing may wait for the audio thread the
+/// wrapper would join.
+unsafe extern "C" fn on_server_shutdown(
+    _code: jack::jack_sys::jack_status_t,
+    _reason: *const libc::c_char,
+    _arg: *mut libc::c_void,
+) {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    if let Some(line) = SHUTDOWN_LINE.get() {
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+    libc::_exit(1);
+}
+
+/// The guard's JACK client while the app runs.
+pub struct JackGuard {
+    client: Arc<jack::Client>,
+    /// The instance the app runs as (0-based).
+    pub instance: u8,
+    /// The app's JACK client name.
+    pub client_name: String,
+}
+
+/// Why the guard could not start on JACK.
+#[derive(Debug)]
+pub enum JackGuardError {
+    /// No server runs (or it refused us).
+    NoServer(String),
+    /// Every instance name is taken.
+    AllTaken(String),
+}
+
+impl JackGuard {
+    /// Opens the guard's client on the running server for the first free instance of
+    /// `plugin_name` (see the module doc), and watches the server from then on.
+    pub fn start(cli_name: &str, plugin_name: &str) -> Result<Self, JackGuardError> {
+        // libjack reports through the `log` crate, which nice-plug's logger prints: several
+        // lines for every failed attempt or lost server. Our own lines say what happened.
+        jack::set_logger(jack::LoggerType::None);
+        let server = jack_server_name();
+        for instance in 0..INSTANCES {
+            let client_name = jack_client_name(&instance_name(plugin_name, instance));
+            let guard_name = format!("{client_name}-guard");
+            match jack::Client::new(&guard_name, jack::ClientOptions::NO_START_SERVER | jack::ClientOptions::USE_EXACT_NAME) {
+                Ok((client, _)) => {
+                    // A client of that name without our guard (another program, an older app).
+                    if client.uuid_of_client_by_name(&client_name).is_some() {
+                        continue;
+                    }
+                    let _ = SHUTDOWN_LINE.set(format!("{cli_name}: the JACK server '{server}' stopped; exiting\n"));
+                    // SAFETY: the callback and its (null) argument live as long as the process.
+                    unsafe {
+                        jack::jack_sys::jack_on_info_shutdown(client.raw(), Some(on_server_shutdown), std::ptr::null_mut());
+                    }
+                    return Ok(Self { client: Arc::new(client), instance, client_name });
+                }
+                // jackd2 answers a taken exact name with FAILURE | SERVER_ERROR (not
+                // NAME_NOT_UNIQUE); SERVER_FAILED means that no server answered.
+                Err(jack::Error::ClientError(status)) if !status.contains(jack::ClientStatus::SERVER_FAILED) => continue,
+                Err(_) => {
+                    return Err(JackGuardError::NoServer(format!(
+                        "no JACK server '{server}' is running (the server is chosen by JACK_DEFAULT_SERVER, else 'default')"
+                    )))
+                }
+            }
+        }
+        Err(JackGuardError::AllTaken(format!(
+            "no free instance on the JACK server '{server}': '{}' to '{}' are taken",
+            instance_name(plugin_name, 0),
+            instance_name(plugin_name, INSTANCES - 1)
+        )))
+    }
+
+    /// Connects the app's auxiliary inputs to `ports` (one port for all, or a comma-separated
+    /// list in order) once they exist, from a thread of the guard; a connection that cannot be
+    /// made within [`CONNECT_TIMEOUT`] is reported in one line, and the app runs on.
+    pub fn connect_sidechain(&self, cli_name: &str, layout: &AudioIOLayout, ports: &str) {
+        let mut inputs = Vec::new();
+        for (i, channels) in layout.aux_input_ports.iter().enumerate() {
+            let name = layout.aux_input_name(i).unwrap_or_default().to_lowercase().replace(' ', "_");
+            for c in 1..=channels.get() {
+                inputs.push(format!("{}:{name}_{c}", self.client_name));
+            }
+        }
+        let sources: Vec<String> = if ports.contains(',') {
+            ports.split(',').map(|p| p.trim().to_owned()).collect()
+        } else {
+            vec![ports.to_owned(); inputs.len()]
+        };
+        let mut pending: Vec<(String, String)> = sources.into_iter().zip(inputs).collect();
+        let client = self.client.clone();
+        let cli_name = cli_name.to_owned();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + CONNECT_TIMEOUT;
+            let mut last_error = Vec::new();
+            while !pending.is_empty() && Instant::now() < deadline {
+                last_error.clear();
+                pending.retain(|(from, to)| match client.connect_ports_by_name(from, to) {
+                    Ok(()) => false,
+                    Err(e) => {
+                        last_error.push(format!("'{from}' to '{to}' ({e})"));
+                        true
+                    }
+                });
+                if !pending.is_empty() {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            if !last_error.is_empty() {
+                eprintln!("{cli_name}: {SIDECHAIN_FLAG}: could not connect {}", last_error.join(", "));
+            }
+        });
+    }
+}
+
+/// The signal that asked the app to stop (0: none yet).
+static SIGNALLED: AtomicI32 = AtomicI32::new(0);
+
+/// Starts the signal guard: a thread that waits until nice-plug has installed its own handler
+/// (it replaces whatever was there), chains an action after it, and ends the process with
+/// status 0 if it has not ended [`SIGNAL_GRACE`] after a signal, or at a second signal.
+pub fn start_signal_guard() {
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    let handler_of = |signal| {
+        // SAFETY: a query (null new action) into a zeroed struct.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut old);
+            old.sa_sigaction
+        }
+    };
+    let initial = handler_of(libc::SIGINT);
+    std::thread::spawn(move || {
+        loop {
+            let now = handler_of(libc::SIGINT);
+            if now != initial && now != libc::SIG_DFL && now != libc::SIG_IGN {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for signal in SIGNALS {
+            // SAFETY: the action only stores to an atomic (async-signal-safe); nice-plug's
+            // handler stays chained before it.
+            let _ = unsafe {
+                signal_hook_registry::register(signal, move || {
+                    if SIGNALLED.swap(signal, Ordering::SeqCst) != 0 {
+                        libc::_exit(0);
+                    }
+                })
+            };
+        }
+        while SIGNALLED.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(SIGNAL_GRACE);
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: ends the process without running anything that might wait for the wrapper.
+        unsafe { libc::_exit(0) };
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_sidechain_option_is_taken_out_and_backend_and_layout_are_read() {
+        let mut a = args(&["app", "-b", "jack", "--connect-jack-sidechain", "x:out_1,x:out_2", "--audio-layout=2", "--set", "a=1"]);
+        let g = take_guard_args(&mut a).unwrap();
+        assert_eq!(a, args(&["app", "-b", "jack", "--audio-layout=2", "--set", "a=1"]));
+        assert_eq!(
+            g,
+            GuardArgs {
+                backend: BackendChoice::Jack,
+                layout: Some("2".into()),
+                sidechain: Some("x:out_1,x:out_2".into()),
+                output_device: false
+            }
+        );
+        let mut a = args(&["app", "--backend=alsa", "--connect-jack-sidechain=x:y", "-l1"]);
+        let g = take_guard_args(&mut a).unwrap();
+        assert_eq!(a, args(&["app", "--backend=alsa", "-l1"]));
+        assert_eq!(g.backend, BackendChoice::Alsa);
+        assert_eq!(g.layout.as_deref(), Some("1"));
+        assert_eq!(g.sidechain.as_deref(), Some("x:y"));
+        assert!(take_guard_args(&mut args(&["app", "--connect-jack-sidechain"])).is_err());
+        assert_eq!(take_guard_args(&mut args(&["app"])).unwrap().backend, BackendChoice::Auto);
+    }
+
+    #[test]
+    fn instance_names_count_from_two() {
+        assert_eq!(instance_name("Ferrite Ring", 0), "Ferrite Ring");
+        assert_eq!(instance_name("Ferrite Ring", 1), "Ferrite Ring 2");
+        assert_eq!(jack_client_name(&instance_name("Ferrite Ring", 3)), "ferrite_ring_4");
+        let (b, n) = instance_name_bytes("Ferrite Ring", 11);
+        assert_eq!(&b[..n], b"Ferrite Ring 12");
+    }
+
+    #[test]
+    fn an_invalid_layout_lists_the_layouts_with_separators() {
+        const AUX: &[NonZeroU32] = &[new_nonzero_u32(2)];
+        let layouts = [AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: AUX,
+            ..AudioIOLayout::const_default()
+        }];
+        let e = resolve_layout(&layouts, Some("7")).unwrap_err();
+        assert!(e.contains("(2 input channels, 2 output channels, 1 sidechain input)"), "{e}");
+        assert_eq!(resolve_layout(&layouts, Some("1")).unwrap().aux_input_ports.len(), 1);
+    }
+}
