@@ -29,7 +29,7 @@ pub const PLOT_HZ: (f64, f64) = (20.0, 20_000.0);
 /// The plot's lowest level, dB.
 const PLOT_FLOOR_DB: f32 = -48.0;
 /// Height of the control area below the plot (knobs, selectors, meters), points.
-const CONTROLS_HEIGHT: f32 = 236.0;
+const CONTROLS_HEIGHT: f32 = 260.0;
 /// The accessible label of the tempo-sync switch.
 pub const SYNC_TOGGLE: &str = "Tempo Sync";
 /// The accessible label of the response plot.

@@ -15,7 +15,7 @@ use nice_plug::prelude::*;
 /// The editor's default size, logical points.
 pub const EDITOR_SIZE: (u32, u32) = (860, 580);
 /// The smallest editor size, logical points.
-pub const EDITOR_MIN_SIZE: (u32, u32) = (700, 500);
+pub const EDITOR_MIN_SIZE: (u32, u32) = (700, 540);
 
 /// LFO waveform.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

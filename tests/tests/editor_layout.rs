@@ -1,0 +1,83 @@
+//! Every editor fits its window: at the size it opens at (the default in its state) and at the
+//! smallest size it can be resized to, every control, label and readout it draws lies inside the
+//! window. Drawn as the plugin window draws it (the kit's theme, inside a central panel), with
+//! audio played first so the meters and readouts show values.
+
+use std::sync::Arc;
+
+use egui_kittest::kittest::{by, Queryable};
+use egui_kittest::Harness;
+use ferrite_editor::testing::RecordingHost;
+use ferrite_editor::{egui, theme, EditorApp};
+use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
+use nice_plug::prelude::*;
+
+const SR: f32 = 48_000.0;
+const BLOCK: usize = 512;
+
+/// The leaves of `app`'s accessibility tree (the widgets) that reach outside a `w`×`h` window.
+fn outside<A: EditorApp>(app: A, (w, h): (f32, f32)) -> Vec<String> {
+    let recorder = RecordingHost::default();
+    let gui = recorder.context();
+    let mut harness = Harness::builder().with_size(egui::vec2(w, h)).build_ui_state(
+        move |ui, app: &mut A| {
+            theme::apply(ui.ctx());
+            let setter = gui.param_setter();
+            egui::CentralPanel::default().show(ui, |ui| app.ui(ui, &setter));
+        },
+        app,
+    );
+    harness.run_steps(5);
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, h)).expand(0.5);
+    let leaves = harness.query_all(by().predicate(|n| n.bounding_box().is_some() && n.children().next().is_none()));
+    leaves.filter(|n| !window.contains_rect(n.rect())).map(|n| format!("{n:?} at {:?}", n.rect())).collect()
+}
+
+/// A 440 Hz tone through `host` for half a second, so the editor data has something to show.
+fn play<P: Plugin>(host: &mut OfflineHost<P>) {
+    for block in 0..(SR as usize / 2 / BLOCK) {
+        let (main, _) = host.buffers_mut();
+        for ch in main.iter_mut() {
+            for (i, s) in ch[..BLOCK].iter_mut().enumerate() {
+                *s = 0.5 * (std::f32::consts::TAU * 440.0 * (block * BLOCK + i) as f32 / SR).sin();
+            }
+        }
+        host.process(BLOCK);
+    }
+}
+
+#[test]
+fn every_editor_fits_its_window_at_its_default_and_minimum_sizes() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    macro_rules! check {
+        ($krate:ident, $plugin:ty) => {{
+            let mut host = OfflineHost::<$plugin>::new();
+            host.activate(layout_for_channels::<$plugin>(2).unwrap(), SR, BLOCK).unwrap();
+            let executor = AsyncExecutor::new(Arc::new(|_| ()), Arc::new(|_| ()));
+            let editor = host.plugin().editor(executor).expect("every plugin has an editor");
+            let data = host.plugin().editor_data().clone();
+            data.set_open(true);
+            play(&mut host);
+            let default = editor.size();
+            let (min_w, min_h) = host.plugin().params_arc().editor_size.min();
+            for (what, size) in [("default", (default.width as f32, default.height as f32)), ("minimum", (min_w as f32, min_h as f32))] {
+                let out = outside(editor.make_app(), size);
+                if !out.is_empty() {
+                    problems.push(format!(
+                        "{} at its {what} size {}×{}: {} widget(s) outside the window:\n  {}",
+                        <$plugin as Plugin>::NAME,
+                        size.0,
+                        size.1,
+                        out.len(),
+                        out.join("\n  ")
+                    ));
+                }
+                checked += 1;
+            }
+        }};
+    }
+    ferrite_tests::for_each_plugin!(check);
+    assert_eq!(checked, 8);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
