@@ -6,6 +6,7 @@ use std::sync::Arc;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use ferrite_editor::testing::RecordingHost;
+use ferrite_editor::EditorApp;
 use ferrite_plugin_common::editor_data::EditorData;
 use ferrite_plugin_common::host::OfflineHost;
 use ferrite_ring::editor::RingEditor;
