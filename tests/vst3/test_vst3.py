@@ -391,10 +391,10 @@ def test_loads_name_and_parameters(bundle):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bundle,setting,layout,sr,bs", _cases(with_settings=True))
-def test_matches_render(bundle, setting, layout, sr, bs, tmp_path):
+def _pedalboard_and_render(tag, bundle, setting, layout, sr, bs, mode, tmp_path):
+    """The test signal for `layout` at `sr`, the plugin's own `render` of it at `setting`, and
+    pedalboard's output of it (worker `mode`, buffers of `bs`) with the worker's info."""
     spec = _spec_for(bundle)
-    tag = f"{bundle.stem} VST3 render comparison [{setting}, {layout}, {sr} Hz, buffer {bs}]"
     x = _test_signal(LAYOUTS[layout], sr)
     ref = _render_reference(spec, bundle, setting, x, sr, tmp_path)
     np.save(tmp_path / "in.npy", x)
@@ -403,13 +403,20 @@ def test_matches_render(bundle, setting, layout, sr, bs, tmp_path):
         tmp_path,
         dict(
             bundle=str(bundle),
-            mode="process",
+            mode=mode,
             settings=_pb_settings(spec, spec.settings[setting]),
             input=str(tmp_path / "in.npy"),
             sample_rate=sr,
             buffer_size=bs,
         ),
     )
+    return x, ref, y, info
+
+
+@pytest.mark.parametrize("bundle,setting,layout,sr,bs", _cases(with_settings=True))
+def test_matches_render(bundle, setting, layout, sr, bs, tmp_path):
+    tag = f"{bundle.stem} VST3 render comparison [{setting}, {layout}, {sr} Hz, buffer {bs}]"
+    x, ref, y, info = _pedalboard_and_render(tag, bundle, setting, layout, sr, bs, "process", tmp_path)
     assert y.shape == x.shape, f"{tag}: pedalboard output shape {y.shape} != input {x.shape}"
     assert ref.shape == x.shape, f"{tag}: render output shape {ref.shape} != input {x.shape}"
     start = int(SKIP_SECONDS * sr)
@@ -441,24 +448,9 @@ def test_first_block_matches_render(bundle, setting, tmp_path):
     the previous algorithm). Settings that change the oversampling factor are left out: that
     changes the latency, which pedalboard reads before the call.
     """
-    spec = _spec_for(bundle)
     sr, bs, layout = 48000, 512, "stereo"
     tag = f"{bundle.stem} VST3 first block [{setting}, {layout}, {sr} Hz, buffer {bs}]"
-    x = _test_signal(LAYOUTS[layout], sr)
-    ref = _render_reference(spec, bundle, setting, x, sr, tmp_path)
-    np.save(tmp_path / "in.npy", x)
-    y, info = _run_worker(
-        tag,
-        tmp_path,
-        dict(
-            bundle=str(bundle),
-            mode="process_cold",
-            settings=_pb_settings(spec, spec.settings[setting]),
-            input=str(tmp_path / "in.npy"),
-            sample_rate=sr,
-            buffer_size=bs,
-        ),
-    )
+    x, ref, y, info = _pedalboard_and_render(tag, bundle, setting, layout, sr, bs, "process_cold", tmp_path)
     assert y.shape == x.shape, f"{tag}: pedalboard output shape {y.shape} != input {x.shape}"
     head = int(0.1 * sr)  # where a glide or crossfade from the old values would show
     err_head = _rel_err_db(y[:, :head], ref[:, :head])
