@@ -76,6 +76,20 @@ fn data_path_per_block(input: &[Vec<f32>], windows: Windows) -> f64 {
     start.elapsed().as_secs_f64() / reps as f64
 }
 
+/// About one 60 Hz frame of audio (two blocks of `input` from `pos`) through `host`; returns
+/// where the next frame's audio starts (wrapping round the input).
+fn play_one_frame<P: Plugin>(host: &mut OfflineHost<P>, input: &[Vec<f32>], mut pos: usize) -> usize {
+    for _ in 0..2 {
+        let (main, _) = host.buffers_mut();
+        for (buf, src) in main.iter_mut().zip(input) {
+            buf[..BLOCK].copy_from_slice(&src[pos..pos + BLOCK]);
+        }
+        host.process(BLOCK);
+        pos = (pos + BLOCK) % (input[0].len() - BLOCK);
+    }
+    pos
+}
+
 /// Milliseconds per headless frame of `app` (mean, worst), with `host` playing between frames.
 fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, input: &[Vec<f32>]) -> (f64, f64) {
     let ctx = egui::Context::default();
@@ -87,14 +101,7 @@ fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, inpu
     let mut pos = 0;
     for frame in 0..FRAMES + 10 {
         // About one 60 Hz frame of audio between editor frames.
-        for _ in 0..2 {
-            let (main, _) = host.buffers_mut();
-            for (buf, src) in main.iter_mut().zip(input) {
-                buf[..BLOCK].copy_from_slice(&src[pos..pos + BLOCK]);
-            }
-            host.process(BLOCK);
-            pos = (pos + BLOCK) % (input[0].len() - BLOCK);
-        }
+        pos = play_one_frame(host, input, pos);
         let raw = egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(760.0, 480.0))),
             time: Some(frame as f64 / 60.0),
@@ -142,14 +149,7 @@ impl<P: Plugin, A: EditorApp> egui_baseview::App for WindowBench<P, A> {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut egui_baseview::Frame) {
-        for _ in 0..2 {
-            let (main, _) = self.host.buffers_mut();
-            for (buf, src) in main.iter_mut().zip(self.input.iter()) {
-                buf[..BLOCK].copy_from_slice(&src[self.pos..self.pos + BLOCK]);
-            }
-            self.host.process(BLOCK);
-            self.pos = (self.pos + BLOCK) % (self.input[0].len() - BLOCK);
-        }
+        self.pos = play_one_frame(&mut self.host, &self.input, self.pos);
         // Everything since the last frame's audio: that frame's layout, tessellation,
         // painting and swap, and the event handling before this one.
         let now = thread_cpu_ms();
