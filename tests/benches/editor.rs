@@ -90,8 +90,9 @@ fn play_one_frame<P: Plugin>(host: &mut OfflineHost<P>, input: &[Vec<f32>], mut 
     pos
 }
 
-/// Milliseconds per headless frame of `app` (mean, worst), with `host` playing between frames.
-fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, input: &[Vec<f32>]) -> (f64, f64) {
+/// Milliseconds per headless frame of `app` (mean, worst) and the triangles of the last frame,
+/// with `host` playing between frames.
+fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, input: &[Vec<f32>]) -> (f64, f64, usize) {
     let ctx = egui::Context::default();
     ferrite_editor::theme::apply(&ctx);
     let recorder = RecordingHost::default();
@@ -99,6 +100,7 @@ fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, inpu
     let setter = gui.param_setter();
     let mut times = Vec::with_capacity(FRAMES);
     let mut pos = 0;
+    let mut triangles = 0;
     for frame in 0..FRAMES + 10 {
         // About one 60 Hz frame of audio between editor frames.
         pos = play_one_frame(host, input, pos);
@@ -110,16 +112,20 @@ fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, inpu
         };
         let start = Instant::now();
         let output = ctx.run_ui(raw, |ui| {
-            egui::CentralPanel::default().show(ui, |ui| app.ui(ui, &setter));
+            ferrite_editor::theme::central_panel(ui, |ui| app.ui(ui, &setter));
         });
-        let triangles = ctx.tessellate(output.shapes, output.pixels_per_point);
-        black_box(triangles);
+        let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+        triangles = primitives.iter().map(|p| match &p.primitive {
+            egui::epaint::Primitive::Mesh(mesh) => mesh.indices.len() / 3,
+            _ => 0,
+        }).sum();
+        black_box(primitives);
         if frame >= 10 {
             times.push(start.elapsed().as_secs_f64() * 1e3);
         }
     }
     let mean = times.iter().sum::<f64>() / times.len() as f64;
-    (mean, times.iter().cloned().fold(0.0, f64::max))
+    (mean, times.iter().cloned().fold(0.0, f64::max), triangles)
 }
 
 /// CPU time of the calling thread, in ms.
@@ -143,8 +149,9 @@ struct WindowBench<P: Plugin, A: EditorApp> {
 }
 
 impl<P: Plugin, A: EditorApp> egui_baseview::App for WindowBench<P, A> {
-    fn build(&mut self, ctx: egui::Context, _frame: &mut egui_baseview::Frame) -> Result<(), egui_baseview::baseview::HandlerError> {
+    fn build(&mut self, ctx: egui::Context, frame: &mut egui_baseview::Frame) -> Result<(), egui_baseview::baseview::HandlerError> {
         ferrite_editor::theme::apply(&ctx);
+        frame.set_clear_color(ferrite_editor::theme::BACKGROUND.into());
         Ok(())
     }
 
@@ -159,7 +166,7 @@ impl<P: Plugin, A: EditorApp> egui_baseview::App for WindowBench<P, A> {
         self.last = Some(now);
         self.frames += 1;
         let setter = self.gui.param_setter();
-        egui::CentralPanel::default().show(ui, |ui| self.app.ui(ui, &setter));
+        ferrite_editor::theme::central_panel(ui, |ui| self.app.ui(ui, &setter));
         if self.frames > FRAMES + 10 {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         } else {
@@ -175,7 +182,8 @@ fn window_frame_ms<P: Plugin, A: EditorApp>(app: A, host: OfflineHost<P>, input:
     let bench = WindowBench { app, host, input: input.clone(), pos: 0, gui: recorder.context(), frames: 0, last: None, times: times.clone() };
     let settings = egui_baseview::EguiWindowSettings::new()
         .with_title("Ferrite editor benchmark")
-        .with_size(Size::Logical(LogicalSize::new(size.0, size.1)));
+        .with_size(Size::Logical(LogicalSize::new(size.0, size.1)))
+        .with_graphics_config(ferrite_editor::window::graphics());
     let window = egui_baseview::EguiWindow::create(settings, bench).map_err(|e| format!("no window: {e:?}"))?;
     window.run_until_closed().map_err(|e| format!("window: {e:?}"))?;
     let times = times.lock().unwrap();
@@ -205,8 +213,8 @@ fn main() {
     let shared_input = Arc::new(input.clone());
     println!("Editor cost, stereo {SR} Hz, blocks of {BLOCK}; process medians of {RUNS} alternating runs; {FRAMES} headless frames at 760x480");
     println!(
-        "{:<16} {:>14} {:>14} {:>10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
-        "plugin", "closed µs/blk", "open µs/blk", "open−closed", "path µs/blk", "path share", "frame ms", "worst ms", "window ms", "worst ms"
+        "{:<16} {:>14} {:>14} {:>10} {:>12} {:>12} {:>12} {:>12} {:>10} {:>12} {:>12}",
+        "plugin", "closed µs/blk", "open µs/blk", "open−closed", "path µs/blk", "path share", "frame ms", "worst ms", "triangles", "window ms", "worst ms"
     );
     macro_rules! bench {
         ($krate:ident, $plugin:ty) => {{
@@ -228,7 +236,7 @@ fn main() {
             }
             let blocks = frames.div_ceil(BLOCK) as f64;
             let (closed, open) = (median(closed) / blocks, median(open) / blocks);
-            let (mean, worst) = frame_ms(editor.make_app(), &mut host, &input);
+            let (mean, worst, triangles) = frame_ms(editor.make_app(), &mut host, &input);
             let window = match &xvfb {
                 Ok(_) => {
                     let size = editor.size();
@@ -242,7 +250,7 @@ fn main() {
                 eprintln!("{}: no window frames: {e}", <$plugin as Plugin>::NAME);
             }
             println!(
-                "{:<16} {:>14.2} {:>14.2} {:>9.1}% {:>12.3} {:>11.2}% {:>12.2} {:>12.2} {:>12.2} {:>12.2}",
+                "{:<16} {:>14.2} {:>14.2} {:>9.1}% {:>12.3} {:>11.2}% {:>12.2} {:>12.2} {:>10} {:>12.2} {:>12.2}",
                 <$plugin as Plugin>::NAME,
                 closed * 1e6,
                 open * 1e6,
@@ -251,6 +259,7 @@ fn main() {
                 path / closed * 100.0,
                 mean,
                 worst,
+                triangles,
                 window_mean,
                 window_worst
             );

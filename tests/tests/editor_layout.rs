@@ -23,7 +23,7 @@ fn outside<A: EditorApp>(app: A, (w, h): (f32, f32)) -> Vec<String> {
         move |ui, app: &mut A| {
             theme::apply(ui.ctx());
             let setter = gui.param_setter();
-            egui::CentralPanel::default().show(ui, |ui| app.ui(ui, &setter));
+            ferrite_editor::theme::central_panel(ui, |ui| app.ui(ui, &setter));
         },
         app,
     );

@@ -1,9 +1,13 @@
 //! A plot area with a log-frequency axis and a linear value axis (dB, or seconds for decay
 //! times), with a grid, labels and helpers to draw curves and markers in its coordinates.
 
-use egui::{pos2, vec2, Align2, Color32, Painter, Pos2, Rect, Response, Sense, Shape, Stroke, Ui, WidgetInfo, Role};
+use egui::{pos2, vec2, Align2, Color32, Mesh, Painter, Pos2, Rect, Response, Sense, Shape, Stroke, Ui, WidgetInfo, Role};
 
 use crate::{theme, widgets::small_text};
+
+/// How far (screen points) a drawn curve may stray from its computed points: well under the
+/// one-pixel anti-aliased edge, so the simplification cannot be seen.
+pub const CURVE_TOLERANCE: f32 = 0.25;
 
 /// Frequencies with grid lines.
 const FREQ_GRID: [f32; 10] = [20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 10e3, 20e3];
@@ -65,24 +69,20 @@ impl PlotMap {
         pos2(self.x(f), self.y(v))
     }
 
-    /// Draws the curve through `(frequency, value)` points.
+    /// Draws the curve through `(frequency, value)` points, [simplified](simplify) to within
+    /// [`CURVE_TOLERANCE`].
     pub fn curve(&self, painter: &Painter, points: impl IntoIterator<Item = (f32, f32)>, stroke: Stroke) {
         let line: Vec<Pos2> = points.into_iter().map(|(f, v)| self.point(f, v)).collect();
+        let line = simplify(&line, CURVE_TOLERANCE);
         if line.len() > 1 {
             painter.add(Shape::line(line, stroke));
         }
     }
 
-    /// Fills the area under the curve with `fill`.
+    /// Fills the area under the curve through `(frequency, value)` points with `fill`.
     pub fn area(&self, painter: &Painter, points: &[(f32, f32)], fill: Color32) {
-        for w in points.windows(2) {
-            let (a, b) = (self.point(w[0].0, w[0].1), self.point(w[1].0, w[1].1));
-            if b.x - a.x >= 0.5 {
-                let bottom = self.rect.bottom();
-                let mesh = [a, b, pos2(b.x, bottom), pos2(a.x, bottom)];
-                painter.add(Shape::convex_polygon(mesh.to_vec(), fill, Stroke::NONE));
-            }
-        }
+        let line: Vec<Pos2> = points.iter().map(|&(f, v)| self.point(f, v)).collect();
+        fill_under(painter, &simplify(&line, CURVE_TOLERANCE), self.rect.bottom(), fill);
     }
 
     /// A vertical marker at `f` with an optional label at the top.
@@ -147,6 +147,63 @@ pub fn show(ui: &mut Ui, name: &str, size: egui::Vec2, axes: Axes, contents: imp
     response
 }
 
+/// The points of the polyline `points` that keep it within `tolerance` of every original point
+/// (Ramer–Douglas–Peucker): a flat or straight stretch becomes one segment, while notches,
+/// peaks and bends keep the points that shape them. Far fewer, longer segments cost the
+/// rasteriser far less than one per pixel (each segment of an anti-aliased line is six
+/// triangles). Non-finite points are dropped.
+pub fn simplify(points: &[Pos2], tolerance: f32) -> Vec<Pos2> {
+    let points: Vec<Pos2> = points.iter().copied().filter(|p| p.is_finite()).collect();
+    let n = points.len();
+    if n < 3 {
+        return points;
+    }
+    let mut keep = vec![false; n];
+    keep[0] = true;
+    keep[n - 1] = true;
+    // Spans still to check; each split adds at most two, and each point is split on at most
+    // once, so the loop ends after fewer than 2n spans.
+    let mut spans = vec![(0, n - 1)];
+    while let Some((a, b)) = spans.pop() {
+        let far = (a + 1..b).map(|i| (segment_distance(points[i], points[a], points[b]), i)).max_by(|x, y| x.0.total_cmp(&y.0));
+        if let Some((_, i)) = far.filter(|&(d, _)| d > tolerance) {
+            keep[i] = true;
+            spans.push((a, i));
+            spans.push((i, b));
+        }
+    }
+    points.into_iter().zip(keep).filter_map(|(p, k)| k.then_some(p)).collect()
+}
+
+/// Distance from `p` to the segment `a`–`b`.
+pub fn segment_distance(p: Pos2, a: Pos2, b: Pos2) -> f32 {
+    let ab = b - a;
+    let len2 = ab.length_sq();
+    let t = if len2 > 0.0 { ((p - a).dot(ab) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    (p - (a + ab * t)).length()
+}
+
+/// Fills between the polyline `points` (left to right) and the line at `bottom` with `fill`:
+/// one mesh, two triangles per segment, no anti-aliased fringe (the curve drawn over it gives
+/// the edge), so neighbouring segments neither overlap nor leave seams.
+pub fn fill_under(painter: &Painter, points: &[Pos2], bottom: f32, fill: Color32) {
+    let points: Vec<Pos2> = points.iter().copied().filter(|p| p.is_finite()).collect();
+    if points.len() < 2 || !bottom.is_finite() {
+        return;
+    }
+    let mut mesh = Mesh::default();
+    for (k, p) in points.iter().enumerate() {
+        mesh.colored_vertex(*p, fill);
+        mesh.colored_vertex(pos2(p.x, bottom), fill);
+        if k > 0 {
+            let i = 2 * k as u32;
+            mesh.add_triangle(i - 2, i, i - 1);
+            mesh.add_triangle(i - 1, i, i + 1);
+        }
+    }
+    painter.add(Shape::mesh(mesh));
+}
+
 /// `n` frequencies spaced evenly on the log axis from `f_lo` to `f_hi`.
 pub fn log_frequencies(f_lo: f32, f_hi: f32, n: usize) -> impl Iterator<Item = f32> {
     let n = n.max(2);
@@ -169,5 +226,47 @@ mod tests {
         assert_eq!(map.y(0.0), 50.0);
         assert_eq!(map.y(f32::NAN), 100.0);
         assert_eq!(map.y(100.0), 0.0);
+    }
+
+    /// Largest distance from any of `original` to the polyline `simple`.
+    fn max_error(original: &[Pos2], simple: &[Pos2]) -> f32 {
+        original
+            .iter()
+            .map(|&p| simple.windows(2).map(|w| segment_distance(p, w[0], w[1])).fold(f32::INFINITY, f32::min))
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn a_straight_line_simplifies_to_its_ends() {
+        let line: Vec<Pos2> = (0..500).map(|i| pos2(i as f32, 3.0 + 0.5 * i as f32)).collect();
+        assert_eq!(simplify(&line, CURVE_TOLERANCE), vec![line[0], line[499]]);
+    }
+
+    #[test]
+    fn a_simplified_curve_stays_within_the_tolerance_and_keeps_its_notches() {
+        // A phaser-like response: flat, with narrow deep notches, one point per pixel.
+        let notch = |x: f32, at: f32| -40.0 / (1.0 + ((x - at) / 1.5).powi(2));
+        let line: Vec<Pos2> = (0..700).map(|i| {
+            let x = i as f32;
+            pos2(x, 100.0 - notch(x, 123.0) - notch(x, 410.5) + 2.0 * (x / 90.0).sin())
+        }).collect();
+        let simple = simplify(&line, CURVE_TOLERANCE);
+        assert!(max_error(&line, &simple) <= CURVE_TOLERANCE, "error {}", max_error(&line, &simple));
+        assert!(simple.len() * 4 < line.len(), "{} of {} points kept", simple.len(), line.len());
+        // The notches' bottoms (the lowest screen points) are kept exactly.
+        for at in [123.0, 410.0] {
+            let bottom = line.iter().filter(|p| (p.x - at).abs() < 3.0).max_by(|a, b| a.y.total_cmp(&b.y)).unwrap();
+            assert!(simple.contains(bottom), "the notch at {at} lost its bottom");
+        }
+        assert_eq!((simple[0], *simple.last().unwrap()), (line[0], line[699]));
+        // A tighter tolerance keeps more points and still holds.
+        let tight = simplify(&line, 0.05);
+        assert!(tight.len() > simple.len() && max_error(&line, &tight) <= 0.05);
+    }
+
+    #[test]
+    fn non_finite_points_are_dropped() {
+        let line = [pos2(0.0, 0.0), pos2(f32::NAN, 1.0), pos2(1.0, 5.0), pos2(2.0, f32::INFINITY), pos2(3.0, 0.0)];
+        assert_eq!(simplify(&line, 0.1), vec![pos2(0.0, 0.0), pos2(1.0, 5.0), pos2(3.0, 0.0)]);
     }
 }

@@ -142,12 +142,9 @@ impl Spectrum {
                 _ => points.push(p),
             }
         }
+        let points = crate::plot::simplify(&points, crate::plot::CURVE_TOLERANCE);
         if let Some(fill) = fill {
-            let bottom = map.rect.bottom();
-            for w in points.windows(2) {
-                let quad = vec![w[0], w[1], Pos2::new(w[1].x, bottom), Pos2::new(w[0].x, bottom)];
-                painter.add(Shape::convex_polygon(quad, fill, Stroke::NONE));
-            }
+            crate::plot::fill_under(painter, &points, map.rect.bottom(), fill);
         }
         if points.len() > 1 {
             painter.add(Shape::line(points, stroke));

@@ -9,6 +9,7 @@ use egui::{
 };
 use nice_plug::prelude::{Param, ParamSetter};
 
+use crate::plot::CURVE_TOLERANCE;
 use crate::theme;
 
 /// Normalized change per point of vertical drag (a full sweep over 200 points).
@@ -235,6 +236,13 @@ fn select_all(ui: &Ui, id: Id, chars: usize) {
     state.store(ui.ctx(), id);
 }
 
+/// Chords for an arc of `angle` radians at radius `r` (points) that stray at most
+/// [`CURVE_TOLERANCE`] from the circle: a chord c is off by its sagitta, about c² / 8r.
+fn arc_steps(angle: f32, r: f32) -> usize {
+    let chord = (8.0 * r.max(0.5) * CURVE_TOLERANCE).sqrt();
+    ((angle * r / chord).ceil().clamp(1.0, 256.0) as usize).max(1)
+}
+
 fn paint_knob(ui: &Ui, rect: egui::Rect, value: f32, modulated: f32, accent: Color32, hovered: bool) {
     let painter = ui.painter_at(rect.expand(2.0));
     let center = rect.center();
@@ -243,10 +251,13 @@ fn paint_knob(ui: &Ui, rect: egui::Rect, value: f32, modulated: f32, accent: Col
     let angle = |v: f32| -PI * 0.75 + v.clamp(0.0, 1.0) * PI * 1.5;
     let point = |a: f32, r: f32| center + vec2(a.sin(), -a.cos()) * r;
     let arc = |from: f32, to: f32, r: f32| -> Vec<egui::Pos2> {
-        let steps = ((to - from).abs() * 16.0).ceil().max(1.0) as usize;
+        let steps = arc_steps((to - from).abs(), r);
         (0..=steps).map(|i| point(from + (to - from) * i as f32 / steps as f32, r)).collect()
     };
-    painter.circle_filled(center, radius, if hovered { theme::GRID.gamma_multiply(1.4) } else { theme::GRID });
+    // The body as a polygon (egui's circle has 64 sides at this size, three times as many).
+    let sides = arc_steps(std::f32::consts::TAU, radius).max(12);
+    let body = (0..sides).map(|i| point(i as f32 * std::f32::consts::TAU / sides as f32, radius)).collect();
+    painter.add(Shape::convex_polygon(body, if hovered { theme::GRID.gamma_multiply(1.4) } else { theme::GRID }, Stroke::NONE));
     painter.add(Shape::line(arc(angle(0.0), angle(1.0), radius), Stroke::new(3.0, theme::WELL)));
     painter.add(Shape::line(arc(angle(0.0), angle(value), radius), Stroke::new(3.0, accent)));
     if (modulated - value).abs() > 1e-4 {
@@ -369,3 +380,26 @@ pub(crate) fn small_text(painter: &egui::Painter, pos: egui::Pos2, align: Align2
     painter.text(pos, align, text, FontId::proportional(10.0), color);
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knob_arcs_stay_within_the_curve_tolerance_of_the_circle() {
+        for r in [8.0f32, 17.0, 20.0, 23.0, 60.0] {
+            for angle in [0.01f32, 1.0, 1.5 * PI, 2.0 * PI] {
+                let steps = arc_steps(angle, r);
+                // Each chord's sagitta, exactly.
+                let sagitta = r * (1.0 - (angle / steps as f32 / 2.0).cos());
+                assert!(sagitta <= CURVE_TOLERANCE * 1.001, "r {r}, angle {angle}: {steps} chords miss by {sagitta}");
+                // And not needlessly many: one chord fewer would miss.
+                if steps > 1 {
+                    let coarser = r * (1.0 - (angle / (steps - 1) as f32 / 2.0).cos());
+                    assert!(coarser > CURVE_TOLERANCE * 0.9, "r {r}, angle {angle}: {steps} chords where fewer would do");
+                }
+            }
+        }
+        assert_eq!(arc_steps(f32::NAN, 10.0), 1);
+    }
+}

@@ -106,6 +106,12 @@ impl<A: EditorApp> FerriteEditor<A> {
     }
 }
 
+/// How every editor window paints: egui's OpenGL settings without dithering (the theme's
+/// colours are flat, and the noise is shader work on every pixel of every frame).
+pub fn graphics() -> nice_plug_egui::GraphicsConfig {
+    nice_plug_egui::GraphicsConfig { dithering: false, ..Default::default() }
+}
+
 /// Wraps the app with what every editor does: the theme, the parameter setter, size tracking.
 struct Shell<A> {
     app: A,
@@ -119,9 +125,10 @@ impl<A: EditorApp> NiceEguiApp for Shell<A> {
         &mut self,
         egui_ctx: egui::Context,
         gui: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
+        frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         theme::apply(&egui_ctx);
+        frame.set_clear_color(theme::BACKGROUND.into());
         self.gui = Some(gui);
         Ok(())
     }
@@ -129,7 +136,7 @@ impl<A: EditorApp> NiceEguiApp for Shell<A> {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let Some(gui) = &self.gui else { return };
         let setter = gui.param_setter();
-        egui::CentralPanel::default().show(ui, |ui| self.app.ui(ui, &setter));
+        theme::central_panel(ui, |ui| self.app.ui(ui, &setter));
         // Meters and spectra move with the audio: draw at the display rate while open.
         ui.ctx().request_repaint();
     }
@@ -163,12 +170,13 @@ impl<A: EditorApp> Editor for FerriteEditor<A> {
         let (w, h) = self.size.get();
         let (min_w, min_h) = self.size.min();
         let state = EguiEditorState::from_size(Size::Logical(LogicalSize::new(w as f64, h as f64)), 1.0);
-        let settings = EguiNiceSettings::new().with_tile(self.title.clone()).with_resize_hint(
+        let mut settings = EguiNiceSettings::new().with_tile(self.title.clone()).with_resize_hint(
             ResizeHint::RESIZABLE.with_min_max_logical_size(
                 Some(LogicalSize::new(min_w as f32, min_h as f32)),
                 Some(LogicalSize::new(MAX_SIDE as f32, MAX_SIDE as f32)),
             ),
         );
+        settings.graphics = graphics();
         let shell = Shell { app: (self.make)(), gui: None, size: self.size.clone(), scale: self.scale.clone() };
         let repaint = nice_plug_egui::RepaintNotifier::new();
         let editor = create_egui_editor(state, repaint, settings, shell).ok_or("the egui editor could not be created")?;
