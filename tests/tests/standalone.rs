@@ -821,3 +821,208 @@ fn connect_jack_sidechain_connects_the_sidechain_inputs() {
     });
     drop(server);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The guard around nice-plug's ALSA backend
+// ---------------------------------------------------------------------------------------------
+
+/// The ALSA device of these tests: ALSA's JACK PCM plugin (Debian's libasound2-plugins), a
+/// device whose backend can be made to vanish under a running app by killing the JACK server
+/// behind it, with no sound card and no kernel module. Its capture side is fed, and its
+/// playback side recorded, by this test's JACK client [`ALSA_PROBE`], so the test sees the app
+/// process audio through ALSA.
+const ALSA_DEVICE: &str = "Ferrite test device";
+/// The test's JACK client on the other side of [`ALSA_DEVICE`].
+const ALSA_PROBE: &str = "ferrite_alsa_probe";
+
+/// A libasound configuration (given to the app alone, through ALSA_CONFIG_PATH) with one
+/// device, [`ALSA_DEVICE`], whose ports the JACK plugin connects to [`ALSA_PROBE`].
+fn alsa_jack_config(dir: &TempDir) -> PathBuf {
+    let plugin = "libasound_module_pcm_jack.so";
+    let found = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("alsa-lib").join(plugin))
+        .chain([Path::new("/usr/lib/alsa-lib").join(plugin), Path::new("/usr/lib64/alsa-lib").join(plugin)])
+        .any(|p| p.exists());
+    assert!(
+        found,
+        "ALSA: the JACK PCM plugin ({plugin}) is not installed; install Debian's libasound2-plugins \
+         (cargo xtask test does, as root): sudo apt-get install -y libasound2-plugins"
+    );
+    let conf = dir.join("asound.conf");
+    let text = format!(
+        "pcm.ferrite_test {{\n  type jack\n  playback_ports {{ 0 {ALSA_PROBE}:in 1 {ALSA_PROBE}:in }}\n  \
+         capture_ports {{ 0 {ALSA_PROBE}:out 1 {ALSA_PROBE}:out }}\n  hint {{ show on description \"{ALSA_DEVICE}\" }}\n}}\n"
+    );
+    std::fs::write(&conf, text).unwrap();
+    conf
+}
+
+/// The test's side of [`ALSA_DEVICE`]: plays a sine into the app's ALSA input and counts the
+/// JACK cycles in which the app's ALSA output carries a signal.
+fn alsa_probe() -> Result<(jack::AsyncClient<(), impl jack::ProcessHandler>, Arc<AtomicUsize>), String> {
+    let (probe, _) = jack::Client::new(ALSA_PROBE, jack::ClientOptions::NO_START_SERVER | jack::ClientOptions::USE_EXACT_NAME)
+        .map_err(|e| format!("test client: {e}"))?;
+    let mut out = probe.register_port("out", jack::AudioOut::default()).map_err(|e| e.to_string())?;
+    let inp = probe.register_port("in", jack::AudioIn::default()).map_err(|e| e.to_string())?;
+    let loud_cycles = Arc::new(AtomicUsize::new(0));
+    let loud = loud_cycles.clone();
+    let mut phase = 0.0f32;
+    let handler = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, ps: &jack::ProcessScope| {
+        for y in out.as_mut_slice(ps) {
+            *y = 0.5 * phase.sin();
+            phase = (phase + 0.05) % std::f32::consts::TAU;
+        }
+        if inp.as_slice(ps).iter().any(|x| x.abs() > 1e-3) {
+            loud.fetch_add(1, Ordering::Relaxed);
+        }
+        jack::Control::Continue
+    });
+    let active = probe.activate_async((), handler).map_err(|e| e.to_string())?;
+    Ok((active, loud_cycles))
+}
+
+/// Starts `path` headless on [`ALSA_DEVICE`] (input and output) with the configuration
+/// `conf`, its stderr going to `stderr`.
+fn start_on_alsa(path: &Path, conf: &Path, stderr: &Path) -> Result<Reaper, String> {
+    let file = std::fs::File::create(stderr).map_err(|e| e.to_string())?;
+    let child = Command::new(path)
+        .args(["--no-editor", "--backend", "alsa", "--output-device", ALSA_DEVICE, "--input-device", ALSA_DEVICE])
+        .env("ALSA_CONFIG_PATH", conf)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    Ok(Reaper(Some(child)))
+}
+
+/// Waits until the app's ALSA output carries the probe's signal (it processes audio through
+/// the device), failing if it exits first.
+fn wait_for_alsa_audio(loud_cycles: &AtomicUsize, app: &mut Reaper, stderr: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while loud_cycles.load(Ordering::Relaxed) == 0 {
+        if let Some(status) = app.0.as_mut().unwrap().try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("exited ({status}) before its ALSA output carried the input's sine: {}", read(stderr)));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("its ALSA output stayed silent for 15 s with a sine at its ALSA input: {}", read(stderr)));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// The watchdog's line (plugins/common/src/standalone.rs) for a device that stopped.
+fn alsa_stalled_line() -> String {
+    format!("the ALSA output device '{ALSA_DEVICE}' stopped delivering audio")
+}
+
+/// A healthy ALSA device: the app processes through it for three seconds (three times the
+/// watchdog's bound, ALSA_STALL_TIMEOUT) and keeps running, its output carrying the signal all
+/// along, and SIGINT ends it with status 0 and no word from the watchdog.
+#[test]
+fn every_standalone_on_a_healthy_alsa_device_runs_until_sigint() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server = JackServer::start(&jack_env());
+    for_each_app("healthy ALSA device", |app, path| {
+        let tmp = TempDir::new(&format!("alsa-ok-{app}"));
+        let conf = alsa_jack_config(&tmp);
+        let stderr = tmp.join("stderr.txt");
+        let (probe, loud_cycles) = alsa_probe()?;
+        let mut running = start_on_alsa(path, &conf, &stderr)?;
+        wait_for_alsa_audio(&loud_cycles, &mut running, &stderr)?;
+        for second in 1..=3 {
+            let before = loud_cycles.load(Ordering::Relaxed);
+            std::thread::sleep(Duration::from_secs(1));
+            if let Some(status) = running.0.as_mut().unwrap().try_wait().map_err(|e| e.to_string())? {
+                return Err(format!("exited ({status}) {second} s into a healthy run: {}", read(&stderr)));
+            }
+            if loud_cycles.load(Ordering::Relaxed) == before {
+                return Err(format!("its ALSA output went silent {second} s into the run: {}", read(&stderr)));
+            }
+        }
+        let status = stop(running.0.as_mut().unwrap(), "-INT")?;
+        running.0 = None;
+        drop(probe);
+        let all = read(&stderr);
+        if status.code() != Some(0) || all.contains("stopped delivering") || all.contains("delivered no audio") {
+            return Err(format!("SIGINT: exit status {status}, expected 0 and no word from the watchdog: {all:?}"));
+        }
+        Ok(())
+    });
+    drop(server);
+}
+
+/// The ALSA device disappears under a running app (the JACK server behind it killed with
+/// SIGKILL, then with SIGTERM): nice-plug's wrapper alone waits for good. The guard's watchdog
+/// must end the app within two seconds (its bound is one second; the rest is slack for a
+/// loaded machine), with status 1 and exactly one line on stderr naming the device.
+#[test]
+fn every_standalone_on_alsa_exits_when_its_device_disappears() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server_name = jack_env();
+    for_each_app("ALSA device loss", |app, path| {
+        let tmp = TempDir::new(&format!("alsa-loss-{app}"));
+        let conf = alsa_jack_config(&tmp);
+        let stderr = tmp.join("stderr.txt");
+        for signal in ["-KILL", "-TERM"] {
+            let server = JackServer::start(&server_name);
+            let (probe, loud_cycles) = alsa_probe()?;
+            let mut running = start_on_alsa(path, &conf, &stderr)?;
+            wait_for_alsa_audio(&loud_cycles, &mut running, &stderr)?;
+            // The test's own client leaves first, so that only the app loses the server.
+            drop(probe);
+            std::thread::sleep(Duration::from_millis(300));
+            let before = read(&stderr).len();
+            server.signal(signal);
+            let (status, took) = wait_exit(&mut running, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
+            let all = read(&stderr);
+            let after = all.get(before..).unwrap_or("");
+            let lines: Vec<&str> = after.lines().collect();
+            if status.code() != Some(1) || took > Duration::from_secs(2) {
+                return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within 2 s: {after:?}"));
+            }
+            if lines.len() != 1 || !lines[0].contains(&alsa_stalled_line()) {
+                return Err(format!("jackd {signal}: expected one line naming the ALSA device, got {after:?}"));
+            }
+            eprintln!("standalone {app}: ALSA device gone (jackd {signal}) -> {status} after {took:?}: {}", lines[0]);
+            drop(server);
+        }
+        Ok(())
+    });
+}
+
+/// An ALSA device that opens but never delivers a block (the JACK server behind it frozen with
+/// SIGSTOP before the app starts): the watchdog ends the app after its first-block bound
+/// (ALSA_FIRST_BLOCK_TIMEOUT, 10 s), not before and not much after, with status 1 and one line.
+#[test]
+fn every_standalone_on_alsa_exits_when_its_device_never_starts() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server_name = jack_env();
+    for_each_app("ALSA device that never starts", |app, path| {
+        let tmp = TempDir::new(&format!("alsa-frozen-{app}"));
+        let conf = alsa_jack_config(&tmp);
+        let stderr = tmp.join("stderr.txt");
+        let server = JackServer::start(&server_name);
+        server.signal("-STOP");
+        let started = Instant::now();
+        let mut running = start_on_alsa(path, &conf, &stderr)?;
+        let result = wait_exit(&mut running, Duration::from_secs(20));
+        server.signal("-CONT");
+        let (status, _) = result.map_err(|e| format!("device frozen from the start: {e}"))?;
+        let took = started.elapsed();
+        let all = read(&stderr);
+        let ours: Vec<&str> = all.lines().filter(|l| l.starts_with(&format!("{app}: "))).collect();
+        if status.code() != Some(1) || took < Duration::from_secs(10) || took > Duration::from_secs(13) {
+            return Err(format!("exit status {status} after {took:?}, expected 1 after 10 to 13 s: {all:?}"));
+        }
+        if ours.len() != 1 || !ours[0].contains(&format!("'{ALSA_DEVICE}' delivered no audio within 10 s")) {
+            return Err(format!("expected one line saying the device delivered no audio, got {all:?}"));
+        }
+        eprintln!("standalone {app}: ALSA device frozen from the start -> {status} after {took:?}: {}", ours[0]);
+        drop(server);
+        Ok(())
+    });
+}

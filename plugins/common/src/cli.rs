@@ -146,7 +146,8 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
              or to the listed ports in order, as --connect-jack-inputs does for the main inputs.\n\n\
              On JACK, several copies of the app can run at once: the second is '{plugin} 2' \
              (client {client}_2), and so on up to {max}. If the JACK server stops, the app \
-             exits with status 1.\n",
+             exits with status 1; so it does with ALSA when the output device stops \
+             delivering audio (about a second later).\n",
             name = P::CLI_NAME,
             flag = standalone::SIDECHAIN_FLAG,
             plugin = P::NAME,
@@ -187,7 +188,7 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     // the instance, watches the server and makes the sidechain connections.
     let mut instance = 0;
     let mut jack_guard = None;
-    if !help && guard_args.backend == BackendChoice::Alsa && !guard_args.output_device {
+    if !help && guard_args.backend == BackendChoice::Alsa && guard_args.output_device.is_none() {
         if let Err(e) = standalone::check_alsa_output() {
             eprintln!("{}: error: {e}", P::CLI_NAME);
             return EXIT_FAILURE;
@@ -212,6 +213,17 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     }
     if !help {
         standalone::start_signal_guard();
+        // ALSA: chosen, or what `auto` turns to without a JACK server (its last resort, the
+        // dummy backend, delivers blocks steadily, so the watchdog stays quiet there).
+        let alsa = match guard_args.backend {
+            BackendChoice::Alsa => true,
+            BackendChoice::Auto => jack_guard.is_none(),
+            BackendChoice::Jack | BackendChoice::Other => false,
+        };
+        if alsa {
+            let stall = standalone::alsa_stall_timeout(guard_args.period_size, guard_args.sample_rate);
+            standalone::start_alsa_watchdog(P::CLI_NAME, guard_args.output_device.as_deref(), stall);
+        }
     }
     // The exit status must come from the wrapper's own verdict (a backend that fails to start
     // returns false).

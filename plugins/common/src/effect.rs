@@ -330,6 +330,8 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
         aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
+        // The standalone's ALSA watchdog: a sign of life (one relaxed atomic add, nothing else).
+        crate::standalone::BLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(engine) = &mut self.engine else {
             return ProcessStatus::Error("process called before activate");
         };

@@ -7,6 +7,18 @@
 //!   opens a JACK client of its own on the same server (never activated, so it has no place in
 //!   the server's process graph) whose shutdown notification prints one line and ends the
 //!   process with status 1 at once.
+//! - **Device loss (ALSA).** nice-plug's ALSA backend (cpal) ends its audio thread when the
+//!   output stream reports an error ("Error during playback"), and some devices (ALSA's JACK
+//!   plugin, with its server gone) never report one and simply stop calling back; either way
+//!   the wrapper's main thread goes on waiting for a signal, with no audio, for good. With the
+//!   ALSA backend (`--backend alsa`, or `auto` without a JACK server) the guard runs a
+//!   watchdog thread that reads [`BLOCKS`], the count of blocks the skeleton's `process` has
+//!   run: once blocks have come, a silence of [`ALSA_STALL_TIMEOUT`] (or [`ALSA_STALL_PERIODS`]
+//!   periods, if that is longer) prints one line and ends the process with status 1; a device
+//!   that delivers no first block within [`ALSA_FIRST_BLOCK_TIMEOUT`] (a stream that never
+//!   starts, or an audio thread that died starting it) likewise. The watchdog stands down
+//!   once a signal has asked the app to stop. libjack's chatter is silenced here too (ALSA's
+//!   JACK plugin prints it when its server goes).
 //! - **Signals.** nice-plug's SIGINT/SIGTERM handler (the `ctrlc` crate) only asks the wrapper
 //!   to stop; with an editor window open, or a backend that no longer calls back, nothing stops.
 //!   Once that handler is installed, the guard chains an action of its own after it
@@ -31,7 +43,7 @@
 
 use std::marker::PhantomData;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -46,6 +58,26 @@ pub const INSTANCES: u8 = 4;
 pub const SIDECHAIN_FLAG: &str = "--connect-jack-sidechain";
 /// How long after SIGINT/SIGTERM the wrapper has to stop by itself.
 pub const SIGNAL_GRACE: Duration = Duration::from_secs(1);
+/// Once the ALSA device has delivered blocks, the longest it may go without one before the
+/// watchdog ends the app (see the module doc). Far longer than any period a device is run with
+/// (nice-plug's default is 512 frames, about 11 ms at 48 kHz), and short enough that a lost
+/// device ends the app about a second later. Counted in watchdog ticks, not wall time, so a
+/// process that was suspended (SIGSTOP, a laptop's sleep) is not judged by the time it slept.
+pub const ALSA_STALL_TIMEOUT: Duration = Duration::from_secs(1);
+/// The stall bound in periods (`--period-size` at `--sample-rate`), for periods so long that
+/// [`ALSA_STALL_TIMEOUT`] would be less than this many of them; the longer bound applies.
+pub const ALSA_STALL_PERIODS: u32 = 4;
+/// The longest the ALSA device may take to deliver its first block, from the start of the app
+/// (plugin and editor set-up and the device's opening included).
+pub const ALSA_FIRST_BLOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the ALSA watchdog looks at [`BLOCKS`].
+const WATCHDOG_TICK: Duration = Duration::from_millis(50);
+
+/// Blocks the skeleton's `process` has been called for, in this process (every instance): the
+/// ALSA watchdog's sign of life. The audio thread's only cost is one relaxed `fetch_add` per
+/// block; inside a plugin host nothing reads it.
+pub static BLOCKS: AtomicUsize = AtomicUsize::new(0);
+
 /// How long the guard tries to make the sidechain connections (the app registers its ports
 /// after the guard starts).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -133,7 +165,7 @@ pub enum BackendChoice {
 }
 
 /// What the guard reads from the standalone's arguments.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GuardArgs {
     /// nice-plug's `--backend`/`-b`.
     pub backend: BackendChoice,
@@ -141,8 +173,12 @@ pub struct GuardArgs {
     pub layout: Option<String>,
     /// Our [`SIDECHAIN_FLAG`]: the ports, comma-separated.
     pub sidechain: Option<String>,
-    /// Whether nice-plug's `--output-device` is given.
-    pub output_device: bool,
+    /// nice-plug's `--output-device`, as given.
+    pub output_device: Option<String>,
+    /// nice-plug's `--period-size`/`-p`, if given and a number.
+    pub period_size: Option<u32>,
+    /// nice-plug's `--sample-rate`/`-r`, if given and a number.
+    pub sample_rate: Option<f32>,
 }
 
 /// The value of option `long`/`short` at `args[i]`, if that is one, and how many arguments it
@@ -186,8 +222,18 @@ pub fn take_guard_args(args: &mut Vec<String>) -> Result<GuardArgs, String> {
             i += n;
             continue;
         }
-        if let Some((_, n)) = option_value(args, i, "--output-device", None) {
-            out.output_device = true;
+        if let Some((value, n)) = option_value(args, i, "--output-device", None) {
+            out.output_device = Some(value.unwrap_or_default());
+            i += n;
+            continue;
+        }
+        if let Some((value, n)) = option_value(args, i, "--period-size", Some("-p")) {
+            out.period_size = value.and_then(|v| v.parse().ok());
+            i += n;
+            continue;
+        }
+        if let Some((value, n)) = option_value(args, i, "--sample-rate", Some("-r")) {
+            out.sample_rate = value.and_then(|v| v.parse().ok());
             i += n;
             continue;
         }
@@ -265,20 +311,115 @@ pub fn check_alsa_output() -> Result<(), String> {
 /// The line printed when the server stops (built before, so the notification only writes it).
 static SHUTDOWN_LINE: OnceLock<String> = OnceLock::new();
 
+/// Writes `line` to stderr and ends the process with status 1 at once. `_exit`: nothing may
+/// wait for the audio thread the wrapper would join.
+fn exit_with_line(line: &str) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    // SAFETY: ends the process without running anything that might wait for the wrapper.
+    unsafe { libc::_exit(1) }
+}
+
 /// libjack's shutdown notification of the guard's client (a libjack thread, never the audio
-/// thread): one line, and the process ends. `_exit`: nothing may wait for the audio thread the
-/// wrapper would join.
+/// thread): one line, and the process ends.
 unsafe extern "C" fn on_server_shutdown(
     _code: jack::jack_sys::jack_status_t,
     _reason: *const libc::c_char,
     _arg: *mut libc::c_void,
 ) {
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    if let Some(line) = SHUTDOWN_LINE.get() {
-        let _ = std::io::stderr().write_all(line.as_bytes());
+    exit_with_line(SHUTDOWN_LINE.get().map_or("", String::as_str));
+}
+
+/// Silences libjack's own messages, if libjack can be loaded at all (the JACK crate loads it
+/// at run time). One libjack serves the whole process, ALSA's JACK plugin included.
+fn quiet_libjack() {
+    if jack::jack_sys::library().is_ok() {
+        jack::set_logger(jack::LoggerType::None);
     }
-    libc::_exit(1);
+}
+
+/// The stall bound for the ALSA watchdog: [`ALSA_STALL_TIMEOUT`], or [`ALSA_STALL_PERIODS`]
+/// periods of `period_size` frames at `sample_rate` if that is longer (nice-plug's defaults:
+/// 512 frames, 48 kHz).
+pub fn alsa_stall_timeout(period_size: Option<u32>, sample_rate: Option<f32>) -> Duration {
+    let rate = sample_rate.filter(|r| r.is_finite() && *r > 0.0).unwrap_or(48_000.0) as f64;
+    let period = period_size.unwrap_or(512) as f64 / rate;
+    ALSA_STALL_TIMEOUT.max(Duration::from_secs_f64((period * ALSA_STALL_PERIODS as f64).min(3600.0)))
+}
+
+/// What the ALSA watchdog concludes from one more look at [`BLOCKS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Watch {
+    /// Audio flows, or may still start.
+    Fine,
+    /// Blocks came and then stopped for the stall bound.
+    Stalled,
+    /// No block came within the first-block bound.
+    NeverStarted,
+}
+
+/// The ALSA watchdog's state: the count last seen, whether it has ever moved, and for how many
+/// ticks it has not.
+#[derive(Debug)]
+struct Watchdog {
+    last: usize,
+    started: bool,
+    quiet_ticks: u32,
+    stall_ticks: u32,
+    first_block_ticks: u32,
+}
+
+impl Watchdog {
+    fn new(initial: usize, stall: Duration, first_block: Duration) -> Self {
+        let ticks = |d: Duration| (d.as_secs_f64() / WATCHDOG_TICK.as_secs_f64()).ceil().max(1.0) as u32;
+        Self { last: initial, started: false, quiet_ticks: 0, stall_ticks: ticks(stall), first_block_ticks: ticks(first_block) }
+    }
+
+    /// One tick with the block count at `blocks`.
+    fn look(&mut self, blocks: usize) -> Watch {
+        if blocks != self.last {
+            self.last = blocks;
+            self.started = true;
+            self.quiet_ticks = 0;
+            return Watch::Fine;
+        }
+        self.quiet_ticks = self.quiet_ticks.saturating_add(1);
+        match self.started {
+            true if self.quiet_ticks >= self.stall_ticks => Watch::Stalled,
+            false if self.quiet_ticks >= self.first_block_ticks => Watch::NeverStarted,
+            _ => Watch::Fine,
+        }
+    }
+}
+
+/// Starts the ALSA watchdog (see the module doc) for the device `device` (`None`: the default
+/// device), with the stall bound `stall` ([`alsa_stall_timeout`]).
+pub fn start_alsa_watchdog(cli_name: &str, device: Option<&str>, stall: Duration) {
+    quiet_libjack();
+    let device = match device {
+        Some(name) => format!("the ALSA output device '{name}'"),
+        None => "the default ALSA output device".to_owned(),
+    };
+    let stalled = format!("{cli_name}: {device} stopped delivering audio (none for {:.1} s); exiting\n", stall.as_secs_f64());
+    let never = format!(
+        "{cli_name}: {device} delivered no audio within {} s of starting; exiting\n",
+        ALSA_FIRST_BLOCK_TIMEOUT.as_secs()
+    );
+    let mut watchdog = Watchdog::new(BLOCKS.load(Ordering::Relaxed), stall, ALSA_FIRST_BLOCK_TIMEOUT);
+    std::thread::spawn(move || loop {
+        std::thread::sleep(WATCHDOG_TICK);
+        // Asked to stop: the blocks end on purpose, and the signal guard ends the app if the
+        // wrapper does not.
+        if SIGNALLED.load(Ordering::SeqCst) != 0 {
+            return;
+        }
+        match watchdog.look(BLOCKS.load(Ordering::Relaxed)) {
+            Watch::Fine => {}
+            Watch::Stalled => exit_with_line(&stalled),
+            Watch::NeverStarted => exit_with_line(&never),
+        }
+    });
 }
 
 /// The guard's JACK client while the app runs.
@@ -448,7 +589,7 @@ mod tests {
                 backend: BackendChoice::Jack,
                 layout: Some("2".into()),
                 sidechain: Some("x:out_1,x:out_2".into()),
-                output_device: false
+                ..GuardArgs::default()
             }
         );
         let mut a = args(&["app", "--backend=alsa", "--connect-jack-sidechain=x:y", "-l1"]);
@@ -459,6 +600,50 @@ mod tests {
         assert_eq!(g.sidechain.as_deref(), Some("x:y"));
         assert!(take_guard_args(&mut args(&["app", "--connect-jack-sidechain"])).is_err());
         assert_eq!(take_guard_args(&mut args(&["app"])).unwrap().backend, BackendChoice::Auto);
+    }
+
+    #[test]
+    fn device_period_and_rate_are_read() {
+        let g = take_guard_args(&mut args(&["app", "-b", "alsa", "--output-device", "USB Audio", "-p", "2048", "--sample-rate=44100"]))
+            .unwrap();
+        assert_eq!((g.output_device.as_deref(), g.period_size, g.sample_rate), (Some("USB Audio"), Some(2048), Some(44100.0)));
+        let g = take_guard_args(&mut args(&["app", "--period-size=64", "-r96000"])).unwrap();
+        assert_eq!((g.output_device, g.period_size, g.sample_rate), (None, Some(64), Some(96000.0)));
+    }
+
+    #[test]
+    fn the_stall_bound_is_a_second_or_four_long_periods() {
+        assert_eq!(alsa_stall_timeout(None, None), ALSA_STALL_TIMEOUT);
+        assert_eq!(alsa_stall_timeout(Some(64), Some(48_000.0)), ALSA_STALL_TIMEOUT);
+        // 32768 frames at 22.05 kHz: 1.486 s a period.
+        let long = alsa_stall_timeout(Some(32_768), Some(22_050.0));
+        assert!((long.as_secs_f64() - 4.0 * 32_768.0 / 22_050.0).abs() < 1e-6, "{long:?}");
+        assert_eq!(alsa_stall_timeout(Some(512), Some(0.0)), ALSA_STALL_TIMEOUT);
+    }
+
+    #[test]
+    fn the_watchdog_waits_for_the_first_block_then_catches_a_stall() {
+        let stall_ticks = (ALSA_STALL_TIMEOUT.as_millis() / WATCHDOG_TICK.as_millis()) as usize;
+        let first_ticks = (ALSA_FIRST_BLOCK_TIMEOUT.as_millis() / WATCHDOG_TICK.as_millis()) as usize;
+        let mut w = Watchdog::new(5, ALSA_STALL_TIMEOUT, ALSA_FIRST_BLOCK_TIMEOUT);
+        // Starting: no verdict before the first-block bound, even well past the stall bound.
+        for tick in 1..first_ticks {
+            assert_eq!(w.look(5), Watch::Fine, "tick {tick} before the first block");
+        }
+        assert_eq!(w.look(5), Watch::NeverStarted);
+        // Blocks flowing, then a pause shorter than the bound, then a stall.
+        let mut w = Watchdog::new(0, ALSA_STALL_TIMEOUT, ALSA_FIRST_BLOCK_TIMEOUT);
+        for blocks in 1..100 {
+            assert_eq!(w.look(blocks), Watch::Fine);
+        }
+        for _ in 1..stall_ticks {
+            assert_eq!(w.look(99), Watch::Fine);
+        }
+        assert_eq!(w.look(100), Watch::Fine, "a block resets the count");
+        for tick in 1..stall_ticks {
+            assert_eq!(w.look(100), Watch::Fine, "tick {tick} of the stall");
+        }
+        assert_eq!(w.look(100), Watch::Stalled);
     }
 
     #[test]
