@@ -151,7 +151,7 @@ struct WindowBench<P: Plugin, A: EditorApp> {
 impl<P: Plugin, A: EditorApp> egui_baseview::App for WindowBench<P, A> {
     fn build(&mut self, ctx: egui::Context, frame: &mut egui_baseview::Frame) -> Result<(), egui_baseview::baseview::HandlerError> {
         ferrite_editor::theme::apply(&ctx);
-        frame.set_clear_color(ferrite_editor::theme::BACKGROUND.into());
+        frame.set_clear_color(ferrite_editor::theme::clear_color());
         Ok(())
     }
 

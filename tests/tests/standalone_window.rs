@@ -4,7 +4,8 @@
 //!
 //! - opens its editor: a top-level window of the editor's default size (its logical size at
 //!   scale 1, as the plugin's own `Editor::size` says) appears, and a screenshot of it is not
-//!   blank; closing it as a window manager does (`WM_DELETE_WINDOW`) ends the app with status 0;
+//!   blank and has the theme's background colour in its corners; closing it as a window
+//!   manager does (`WM_DELETE_WINDOW`) ends the app with status 0;
 //! - with its window open, SIGINT and SIGTERM end it within two seconds with status 0 (nice-plug's
 //!   own handler does not close the window; the guard in `plugins/common/src/standalone.rs`
 //!   ends the app a second after the signal);
@@ -211,6 +212,17 @@ fn every_standalone_opens_its_editor_window() {
             let kept = tmp.join("screenshot.png");
             let _ = image.write_png(&kept);
             return Err(format!("the window looks blank: {why} (screenshot: {})", kept.display()));
+        }
+        // The background is the theme's, painted as the window's clear colour (a colour handed
+        // over in the wrong encoding shows as near black): look at the four corners, inside
+        // the panel's margin where nothing is drawn.
+        let theme = ferrite_editor::theme::BACKGROUND.to_array();
+        let (w, h) = (image.width, image.height);
+        for (x, y) in [(2, 2), (w.saturating_sub(3), 2), (2, h.saturating_sub(3)), (w.saturating_sub(3), h.saturating_sub(3))] {
+            let px = image.pixel(x, y).ok_or("the screenshot is smaller than 3×3")?;
+            if px.iter().zip(&theme).any(|(&a, &b)| a.abs_diff(b) > 2) {
+                return Err(format!("the background at ({x}, {y}) is {px:?}, not the theme's {:?}", &theme[..3]));
+            }
         }
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             return Err(format!("exited while its window was open ({status}); stderr: {}", log_of(&log)));

@@ -43,6 +43,14 @@ pub fn apply(ctx: &Context) {
     });
 }
 
+/// The window's clear colour: [`BACKGROUND`]. egui-baseview hands an [`egui::Rgba`] straight
+/// to `glClearColor` on a framebuffer without sRGB conversion, so its components must be the
+/// colour's gamma-encoded bytes over 255, not `Rgba::from(Color32)` (linear, near black).
+pub fn clear_color() -> egui::Rgba {
+    let [r, g, b, a] = BACKGROUND.to_normalized_gamma_f32();
+    egui::Rgba::from_rgba_premultiplied(r, g, b, a)
+}
+
 /// The frame of an editor's central panel: the usual margins and no fill. The background is
 /// the window's clear colour ([`BACKGROUND`], set when the window opens), which costs nothing,
 /// where a filled panel is one more blended pass over every pixel of the window (about 7 ms a
@@ -60,4 +68,16 @@ pub fn central_panel<R>(ui: &mut egui::Ui, contents: impl FnOnce(&mut egui::Ui) 
 /// A section heading.
 pub fn heading(ui: &mut egui::Ui, text: &str) {
     ui.label(egui::RichText::new(text).color(DIM_TEXT).small().strong());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clear_colour_is_the_background_s_bytes() {
+        let c = clear_color();
+        let bytes = [c.r(), c.g(), c.b(), c.a()].map(|x| (x * 255.0).round() as u8);
+        assert_eq!(bytes, BACKGROUND.to_array());
+    }
 }

@@ -128,7 +128,7 @@ impl<A: EditorApp> NiceEguiApp for Shell<A> {
         frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         theme::apply(&egui_ctx);
-        frame.set_clear_color(theme::BACKGROUND.into());
+        frame.set_clear_color(theme::clear_color());
         self.gui = Some(gui);
         Ok(())
     }

@@ -277,13 +277,27 @@ impl Image {
         seen.len()
     }
 
-    /// The share of pixels that differ from the most common colour (the background).
-    pub fn non_background_share(&self) -> f64 {
+    /// The colour at column `x`, row `y` (None outside the image).
+    pub fn pixel(&self, x: usize, y: usize) -> Option<[u8; 3]> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let i = 3 * (y * self.width + x);
+        Some([self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]])
+    }
+
+    /// The most common colour (the background) and how many pixels have it.
+    pub fn most_common_colour(&self) -> ([u8; 3], usize) {
         let mut counts = std::collections::HashMap::new();
         for px in self.rgb.chunks_exact(3) {
             *counts.entry([px[0], px[1], px[2]]).or_insert(0usize) += 1;
         }
-        let most = counts.values().copied().max().unwrap_or(0);
+        counts.into_iter().max_by_key(|&(_, n)| n).unwrap_or(([0; 3], 0))
+    }
+
+    /// The share of pixels that differ from the most common colour (the background).
+    pub fn non_background_share(&self) -> f64 {
+        let (_, most) = self.most_common_colour();
         let total = self.width * self.height;
         if total == 0 {
             return 0.0;
