@@ -584,17 +584,52 @@ fn jack_env() -> String {
     name
 }
 
-/// Starts `path` headless on JACK with `extra` arguments, its stderr going to `stderr`.
-fn start_on_jack(path: &Path, extra: &[&str], stderr: &Path) -> Result<Reaper, String> {
+/// Starts `path` headless with `args` and the environment variables `env`, its stderr going
+/// to `stderr`.
+fn start_app(path: &Path, args: &[&str], env: &[(&str, &Path)], stderr: &Path) -> Result<Reaper, String> {
     let file = std::fs::File::create(stderr).map_err(|e| e.to_string())?;
     let child = Command::new(path)
-        .args(["--no-editor", "--backend", "jack"])
-        .args(extra)
+        .arg("--no-editor")
+        .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(file)
         .spawn()
         .map_err(|e| e.to_string())?;
     Ok(Reaper(Some(child)))
+}
+
+/// Starts `path` headless on JACK with `extra` arguments, its stderr going to `stderr`.
+fn start_on_jack(path: &Path, extra: &[&str], stderr: &Path) -> Result<Reaper, String> {
+    start_app(path, &[&["--backend", "jack"], extra].concat(), &[], stderr)
+}
+
+/// Signals the JACK server under the running `app` with `signal` (`-KILL`, `-TERM`) and checks
+/// what the standalone guard must then do: end the app within `within`, with status 1 and
+/// exactly one new line on stderr, containing `line` (which names `naming`). What happened,
+/// for the test's log.
+fn server_loss_ends_app(
+    server: &JackServer,
+    signal: &str,
+    app: &mut Reaper,
+    stderr: &Path,
+    within: Duration,
+    line: &str,
+    naming: &str,
+) -> Result<String, String> {
+    let before = read(stderr).len();
+    server.signal(signal);
+    let (status, took) = wait_exit(app, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
+    let all = read(stderr);
+    let after = all.get(before..).unwrap_or("");
+    let lines: Vec<&str> = after.lines().collect();
+    if status.code() != Some(1) || took > within {
+        return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within {within:?}: {after:?}"));
+    }
+    if lines.len() != 1 || !lines[0].contains(line) {
+        return Err(format!("jackd {signal}: expected one line naming {naming}, got {after:?}"));
+    }
+    Ok(format!("jackd {signal} -> {status} after {took:?}: {}", lines[0]))
 }
 
 /// Waits until JACK client `client` has registered its ports (through the test's own
@@ -672,19 +707,9 @@ fn every_standalone_on_jack_survives_server_loss_and_signals() {
             wait_for_ports(&probe, &client, &mut running, &stderr)?;
             drop(probe);
             std::thread::sleep(Duration::from_millis(500));
-            let before = read(&stderr).len();
-            server.signal(signal);
-            let (status, took) = wait_exit(&mut running, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
-            let all = read(&stderr);
-            let after = all.get(before..).unwrap_or("");
-            let lines: Vec<&str> = after.lines().collect();
-            if status.code() != Some(1) || took > Duration::from_secs(1) {
-                return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within 1 s: {after:?}"));
-            }
-            if lines.len() != 1 || !lines[0].contains(&format!("JACK server '{server_name}' stopped")) {
-                return Err(format!("jackd {signal}: expected one line naming the server, got {after:?}"));
-            }
-            eprintln!("standalone {app}: jackd {signal} -> {status} after {took:?}: {}", lines[0]);
+            let line = format!("JACK server '{server_name}' stopped");
+            let what = server_loss_ends_app(&server, signal, &mut running, &stderr, Duration::from_secs(1), &line, "the server")?;
+            eprintln!("standalone {app}: {what}");
         }
         Ok(())
     });
@@ -887,15 +912,8 @@ fn alsa_probe() -> Result<(jack::AsyncClient<(), impl jack::ProcessHandler>, Arc
 /// Starts `path` headless on [`ALSA_DEVICE`] (input and output) with the configuration
 /// `conf`, its stderr going to `stderr`.
 fn start_on_alsa(path: &Path, conf: &Path, stderr: &Path) -> Result<Reaper, String> {
-    let file = std::fs::File::create(stderr).map_err(|e| e.to_string())?;
-    let child = Command::new(path)
-        .args(["--no-editor", "--backend", "alsa", "--output-device", ALSA_DEVICE, "--input-device", ALSA_DEVICE])
-        .env("ALSA_CONFIG_PATH", conf)
-        .stdout(Stdio::null())
-        .stderr(file)
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    Ok(Reaper(Some(child)))
+    let args = ["--backend", "alsa", "--output-device", ALSA_DEVICE, "--input-device", ALSA_DEVICE];
+    start_app(path, &args, &[("ALSA_CONFIG_PATH", conf)], stderr)
 }
 
 /// Waits until the app's ALSA output carries the probe's signal (it processes audio through
@@ -975,19 +993,9 @@ fn every_standalone_on_alsa_exits_when_its_device_disappears() {
             // The test's own client leaves first, so that only the app loses the server.
             drop(probe);
             std::thread::sleep(Duration::from_millis(300));
-            let before = read(&stderr).len();
-            server.signal(signal);
-            let (status, took) = wait_exit(&mut running, Duration::from_secs(5)).map_err(|e| format!("jackd {signal}: {e}"))?;
-            let all = read(&stderr);
-            let after = all.get(before..).unwrap_or("");
-            let lines: Vec<&str> = after.lines().collect();
-            if status.code() != Some(1) || took > Duration::from_secs(2) {
-                return Err(format!("jackd {signal}: exit status {status} after {took:?}, expected 1 within 2 s: {after:?}"));
-            }
-            if lines.len() != 1 || !lines[0].contains(&alsa_stalled_line()) {
-                return Err(format!("jackd {signal}: expected one line naming the ALSA device, got {after:?}"));
-            }
-            eprintln!("standalone {app}: ALSA device gone (jackd {signal}) -> {status} after {took:?}: {}", lines[0]);
+            let line = alsa_stalled_line();
+            let what = server_loss_ends_app(&server, signal, &mut running, &stderr, Duration::from_secs(2), &line, "the ALSA device")?;
+            eprintln!("standalone {app}: ALSA device gone, {what}");
             drop(server);
         }
         Ok(())

@@ -380,7 +380,6 @@ pub(crate) fn small_text(painter: &egui::Painter, pos: egui::Pos2, align: Align2
     painter.text(pos, align, text, FontId::proportional(10.0), color);
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
