@@ -1,32 +1,37 @@
 //! The command line every Ferrite plugin binary shares (docs/interfaces.md, "Command line"):
 //!
 //! ```text
-//! NAME render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav]
-//!             [--ir IR.wav] [--block N] [--tail SECONDS]
+//! NAME render IN OUT [--set ID=VALUE]... [--preset FILE] [--sidechain FILE] [--ir FILE]
+//!             [--block N] [--tail SECONDS] [--bits 32|24|16]
+//! NAME render IN... --out-dir DIR [--jobs N] [same options]
 //! NAME params [--json | --markdown]
 //! NAME [standalone options] [--set ID=VALUE]... [--no-editor]
+//! NAME --version
 //! ```
 //!
-//! `params` lists the parameters for people; `params --json` describes the plugin (name, CLAP ID
-//! and features, and every parameter) for programs: the host-level tests take their expectations
-//! from it; `params --markdown` is the plugin's section of `docs/parameters.md`.
+//! `render` and `params` are parsed with clap (`--help` on each); their errors are one line
+//! naming the problem, with exit status 2, like every other bad input. `params` lists the
+//! parameters for people; `params --json` describes the plugin (name, CLAP ID and features, and
+//! every parameter) for programs: the host-level tests take their expectations from it;
+//! `params --markdown` is the plugin's section of `docs/parameters.md`.
 //!
-//! `render` drives the plugin's own `process` through [`OfflineHost`], so its audio is what a
-//! host produces with the same parameter values; the reported latency is compensated so the
-//! output is time-aligned with the input. Every kind of bad input fails before anything is
-//! written, with one line naming the problem and exit status 2.
+//! `render` (see [`crate::render`]) drives the plugin's own `process` through [`OfflineHost`],
+//! so its audio is what a host produces with the same parameter values; the reported latency is
+//! compensated so the output is time-aligned with the input.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
+use clap::Parser;
 use nice_plug::prelude::*;
 
-use crate::host::{layout_for_channels, OfflineHost};
-use crate::settings::{self, fmt_num, Setting};
+use crate::audio_file::Bits;
+use crate::render::{self, Interrupted, ProcessingFailed, RenderOptions, Tail};
+use crate::settings::{self, fmt_num};
 use crate::standalone::{self, BackendChoice, JackGuard, JackGuardError};
-use crate::wav::{self, Audio};
+
+pub use crate::render::run_offline;
 
 /// What a Ferrite plugin adds to nice-plug's `Plugin` for the command line.
 pub trait FerritePlugin: Plugin {
@@ -36,6 +41,12 @@ pub trait FerritePlugin: Plugin {
     /// Load an impulse response for `render --ir`. Plugins without one refuse it.
     fn load_impulse_response(&mut self, _path: &Path) -> Result<()> {
         bail!("{} does not use an impulse response (--ir)", Self::CLI_NAME)
+    }
+
+    /// Refuse, before anything is processed, settings `render` cannot honour (a convolution
+    /// reverb without an impulse response: `has_ir` says whether `--ir` was given).
+    fn check_render(&self, _has_ir: bool) -> Result<()> {
+        Ok(())
     }
 
     /// Runs nice-plug's standalone wrapper with `args` as instance `instance` (0-based; see
@@ -49,60 +60,242 @@ pub trait FerritePlugin: Plugin {
 const EXIT_USAGE: i32 = 2;
 /// Exit status when processing itself fails.
 const EXIT_FAILURE: i32 = 1;
-/// Default host block size for `render`.
-const DEFAULT_BLOCK: usize = 512;
+/// Exit status after SIGINT/SIGTERM (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: i32 = 130;
 /// Largest `--block`: the biggest block size hosts use, times four.
-const MAX_BLOCK: usize = 16384;
-/// Longest `--tail`, seconds.
-const MAX_TAIL_SECONDS: f64 = 3600.0;
+const MAX_BLOCK: u32 = 16384;
+/// Longest `--tail`, seconds (and the longest reported tail `render` follows).
+pub const MAX_TAIL_SECONDS: f64 = 3600.0;
+/// The version every binary reports.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The whole `main` of a plugin binary: `render`, `params`, or the standalone app.
+/// `render`'s arguments.
+#[derive(Parser, Debug)]
+#[command(
+    about = "Render audio files through the plugin, as a host would",
+    long_about = "Render audio files through the plugin, as a host would: its own process() in blocks, \
+                  the reported latency compensated so the output is time-aligned with the input. \
+                  Inputs: WAV (8/16/24/32-bit integer, 32/64-bit float), FLAC, AIFF, Ogg Vorbis, MP3. \
+                  Output: WAV at the input's rate. Everything is checked before any audio is processed, \
+                  and an output appears only when it is complete."
+)]
+struct RenderCli {
+    /// IN OUT; or, with --out-dir, one or more inputs
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Render every input into DIR as DIR/NAME.wav, several at once
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// With --out-dir: how many files to render at once [default: one per core]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
+    /// Set a parameter, as a plain value (`mix=0.5`, `cutoff=2000`) or as shown (`mix=50%`,
+    /// `cutoff=2 kHz`, `oversampling=8x`); repeatable, see `params`
+    #[arg(long = "set", value_name = "ID=VALUE")]
+    sets: Vec<String>,
+    /// A preset file: one `ID = VALUE` per line (applied before --set)
+    #[arg(long, value_name = "FILE")]
+    preset: Option<PathBuf>,
+    /// The sidechain input (resampled to the input's rate; padded with silence if shorter)
+    #[arg(long, value_name = "FILE")]
+    sidechain: Option<PathBuf>,
+    /// An impulse response (Ferrite Reverb's convolution)
+    #[arg(long, value_name = "FILE")]
+    ir: Option<PathBuf>,
+    /// The host block size, in samples
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=MAX_BLOCK as i64))]
+    block: u32,
+    /// The tail after the input, in seconds [default: until the output falls below -120 dBFS,
+    /// within the tail the plugin reports]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_tail, allow_negative_numbers = true)]
+    tail: Option<f64>,
+    /// The output's sample format: 32 (float), or 24 or 16 (integer, with TPDF dither)
+    #[arg(long, value_name = "BITS", default_value = "32", value_parser = ["32", "24", "16"])]
+    bits: String,
+}
+
+fn parse_tail(text: &str) -> std::result::Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|t| t.is_finite() && (0.0..=MAX_TAIL_SECONDS).contains(t))
+        .ok_or_else(|| format!("0 to {MAX_TAIL_SECONDS} seconds"))
+}
+
+/// `params`' arguments.
+#[derive(Parser, Debug)]
+#[command(about = "List the plugin's parameters: ID, name, range, unit and default")]
+struct ParamsCli {
+    /// Describe the plugin and every parameter as JSON, for programs
+    #[arg(long, conflicts_with = "markdown")]
+    json: bool,
+    /// The plugin's section of docs/parameters.md
+    #[arg(long)]
+    markdown: bool,
+}
+
+/// Parse `args` (after the subcommand) with clap as `NAME SUBCOMMAND`. `Err(code)`: help or
+/// the version was printed (0), or the one-line error (2).
+fn parse<T: Parser>(name: &str, subcommand: &'static str, args: &[String]) -> std::result::Result<T, i32> {
+    let command = T::command().name(subcommand).bin_name(format!("{name} {subcommand}")).version(VERSION);
+    let argv = std::iter::once(subcommand.to_owned()).chain(args.iter().cloned());
+    match command.try_get_matches_from(argv).and_then(|m| T::from_arg_matches(&m)) {
+        Ok(t) => Ok(t),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                Err(0)
+            }
+            _ => {
+                eprintln!("{name}: error: {} (see '{name} {subcommand} --help')", clap_one_line(&e));
+                Err(EXIT_USAGE)
+            }
+        },
+    }
+}
+
+/// A clap error's message on one line: its first paragraph, without "error: ", the usage and
+/// the tips.
+fn clap_one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let paragraph: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+    paragraph.join(" ").trim_start_matches("error: ").to_owned()
+}
+
+/// The whole `main` of a plugin binary: `render`, `params`, `--version`, or the standalone app.
 pub fn main<P: FerritePlugin + ClapPlugin>() -> ! {
     let args: Vec<String> = std::env::args().collect();
     let code = match args.get(1).map(String::as_str) {
-        Some("render") => match render::<P>(&args[2..]) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("{}: error: {}", P::CLI_NAME, one_line(&e));
-                e.downcast_ref::<ProcessingFailed>().map_or(EXIT_USAGE, |_| EXIT_FAILURE)
-            }
+        Some("render") => match parse::<RenderCli>(P::CLI_NAME, "render", &args[2..]) {
+            Ok(cli) => render_command::<P>(cli),
+            Err(code) => code,
         },
-        Some("params") => match args.get(2).map(String::as_str) {
-            None if args.len() == 2 => {
-                print!("{}", params_table(P::default().params().as_ref()));
+        Some("params") => match parse::<ParamsCli>(P::CLI_NAME, "params", &args[2..]) {
+            Ok(cli) => {
+                if cli.json {
+                    print!("{}", params_json::<P>());
+                } else if cli.markdown {
+                    print!("{}", params_markdown::<P>());
+                } else {
+                    print!("{}", params_table(P::default().params().as_ref()));
+                }
                 0
             }
-            Some("--json") if args.len() == 3 => {
-                print!("{}", params_json::<P>());
-                0
-            }
-            Some("--markdown") if args.len() == 3 => {
-                print!("{}", params_markdown::<P>());
-                0
-            }
-            _ => {
-                eprintln!("{}: error: usage: params [--json | --markdown]", P::CLI_NAME);
-                EXIT_USAGE
-            }
+            Err(code) => code,
         },
+        Some("--version" | "-V") if args.len() == 2 => {
+            println!("{} {VERSION}", P::CLI_NAME);
+            0
+        }
         _ => standalone::<P>(args),
     };
     std::process::exit(code);
 }
 
-/// Marks an error that happened while processing (exit 1) rather than in the input (exit 2).
-#[derive(Debug)]
-struct ProcessingFailed(String);
-impl std::fmt::Display for ProcessingFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+/// The exit status for a failed render: 1 when processing failed, 130 when interrupted, else 2.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<Interrupted>().is_some() {
+        EXIT_INTERRUPTED
+    } else if e.downcast_ref::<ProcessingFailed>().is_some() {
+        EXIT_FAILURE
+    } else {
+        EXIT_USAGE
     }
 }
-impl std::error::Error for ProcessingFailed {}
 
 /// An error chain on one line: "context: cause: cause".
 fn one_line(e: &anyhow::Error) -> String {
     e.chain().map(|c| c.to_string().replace('\n', " ")).collect::<Vec<_>>().join(": ")
+}
+
+/// `render`, after parsing: one file, or a batch with `--out-dir`.
+fn render_command<P: FerritePlugin>(cli: RenderCli) -> i32 {
+    let name = P::CLI_NAME;
+    let fail = |e: &anyhow::Error| {
+        eprintln!("{name}: error: {}", one_line(e));
+        exit_code(e)
+    };
+    let settings = match render::parse_settings::<P>(cli.preset.as_deref(), &cli.sets) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let options = RenderOptions {
+        settings,
+        sidechain: cli.sidechain,
+        ir: cli.ir,
+        block: cli.block as usize,
+        tail: cli.tail.map_or(Tail::Auto, Tail::Seconds),
+        bits: Bits::from_bits(cli.bits.parse().unwrap_or(32)).unwrap_or(Bits::Float32),
+    };
+    render::catch_signals();
+    let Some(dir) = cli.out_dir else {
+        let [input, output] = cli.files.as_slice() else {
+            eprintln!("{name}: error: render takes IN OUT, or IN... --out-dir DIR (see '{name} render --help')");
+            return EXIT_USAGE;
+        };
+        if cli.jobs.is_some() {
+            eprintln!("{name}: error: --jobs goes with --out-dir");
+            return EXIT_USAGE;
+        }
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed} (eta {eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let result = render::render_file::<P>(&options, input, output, bar.as_ref());
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        return match result {
+            Ok(report) => {
+                for w in &report.warnings {
+                    eprintln!("{name}: warning: {w}");
+                }
+                eprintln!("rendered {}", report.summary());
+                0
+            }
+            Err(e) => fail(&e),
+        };
+    };
+    let jobs = cli.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |j| j as usize);
+    let results = match render::render_batch::<P>(&options, &cli.files, &dir, jobs) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let mut code = 0;
+    let mut failed = 0;
+    for (input, output, result) in &results {
+        match result {
+            Ok(report) => {
+                for w in &report.warnings {
+                    eprintln!("{name}: warning: {}: {w}", input.display());
+                }
+                eprintln!("{} -> {}: {}", input.display(), output.display(), report.summary());
+            }
+            Err(e) => {
+                failed += 1;
+                code = code.max(exit_code(e));
+                // Most errors name the file already.
+                let message = one_line(e);
+                let shown = input.display().to_string();
+                if message.contains(&shown) {
+                    eprintln!("{name}: error: {message}");
+                } else {
+                    eprintln!("{name}: error: {shown}: {message}");
+                }
+            }
+        }
+    }
+    eprintln!(
+        "rendered {} of {} files into '{}'{}",
+        results.len() - failed,
+        results.len(),
+        dir.display(),
+        if failed > 0 { format!("; {failed} failed") } else { String::new() }
+    );
+    code
 }
 
 /// The real-time app: nice-plug's standalone wrapper, plus `--set ID=VALUE`, which it does not
@@ -138,10 +331,9 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     let help = rest.iter().any(|a| a == "--help" || a == "-h");
     if help {
         println!(
-            "{name}: also `{name} render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] \
-             [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]`, \
-             `{name} params [--json | --markdown]`, \
-             and `--set ID=VALUE` (repeatable) in real-time mode.\n\n\
+            "{name}: also `{name} render IN OUT [options]` and `{name} render IN... --out-dir DIR` \
+             (files through the plugin; see `{name} render --help`), `{name} params [--json | --markdown]`, \
+             `{name} --version`, and `--set ID=VALUE` (repeatable) in real-time mode.\n\n\
              {flag} PORT[,PORT...]: with JACK, connect the sidechain (auxiliary) inputs to PORT, \
              or to the listed ports in order, as --connect-jack-inputs does for the main inputs.\n\n\
              On JACK, several copies of the app can run at once: the second is '{plugin} 2' \
@@ -234,225 +426,6 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     } else {
         EXIT_FAILURE
     }
-}
-
-/// Options of `render`.
-#[derive(Debug, Default)]
-struct RenderArgs {
-    input: PathBuf,
-    output: PathBuf,
-    sets: Vec<String>,
-    preset: Option<PathBuf>,
-    sidechain: Option<PathBuf>,
-    ir: Option<PathBuf>,
-    block: usize,
-    tail_seconds: f64,
-}
-
-fn parse_render_args(args: &[String]) -> Result<RenderArgs> {
-    let mut out = RenderArgs { block: DEFAULT_BLOCK, ..Default::default() };
-    let mut positional = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = |what: &str| -> Result<String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            i += 1;
-            args.get(i).cloned().ok_or_else(|| anyhow!("{name} needs {what}"))
-        };
-        match name {
-            "--set" => out.sets.push(value("ID=VALUE")?),
-            "--preset" => out.preset = Some(value("a file")?.into()),
-            "--sidechain" => out.sidechain = Some(value("a WAV file")?.into()),
-            "--ir" => out.ir = Some(value("a WAV file")?.into()),
-            "--block" => {
-                let v = value("a block size")?;
-                out.block = v
-                    .parse()
-                    .ok()
-                    .filter(|b| (1..=MAX_BLOCK).contains(b))
-                    .ok_or_else(|| anyhow!("invalid --block '{v}' (1 to {MAX_BLOCK})"))?;
-            }
-            "--tail" => {
-                let v = value("seconds")?;
-                out.tail_seconds = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|t| t.is_finite() && (0.0..=MAX_TAIL_SECONDS).contains(t))
-                    .ok_or_else(|| anyhow!("invalid --tail '{v}' (0 to {MAX_TAIL_SECONDS} seconds)"))?;
-            }
-            a if a.starts_with('-') && a.len() > 1 => bail!("unknown option '{a}'"),
-            _ => positional.push(arg.to_owned()),
-        }
-        i += 1;
-    }
-    match positional.as_slice() {
-        [input, output] => {
-            out.input = input.into();
-            out.output = output.into();
-        }
-        _ => bail!("usage: render IN.wav OUT.wav [--set ID=VALUE]... [--preset FILE] [--sidechain SC.wav] [--ir IR.wav] [--block N] [--tail SECONDS]"),
-    }
-    Ok(out)
-}
-
-/// `render`: everything is validated (arguments, files, parameter values, layout) before any
-/// processing, and the output is written atomically at the very end.
-pub fn render<P: FerritePlugin>(args: &[String]) -> Result<()> {
-    let args = parse_render_args(args)?;
-    if wav::same_file(&args.input, &args.output) {
-        bail!("the output '{}' is the input file", args.output.display());
-    }
-    if args.output.is_dir() {
-        bail!("the output '{}' is a folder", args.output.display());
-    }
-    let input = wav::read_wav(&args.input)?;
-    let sidechain = args.sidechain.as_deref().map(wav::read_wav).transpose()?;
-
-    let mut host = OfflineHost::<P>::new();
-    let mut settings: Vec<Setting> = Vec::new();
-    if let Some(preset) = &args.preset {
-        let text = std::fs::read_to_string(preset)
-            .with_context(|| format!("cannot read preset '{}'", preset.display()))?;
-        settings.extend(
-            settings::parse_preset(host.params().as_ref(), &text)
-                .with_context(|| format!("preset '{}'", preset.display()))?,
-        );
-    }
-    for raw in &args.sets {
-        settings.push(settings::parse_setting(host.params().as_ref(), raw)?);
-    }
-    settings::apply(host.params().as_ref(), &settings);
-
-    let n_channels = input.channels.len();
-    let layout = layout_for_channels::<P>(n_channels).ok_or_else(|| {
-        let supported: Vec<String> = P::AUDIO_IO_LAYOUTS
-            .iter()
-            .filter_map(|l| l.main_input_channels.map(|c| c.get().to_string()))
-            .collect();
-        anyhow!(
-            "'{}' has {n_channels} channels; {} takes {}",
-            args.input.display(),
-            P::CLI_NAME,
-            supported.join(" or ")
-        )
-    })?;
-    let aux_channels = layout.aux_input_ports.first().map(|c| c.get() as usize);
-    if let Some(sc) = &sidechain {
-        let Some(aux_channels) = aux_channels else {
-            bail!("{} has no sidechain input", P::CLI_NAME);
-        };
-        if sc.sample_rate != input.sample_rate {
-            bail!(
-                "the sidechain '{}' is at {} Hz but the input is at {} Hz",
-                args.sidechain.as_ref().unwrap().display(),
-                sc.sample_rate,
-                input.sample_rate
-            );
-        }
-        // A mono file feeds every channel of the port; a file with as many channels as the port
-        // feeds them one to one; a stereo file on a mono port feeds it its first (left) channel.
-        let fits = sc.channels.len() == 1
-            || sc.channels.len() == aux_channels
-            || (aux_channels == 1 && sc.channels.len() == 2);
-        if !fits {
-            let usable = if aux_channels == 1 { "1 or 2".to_string() } else { format!("1 or {aux_channels}") };
-            bail!(
-                "the sidechain '{}' has {} channels; use {usable}",
-                args.sidechain.as_ref().unwrap().display(),
-                sc.channels.len()
-            );
-        }
-    }
-    if let Some(ir) = &args.ir {
-        host.plugin().load_impulse_response(ir)?;
-    }
-    host.activate(layout, input.sample_rate as f32, args.block)?;
-
-    let output = run_offline(&mut host, &input, sidechain.as_ref(), args.block, args.tail_seconds)?;
-    wav::write_wav_atomic(&args.output, &output)?;
-    Ok(())
-}
-
-/// Run `input` (and the optional sidechain) through an activated host in blocks of `block`,
-/// compensate the reported latency, and return `input length + tail` samples per channel.
-pub fn run_offline<P: Plugin>(
-    host: &mut OfflineHost<P>,
-    input: &Audio,
-    sidechain: Option<&Audio>,
-    block: usize,
-    tail_seconds: f64,
-) -> Result<Audio> {
-    let frames = input.frames();
-    let tail = (tail_seconds * input.sample_rate as f64).round() as usize;
-    let latency = host.latency() as usize;
-    let total = frames + tail + latency;
-    let n_channels = input.channels.len();
-    let mut processed = vec![Vec::with_capacity(total); n_channels];
-
-    let started = Instant::now();
-    let progress = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed} (eta {eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-
-    let mut pos = 0;
-    while pos < total {
-        let len = block.min(total - pos);
-        let (main, aux) = host.buffers_mut();
-        for (buf, src) in main.iter_mut().zip(&input.channels) {
-            for (i, s) in buf[..len].iter_mut().enumerate() {
-                *s = src.get(pos + i).copied().unwrap_or(0.0);
-            }
-        }
-        if let Some(port) = aux.first_mut() {
-            for (c, buf) in port.iter_mut().enumerate() {
-                for (i, s) in buf[..len].iter_mut().enumerate() {
-                    *s = sidechain
-                        .and_then(|sc| sc.channels.get(c).or_else(|| sc.channels.first()))
-                        .and_then(|ch| ch.get(pos + i))
-                        .copied()
-                        .unwrap_or(0.0);
-                }
-            }
-        }
-        if let ProcessStatus::Error(e) = host.process(len) {
-            return Err(ProcessingFailed(format!("the plugin failed while processing: {e}")).into());
-        }
-        let (main, _) = host.buffers_mut();
-        for (out, buf) in processed.iter_mut().zip(main.iter()) {
-            out.extend_from_slice(&buf[..len]);
-        }
-        pos += len;
-        if let Some(bar) = &progress {
-            bar.set_position(pos as u64);
-        }
-    }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let audio_seconds = total as f64 / input.sample_rate as f64;
-    eprintln!(
-        "rendered {:.2} s of audio ({} Hz, {} ch) in {:.2} s: {:.1}x realtime",
-        audio_seconds,
-        input.sample_rate,
-        n_channels,
-        elapsed,
-        audio_seconds / elapsed.max(1e-9)
-    );
-    let channels = processed.into_iter().map(|c| c[latency..latency + frames + tail].to_vec()).collect();
-    Ok(Audio { sample_rate: input.sample_rate, channels })
 }
 
 /// The `params` listing: every ID with its range, unit and default.

@@ -184,6 +184,12 @@ pub trait Effect: Sized + Send + Sync + 'static {
     fn load_impulse_response(_params: &ParamsOf<Self>, _path: &Path) -> anyhow::Result<()> {
         anyhow::bail!("{} takes no impulse response", Self::NAME)
     }
+
+    /// `render`: refuse settings it cannot honour, before any audio is processed (`has_ir`:
+    /// whether `--ir` was given).
+    fn check_render(_params: &ParamsOf<Self>, _has_ir: bool) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// A Ferrite effect as a nice-plug plugin.
@@ -421,6 +427,10 @@ impl<E: Effect, const INSTANCE: u8> crate::cli::FerritePlugin for EffectPlugin<E
 
     fn load_impulse_response(&mut self, path: &Path) -> anyhow::Result<()> {
         E::load_impulse_response(&self.params, path)
+    }
+
+    fn check_render(&self, has_ir: bool) -> anyhow::Result<()> {
+        E::check_render(&self.params, has_ir)
     }
 
     fn run_standalone(instance: u8, args: Vec<String>) -> bool {

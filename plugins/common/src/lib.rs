@@ -11,7 +11,9 @@
 //! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers.
 //! - [`settings`]: `ID=VALUE` parsing against a plugin's parameters (plain values, range
 //!   checked), for `--set`, presets and the standalone.
-//! - [`wav`]: WAV reading (8/16/24/32-bit integer, 32-bit float) and atomic float WAV writing.
+//! - [`audio_file`]: decoding every input format (symphonia), streamed; WAV writing (float or
+//!   dithered integer) into a temporary file renamed into place when complete.
+//! - [`render`]: the offline render, streamed in blocks, with tails, sidechains and batches.
 //! - [`cli`]: the `render` and `params` commands and the standalone launcher, i.e. each plugin's
 //!   whole `main`.
 //! - [`headless`]: the standalone app without its editor window (`--no-editor`, or no display).
@@ -20,6 +22,7 @@
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
 //!   buffers hosts pass to `process`.
 
+pub mod audio_file;
 pub mod cli;
 pub mod editor_data;
 pub mod effect;
@@ -27,10 +30,10 @@ pub mod headless;
 pub mod host;
 pub mod output;
 pub mod params;
+pub mod render;
 pub mod settings;
 pub mod standalone;
 pub mod vst3;
-pub mod wav;
 
 pub use cli::main;
 pub use settings::apply_startup_settings;

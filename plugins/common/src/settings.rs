@@ -3,8 +3,10 @@
 //! standalone.
 //!
 //! - Floats and integers: a number, optionally followed by the parameter's unit
-//!   (`carrier_freq=440`, `drive=12 dB`); out of range is an error, never clamped silently.
-//! - Enums: the variant's name, case-insensitively (`model=parker`, `oversampling=4x`).
+//!   (`carrier_freq=440`, `drive=12 dB`), or any form the parameter itself displays and parses
+//!   as in a host (`mix=50%`, `cutoff=2 kHz`); out of range is an error, never clamped silently.
+//! - Enums: the variant's name, case-insensitively (`model=parker`, `oversampling=4x`); a
+//!   factor also without its `x` (`oversampling=4`).
 //! - Booleans: `true`/`false`, `on`/`off`, `1`/`0`.
 //!
 //! A preset file holds one `ID = VALUE` per line; blank lines and `#` comments are ignored.
@@ -114,10 +116,12 @@ pub fn parse_setting(params: &dyn Params, text: &str) -> Result<Setting> {
                     _ => wanted,
                 };
                 let steps = info.step_count.unwrap_or(0);
+                // The name, or a factor's number without its `x` (`oversampling=8`).
                 let index = info
                     .choices
                     .iter()
                     .position(|c| *c == wanted)
+                    .or_else(|| info.choices.iter().position(|c| *c == format!("{wanted}x")))
                     .ok_or_else(|| {
                         anyhow!("invalid value '{value}' for {id} (one of: {})", info.choices.join(", "))
                     })?;
@@ -129,9 +133,22 @@ pub fn parse_setting(params: &dyn Params, text: &str) -> Result<Setting> {
             }
             ParamPtr::FloatParam(_) | ParamPtr::IntParam(_) => {
                 let number = strip_unit(value, &info.unit);
-                let plain: f64 = number.parse().map_err(|_| {
-                    anyhow!("invalid value '{value}' for {id}: expected a number{}", unit_hint(&info.unit))
-                })?;
+                let Ok(plain) = number.parse::<f64>() else {
+                    // Not a plain number: the form the parameter displays (`50%`, `2 kHz`).
+                    let shown = format!(
+                        "{} to {}",
+                        ptr.normalized_value_to_string(0.0, true),
+                        ptr.normalized_value_to_string(1.0, true)
+                    );
+                    return match parse_displayed(ptr, value) {
+                        Displayed::Value(normalized) => Ok(Setting { id: id.to_owned(), normalized }),
+                        Displayed::OutOfRange => bail!("value {value} for {id} is out of range ({shown})"),
+                        Displayed::NotAValue => bail!(
+                            "invalid value '{value}' for {id}: expected a number{} or a value as shown ({shown})",
+                            unit_hint(&info.unit)
+                        ),
+                    };
+                };
                 if !plain.is_finite() {
                     bail!("invalid value '{value}' for {id}: not a finite number");
                 }
@@ -154,6 +171,52 @@ pub fn parse_setting(params: &dyn Params, text: &str) -> Result<Setting> {
         }
     };
     Ok(Setting { id: id.to_owned(), normalized })
+}
+
+/// What [`parse_displayed`] made of a text.
+enum Displayed {
+    /// A value in range, normalized.
+    Value(f32),
+    /// A value of the parameter, beyond its range.
+    OutOfRange,
+    /// Not a value of the parameter.
+    NotAValue,
+}
+
+/// `text` through the parameter's own text conversion (what a host's text entry uses), with the
+/// range check that conversion lacks: nice-plug clamps to the range, so a value at an end is
+/// accepted only when nudging its number by 0.1 % inwards moves it off the end (it was at the
+/// end, not beyond it).
+///
+/// # Safety
+/// `ptr` must be valid.
+unsafe fn parse_displayed(ptr: &ParamPtr, text: &str) -> Displayed {
+    let Some(normalized) = ptr.string_to_normalized_value(text).filter(|n| n.is_finite()) else {
+        return Displayed::NotAValue;
+    };
+    if normalized > 0.0 && normalized < 1.0 {
+        return Displayed::Value(normalized);
+    }
+    // The leading number of the text, and the rest (its unit).
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0) || c == 'e' || c == 'E'))
+        .map_or(t.len(), |(i, _)| i);
+    let (number, rest) = t.split_at(end);
+    let Ok(x) = number.parse::<f64>() else {
+        return Displayed::NotAValue;
+    };
+    let nudge = 1e-3 * x.abs().max(1e-3);
+    let at_end = [x - nudge, x + nudge].iter().any(|&probe| {
+        ptr.string_to_normalized_value(&format!("{probe}{rest}"))
+            .is_some_and(|n| n > 0.0 && n < 1.0)
+    });
+    if at_end {
+        Displayed::Value(normalized)
+    } else {
+        Displayed::OutOfRange
+    }
 }
 
 /// Parse a preset file's text: one `ID = VALUE` per line, `#` starts a comment.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ferrite_plugin_common::wav::read_wav;
+use ferrite_plugin_common::audio_file::read_audio as read_wav;
 use ferrite_test_kit::wav::{encode, Format};
 use ferrite_test_kit::{Rng, TempDir};
 

@@ -238,8 +238,9 @@ impl Engine for ReverbEngine {
             AlgorithmChoice::Hall | AlgorithmChoice::Plate => params.decay.value(),
             AlgorithmChoice::Convolution => self.convolution.ir_len() as f32 / self.sample_rate,
         };
-        // The −60 dB point plus headroom to fall to silence, and the crossfade.
-        ProcessStatus::Tail((predelay + (seconds * 1.5 + ALGORITHM_FADE_SECONDS) * self.sample_rate) as u32)
+        // Twice the −60 dB time: a full-scale signal has fallen below −120 dBFS (what `render`
+        // takes as silence) by then; plus the predelay and the crossfade.
+        ProcessStatus::Tail((predelay + (seconds * 2.0 + ALGORITHM_FADE_SECONDS) * self.sample_rate) as u32)
     }
 
     fn deactivate(&mut self, params: &ReverbParams) {

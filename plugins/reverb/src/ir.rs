@@ -64,7 +64,7 @@ impl IrData {
 
     /// Read and validate a WAV impulse response (8/16/24/32-bit integer or 32-bit float).
     pub fn from_wav(path: &Path) -> Result<Self> {
-        let audio = ferrite_plugin_common::wav::read_wav(path)
+        let audio = ferrite_plugin_common::audio_file::read_audio(path)
             .with_context(|| format!("cannot load impulse response {}", path.display()))?;
         let ir = Self { path: path.display().to_string(), sample_rate: audio.sample_rate as f64, channels: audio.channels };
         ir.validate().with_context(|| format!("cannot use impulse response {}", path.display()))?;

@@ -22,7 +22,7 @@ use nice_plug::prelude::*;
 
 use ir::IrData;
 use loader::ReverbTask;
-use params::ReverbParams;
+use params::{AlgorithmChoice, ReverbParams};
 
 /// Ferrite Reverb as a plugin (CLAP, VST3, standalone, `render`).
 pub type FerriteReverb = EffectPlugin<ReverbEffect>;
@@ -65,6 +65,14 @@ impl Effect for ReverbEffect {
     /// uses the convolution algorithm only if `algorithm=convolution` is set).
     fn load_impulse_response(params: &ReverbParams, path: &Path) -> anyhow::Result<()> {
         params.impulse_response.store(Some(IrData::from_wav(path)?));
+        Ok(())
+    }
+
+    /// The convolution algorithm without an impulse response would render a silent wet path.
+    fn check_render(params: &ReverbParams, has_ir: bool) -> anyhow::Result<()> {
+        if params.algorithm.value() == AlgorithmChoice::Convolution && !has_ir {
+            anyhow::bail!("algorithm=convolution needs an impulse response: --ir FILE");
+        }
         Ok(())
     }
 }
