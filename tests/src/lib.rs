@@ -6,7 +6,7 @@
 
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
-use ferrite_plugin_common::wav::Audio;
+use ferrite_plugin_common::audio_file::Audio;
 use nice_plug::prelude::*;
 
 /// `channels` channels of `frames` samples of the shared music-like test signal
@@ -46,7 +46,24 @@ pub fn render_with_sidechain<P: Plugin>(
     host.activate(layout, sample_rate as f32, block).unwrap();
     let audio = Audio { sample_rate, channels: input.to_vec() };
     let sc = sidechain.map(|c| Audio { sample_rate, channels: c.to_vec() });
-    ferrite_plugin_common::cli::run_offline(&mut host, &audio, sc.as_ref(), block, 0.0).unwrap().channels
+    ferrite_plugin_common::render::run_offline(&mut host, &audio, sc.as_ref(), block, 0.0).unwrap().channels
+}
+
+/// Where `cargo xtask bundle` put the bundles and the standalone apps: `$FERRITE_BUNDLE_DIR`
+/// (set by `cargo xtask test`), else `target/bundled`.
+pub fn bundle_dir() -> std::path::PathBuf {
+    match std::env::var_os("FERRITE_BUNDLE_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bundled"),
+    }
+}
+
+/// The standalone app `name` (`ferrite-ring`) in [`bundle_dir`]; panics, saying how to build it,
+/// when it is missing.
+pub fn app(name: &str) -> std::path::PathBuf {
+    let path = bundle_dir().join(name);
+    assert!(path.is_file(), "no {} ; build the bundles first: cargo xtask bundle", path.display());
+    path
 }
 
 /// Calls `$callback!(name, Type)` once per plugin: the one list of the plugins that the

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use ferrite_phaser::FerritePhaser;
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
-use ferrite_plugin_common::wav::{read_wav, write_wav_atomic, Audio};
+use ferrite_plugin_common::audio_file::{read_wav, write_wav_atomic, Audio};
 use ferrite_reverb::FerriteReverb;
 use ferrite_ring::FerriteRing;
 use ferrite_tests::music_like;

@@ -45,18 +45,11 @@ const JACK_SETTINGS: &[(&str, &[&str])] = &[
     ("ferrite-reverb", &["algorithm=plate", "modulation=0", "decay=1.5", "mix=0.5"]),
 ];
 
-fn bundle_dir() -> PathBuf {
-    match std::env::var_os("FERRITE_BUNDLE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bundled"),
-    }
-}
-
 /// The standalone apps in the bundle folder: executable files named `ferrite-*` without an
 /// extension.
 fn apps() -> Vec<(String, PathBuf)> {
     use std::os::unix::fs::PermissionsExt;
-    let dir = bundle_dir();
+    let dir = ferrite_tests::bundle_dir();
     let mut apps: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| {
             panic!("no bundle folder {} ({e}); build the bundles first: cargo xtask bundle", dir.display())
@@ -473,7 +466,7 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
     if !out.status.success() {
         return Err(format!("render failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
-    let reference = ferrite_plugin_common::wav::read_wav(&output_wav).map_err(|e| e.to_string())?.channels;
+    let reference = ferrite_plugin_common::audio_file::read_audio(&output_wav).map_err(|e| e.to_string())?.channels;
     drop(tmp);
 
     // The stream offset: the lag where the recording best matches the render.
