@@ -12,6 +12,7 @@
 //!   the way each format allows (see below), and publishes what the editor shows
 //!   ([`EditorData`]) while an editor is open;
 //! - returns the engine's tail to the host;
+//! - goes idle when nothing sounds (see below);
 //! - makes the first block after an activation or a reset start from the parameters as they
 //!   are (see below).
 //!
@@ -34,6 +35,15 @@
 //! (no glide, no crossfade, no switch fade); the audio state is clear at that point anyway.
 //! `Plugin::reset` only marks that, so the engine is cleared once, on the audio thread, in that
 //! block. Changes during a stream stay smoothed.
+//!
+//! Idle: a track that is silent costs nothing. Once the input has been silent (every sample 0 or
+//! subnormal, sidechain included) for the tail the engine reports, and the output has stayed
+//! below −120 dBFS for [`IDLE_HOLD_SECONDS`] plus the latency, the engine is no longer called:
+//! the output is silence, written directly, and the host is told `ProcessStatus::Normal` (CLAP:
+//! `CONTINUE_IF_NOT_QUIET`, so it may stop calling the plugin). The engine keeps its state (all
+//! but inaudible by then), so the first sound after idling continues exactly where processing
+//! stopped. A parameter change while idle wakes the engine, so smoothing and the switch fades of
+//! discrete settings happen during the silence, not at the next note.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +61,13 @@ pub const MAX_CHUNK: usize = 512;
 /// Most main or sidechain channels the skeleton hands an engine (the layouts offer mono and
 /// stereo); the per-chunk slice arrays are this long, so building them never allocates.
 pub const MAX_CHANNELS: usize = 8;
+
+/// How long the output must have stayed below [`IDLE_QUIET`] (beyond the latency) with silent
+/// input before the engine goes idle.
+pub const IDLE_HOLD_SECONDS: f32 = 1.0;
+
+/// Quiet output for going idle: −120 dBFS.
+pub const IDLE_QUIET: f32 = 1e-6;
 
 /// Where the host's transport is at the start of a chunk (for tempo sync).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -213,6 +230,14 @@ pub struct EffectPlugin<E: Effect, const INSTANCE: u8 = 0> {
     param_ptrs: Vec<ParamPtr>,
     /// Meters and sample blocks for the editor, written only while it is open.
     editor_data: Arc<EditorData>,
+    /// Consecutive samples of silent input (main and sidechain).
+    silent_input: u64,
+    /// Consecutive samples of quiet output with silent input.
+    quiet_output: u64,
+    /// The engine is not called: nothing sounds (see the module doc).
+    idle: bool,
+    /// Every parameter's normalized value when the engine went idle (sized once, in `default`).
+    idle_values: Vec<f32>,
 }
 
 impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
@@ -230,6 +255,11 @@ impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
     pub fn editor_data(&self) -> &Arc<EditorData> {
         &self.editor_data
     }
+
+    /// Whether the engine is idle: nothing sounds, and `process` writes silence without it.
+    pub fn is_idle(&self) -> bool {
+        self.idle
+    }
 }
 
 impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
@@ -237,7 +267,8 @@ impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
         let params = Arc::new(ParamsOf::<E>::default());
         // The standalone's `--set` values (no-op inside a DAW).
         crate::apply_startup_settings(&params);
-        let param_ptrs = params.param_map().into_iter().map(|(_, ptr, _)| ptr).collect();
+        let param_ptrs: Vec<ParamPtr> = params.param_map().into_iter().map(|(_, ptr, _)| ptr).collect();
+        let idle_values = vec![0.0; param_ptrs.len()];
         Self {
             params,
             engine: None,
@@ -247,6 +278,10 @@ impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
             first_block_pending: true,
             param_ptrs,
             editor_data: Arc::new(EditorData::default()),
+            silent_input: 0,
+            quiet_output: 0,
+            idle: false,
+            idle_values,
         }
     }
 }
@@ -315,6 +350,7 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
         self.engine = Some(engine);
         self.sample_rate = config.sample_rate;
         self.first_block_pending = true;
+        self.wake();
         true
     }
 
@@ -328,6 +364,7 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
     fn reset(&mut self) {
         // The engine is reset by the first block (see the module doc).
         self.first_block_pending = true;
+        self.wake();
     }
 
     fn process(
@@ -355,6 +392,26 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
         }
         let channels = main.len().min(MAX_CHANNELS);
         let sidechain = aux.inputs.first_mut().map(|b| b.as_slice());
+        let input_silent = main.iter().all(|c| is_silent(&c[..len]))
+            && sidechain.as_ref().is_none_or(|sc| sc.iter().all(|c| is_silent(&c[..len.min(c.len())])));
+        if !input_silent {
+            self.wake();
+        } else if self.idle {
+            if self.params_changed() {
+                self.wake();
+            } else {
+                // Idle: silence, without the engine.
+                for c in main.iter_mut() {
+                    c[..len].fill(0.0);
+                }
+                if let Some(data) = self.editor_data.is_open().then_some(&*self.editor_data) {
+                    data.publish_input(main, len);
+                    data.publish(main, len);
+                }
+                return ProcessStatus::Normal;
+            }
+        }
+        let engine = self.engine.as_mut().expect("checked above");
         let mut send = |task| context.execute_background(task);
         let editor = self.editor_data.is_open().then_some(&*self.editor_data);
         if let Some(data) = editor {
@@ -393,6 +450,24 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
             data.set_rate_and_latency(self.sample_rate, engine.latency());
         }
         let latency = engine.latency();
+        let tail = engine.tail(&self.params);
+        if input_silent && len > 0 {
+            self.silent_input += len as u64;
+            let quiet = main.iter().all(|c| c[..len].iter().all(|y| y.abs() <= IDLE_QUIET));
+            self.quiet_output = if quiet { self.quiet_output + len as u64 } else { 0 };
+            let tail_samples = match tail {
+                ProcessStatus::Tail(n) => u64::from(n),
+                ProcessStatus::KeepAlive => u64::MAX,
+                _ => 0,
+            };
+            let hold = (IDLE_HOLD_SECONDS * self.sample_rate) as u64 + u64::from(latency);
+            // A tail the engine calls infinite (a self-oscillating filter, a frozen reverb) is
+            // over when the output has stayed quiet as long, from silent input: it is at rest.
+            let tail_over = tail_samples == u64::MAX || self.silent_input >= tail_samples;
+            if tail_over && self.quiet_output >= hold {
+                self.go_idle();
+            }
+        }
         if latency != self.reported_latency {
             if context.plugin_api() == PluginApi::Clap {
                 // Reported by the next activation (see the module doc).
@@ -405,7 +480,42 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
                 context.set_latency_samples(latency);
             }
         }
-        engine.tail(&self.params)
+        if self.idle {
+            ProcessStatus::Normal
+        } else {
+            tail
+        }
+    }
+}
+
+/// True when every sample is 0 or subnormal: what hosts send for silence.
+fn is_silent(samples: &[f32]) -> bool {
+    samples.iter().all(|x| x.abs() < f32::MIN_POSITIVE)
+}
+
+impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
+    /// Leave idle (or stay awake), counting silence from now.
+    fn wake(&mut self) {
+        self.idle = false;
+        self.silent_input = 0;
+        self.quiet_output = 0;
+    }
+
+    /// Stop calling the engine; remember the parameters, so that a change wakes it.
+    fn go_idle(&mut self) {
+        self.idle = true;
+        for (value, ptr) in self.idle_values.iter_mut().zip(&self.param_ptrs) {
+            // SAFETY: the pointers point into `self.params`, which this plugin keeps alive.
+            *value = unsafe { ptr.unmodulated_normalized_value() };
+        }
+    }
+
+    /// Whether a parameter differs from when the engine went idle.
+    fn params_changed(&self) -> bool {
+        self.idle_values.iter().zip(&self.param_ptrs).any(|(&value, ptr)| {
+            // SAFETY: as in `go_idle`.
+            unsafe { ptr.unmodulated_normalized_value() != value }
+        })
     }
 }
 
