@@ -294,7 +294,9 @@ def _render_reference(spec, bundle, setting_name, x, sr, workdir: Path) -> np.nd
     assert exe.is_file(), f"{bundle.stem} VST3 render comparison: offline app {exe} not found"
     inp, out = workdir / "in.wav", workdir / "out.wav"
     sf.write(inp, x.T, sr, subtype="FLOAT")
-    cmd = [str(exe), "render", str(inp), str(out)]
+    # `--tail 0`: as long as the input, like pedalboard's output (render's default tail runs on
+    # until the output falls silent).
+    cmd = [str(exe), "render", str(inp), str(out), "--tail", "0"]
     for k, v in spec.settings[setting_name].items():
         cmd += ["--set", f"{k}={v}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
