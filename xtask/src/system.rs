@@ -30,9 +30,11 @@ pub const DEB_PACKAGES: &[&str] = &[
 /// editor test (tests/vst3/test_vst3_editor.py) also runs a window manager and an XSETTINGS
 /// daemon on its Xvfb: pedalboard's JUCE ends the process on X errors it makes on a bare server.
 /// ALSA's JACK PCM plugin (libasound2-plugins) gives the ALSA backend test a device that can be
-/// made to disappear under a running app: the JACK server behind it is killed.
+/// made to disappear under a running app: the JACK server behind it is killed. ngspice, the
+/// circuit simulator, runs the continuous-time reference of the Ring's circuit and of the VCF
+/// that the plugins are compared with (tests/tests/spice.rs).
 pub const TEST_DEB_PACKAGES: &[&str] =
-    &["jackd2", "xvfb", "libgl1-mesa-dri", "openbox", "xsettingsd", "libasound2-plugins"];
+    &["jackd2", "xvfb", "libgl1-mesa-dri", "openbox", "xsettingsd", "libasound2-plugins", "ngspice"];
 
 /// The same requirements as pkg-config modules, for systems without dpkg.
 pub const PKG_CONFIG_MODULES: &[&str] = &[
