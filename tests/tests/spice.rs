@@ -330,15 +330,23 @@ fn vcf_max_step(cutoff_hz: f64) -> f64 {
     }
 }
 
-/// The settling time: the slowest pole pair below the oscillation threshold decays within it.
-const VCF_SETTLE_S: f64 = 0.1;
-/// The measuring window (a whole number of periods of every harmonic of a 10 Hz multiple).
-const VCF_WINDOW_S: f64 = 0.1;
+/// The settling time: 100 periods of the cutoff, at least 20 ms. The poles scale with the cutoff,
+/// so this is the same decay at every cutoff (below the oscillation threshold).
+fn vcf_settle_s(cutoff_hz: f64) -> f64 {
+    (100.0 / cutoff_hz).max(0.02)
+}
+
+/// The measuring window: the shortest of 20, 50 and 100 ms that holds a whole number of periods
+/// of the input (and so of every harmonic); the input is a multiple of 10 Hz.
+fn vcf_window_s(input_hz: f64) -> f64 {
+    [0.02, 0.05, 0.1].into_iter().find(|w| (input_hz * w - (input_hz * w).round()).abs() < 1e-9).expect("the input must be a multiple of 10 Hz")
+}
 
 /// The odd harmonics of a [`VcfCase`] in the band: (frequency, reference dBFS, plugin dBFS per
 /// factor in `factors`).
 fn vcf_harmonics(case: VcfCase, factors: &[&str]) -> Vec<(f64, f64, Vec<f64>)> {
-    let duration = VCF_SETTLE_S + VCF_WINDOW_S;
+    let (settle, window_s) = (vcf_settle_s(case.cutoff_hz), vcf_window_s(case.input_hz));
+    let duration = settle + window_s;
     let volts = VCF_INPUT_VOLTS * case.amp * 10f64.powf(case.drive_db / 20.0);
     let reference = Simulation {
         netlist: "vcf.cir",
@@ -351,7 +359,7 @@ fn vcf_harmonics(case: VcfCase, factors: &[&str]) -> Vec<(f64, f64, Vec<f64>)> {
     }
     .run();
     let fine_rate = (FINE * HOST_RATE as usize) as f64;
-    let reference: Vec<f64> = window(&reference, fine_rate, VCF_SETTLE_S, VCF_WINDOW_S).iter().map(|v| v / vcf_output_volts()).collect();
+    let reference: Vec<f64> = window(&reference, fine_rate, settle, window_s).iter().map(|v| v / vcf_output_volts()).collect();
     let x = host_sine(case.input_hz, case.amp, duration);
     let plugins: Vec<Vec<f64>> = factors
         .iter()
@@ -363,7 +371,7 @@ fn vcf_harmonics(case: VcfCase, factors: &[&str]) -> Vec<(f64, f64, Vec<f64>)> {
                 format!("oversampling={os}"),
             ];
             let y = render_mono::<FerriteVcf>(&x, &sets);
-            window(&y, HOST_RATE as f64, VCF_SETTLE_S, VCF_WINDOW_S).to_vec()
+            window(&y, HOST_RATE as f64, settle, window_s).to_vec()
         })
         .collect();
     (1..)
