@@ -277,15 +277,16 @@ fn print_ring(case: RingCase, os: &str, products: &RingProducts, floor_dbfs: f64
 }
 
 /// Ring's circuit model at its default quality against the circuit: every intermodulation product
-/// above −40 dBFS within 0.01 dB, above −60 dBFS within 0.05 dB (measured: 0.0012 and 0.002 dB at
-/// 0 dB drive, 0.0069 and 0.026 dB at +12 dB).
+/// above −40 dBFS within 0.015 dB, above −60 dBFS within 0.05 dB. Measured: 0.0012 and 0.002 dB
+/// at 0 dB drive, 0.0069 and 0.026 dB at +12 dB (0.0092 and 0.028 dB against a reference with a
+/// quarter of the step, which moves by up to 0.006 dB: the limits leave room for that).
 fn check_ring(case: RingCase) {
     let products = ring_products(case, "8x");
     print_ring(case, "8x", &products, -60.0);
     assert!(products.rows.iter().filter(|r| r.1 > -40.0).count() >= 4, "too few products to compare");
     let (err40, f40) = products.worst_above(-40.0);
     let (err60, f60) = products.worst_above(-60.0);
-    assert!(err40.abs() < 0.01, "{case:?}: the product at {f40} Hz is {err40:+.4} dB off ngspice");
+    assert!(err40.abs() < 0.015, "{case:?}: the product at {f40} Hz is {err40:+.4} dB off ngspice");
     assert!(err60.abs() < 0.05, "{case:?}: the product at {f60} Hz is {err60:+.4} dB off ngspice");
 }
 
