@@ -32,9 +32,20 @@ pub const DEB_PACKAGES: &[&str] = &[
 /// ALSA's JACK PCM plugin (libasound2-plugins) gives the ALSA backend test a device that can be
 /// made to disappear under a running app: the JACK server behind it is killed. sox (with every
 /// format, libsox-fmt-all) makes the render tests' FLAC, AIFF, Ogg and MP3 inputs and checks that
-/// it reads our WAV outputs without a warning (tests/tests/render_cli.rs).
-pub const TEST_DEB_PACKAGES: &[&str] =
-    &["jackd2", "xvfb", "libgl1-mesa-dri", "openbox", "xsettingsd", "libasound2-plugins", "sox", "libsox-fmt-all"];
+/// it reads our WAV outputs without a warning (tests/tests/render_cli.rs). ngspice, the circuit
+/// simulator, runs the continuous-time reference of the Ring's circuit and of the VCF that the
+/// plugins are compared with (tests/tests/spice.rs).
+pub const TEST_DEB_PACKAGES: &[&str] = &[
+    "jackd2",
+    "xvfb",
+    "libgl1-mesa-dri",
+    "openbox",
+    "xsettingsd",
+    "libasound2-plugins",
+    "sox",
+    "libsox-fmt-all",
+    "ngspice",
+];
 
 /// The same requirements as pkg-config modules, for systems without dpkg.
 pub const PKG_CONFIG_MODULES: &[&str] = &[
