@@ -36,26 +36,7 @@ impl<E: Effect> Run<E> {
     /// Process `input` (per channel; the sidechain gets the first channel) block by block:
     /// the output and the last status.
     fn feed(&mut self, input: &[Vec<f32>]) -> (Vec<Vec<f32>>, ProcessStatus) {
-        let frames = input[0].len();
-        let mut out = vec![Vec::with_capacity(frames); self.channels];
-        let mut status = ProcessStatus::Normal;
-        let mut pos = 0;
-        while pos < frames {
-            let len = BLOCK.min(frames - pos);
-            let (main, aux) = self.host.buffers_mut();
-            for (buf, src) in main.iter_mut().zip(input) {
-                buf[..len].copy_from_slice(&src[pos..pos + len]);
-            }
-            for buf in aux.iter_mut().flatten() {
-                buf[..len].copy_from_slice(&input[0][pos..pos + len]);
-            }
-            status = self.host.process(len);
-            let (main, _) = self.host.buffers_mut();
-            for (o, buf) in out.iter_mut().zip(main.iter()) {
-                o.extend_from_slice(&buf[..len]);
-            }
-            pos += len;
-        }
+        let (out, status, _) = self.feed_counted(input);
         (out, status)
     }
 
