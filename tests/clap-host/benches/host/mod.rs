@@ -1,11 +1,13 @@
-//! The benchmarks' CLAP host (`hosted.rs`, `instances.rs`): the least a host does, with nothing
-//! of its own in the timed path but copying each block's input from a noise table and the event
-//! list. The bundled `.clap` files come from `$FERRITE_BUNDLE_DIR` (default
+//! The benchmarks' CLAP host (`hosted.rs`, `instances.rs`, `deadlines.rs`): the least a host
+//! does, with nothing of its own in the timed path but copying each block's input from a noise
+//! table and the event list. The bundled `.clap` files come from `$FERRITE_BUNDLE_DIR` (default
 //! `<workspace>/target/bundled`).
 //!
 //! An instance is two halves, as in a host: [`Plugin`] stays on the thread that made it (the
 //! main thread), [`Audio`] (the started processor and its buffers) may move to an audio thread.
 //! Nothing in [`Audio::block`] allocates.
+
+#![allow(dead_code, reason = "shared by several benchmark binaries, each of which uses a part")]
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -243,7 +245,6 @@ impl Audio {
     }
 
     /// The first output channel of the last block.
-    #[allow(dead_code, reason = "used by instances.rs, not by hosted.rs")]
     pub fn output(&self) -> &[f32] {
         self.outs.first().and_then(|p| p.first()).map_or(&[], |c| &c[..])
     }
