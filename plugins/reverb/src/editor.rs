@@ -6,8 +6,8 @@
 //! drag-and-drop where the windowing layer delivers drops), with the loaded IR's name, length,
 //! channels, rate and waveform.
 //!
-//! Loading validates with [`IrData::from_wav`], the same function `render --ir` uses, on the
-//! editor thread (as `render` does: a WAV of at most 30 s reads in a fraction of a second),
+//! Loading validates with [`IrData::from_file`], the same function `render --ir` uses, on the
+//! editor thread (as `render` does: a file of at most 30 s reads in a fraction of a second),
 //! never on the audio thread; the engine notices the new IR in the state and prepares it in the
 //! background. A file that fails leaves the current IR in place and its one-line error shown.
 
@@ -25,7 +25,7 @@ use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 
 use crate::engine::settings_now;
-use crate::ir::IrData;
+use crate::ir::{IrData, FILE_EXTENSIONS};
 use crate::params::{AlgorithmChoice, ReverbParams};
 
 /// Default editor size (logical points).
@@ -131,8 +131,8 @@ pub struct Entry {
     pub is_dir: bool,
 }
 
-/// The folders and `.wav` files in `dir` (hidden entries left out), folders first, each group
-/// sorted by name without regard to case.
+/// The folders and audio files (see [`FILE_EXTENSIONS`]) in `dir` (hidden entries left out),
+/// folders first, each group sorted by name without regard to case.
 pub fn list_folder(dir: &Path) -> std::io::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -143,8 +143,10 @@ pub fn list_folder(dir: &Path) -> std::io::Result<Vec<Entry>> {
         }
         // Follows symbolic links, so a link to a folder is browsable.
         let is_dir = entry.path().is_dir();
-        let is_wav = Path::new(&name).extension().is_some_and(|e| e.eq_ignore_ascii_case("wav"));
-        if is_dir || is_wav {
+        let is_audio = Path::new(&name)
+            .extension()
+            .is_some_and(|e| FILE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
+        if is_dir || is_audio {
             entries.push(Entry { name, is_dir });
         }
     }
@@ -202,7 +204,7 @@ impl FileBrowser {
                 ui.colored_label(theme::WARNING, e);
             }
             Ok(entries) if entries.is_empty() => {
-                ui.label(RichText::new("No folders or .wav files here").color(theme::DIM_TEXT));
+                ui.label(RichText::new("No folders or audio files here").color(theme::DIM_TEXT));
             }
             Ok(entries) => {
                 for entry in entries {
@@ -313,11 +315,11 @@ impl ReverbEditor {
         self.browser = Some(FileBrowser::new(folder));
     }
 
-    /// Load the WAV at `path` as the impulse response: validated as `render --ir` does; on
+    /// Load the audio file at `path` as the impulse response: validated as `render --ir` does; on
     /// success it replaces the IR in the state (the engine prepares it in the background), on
     /// failure the current IR stays and the error is kept to show.
     pub fn load(&mut self, path: &Path) -> bool {
-        match IrData::from_wav(path) {
+        match IrData::from_file(path) {
             Ok(ir) => {
                 self.params.impulse_response.store(Some(ir));
                 self.ir_error = None;
@@ -422,7 +424,7 @@ impl ReverbEditor {
             if ui.add_enabled(summary.is_some(), egui::Button::new("Clear IR")).clicked() {
                 self.clear();
             }
-            ui.label(RichText::new("or drop a .wav file on the window").color(theme::DIM_TEXT).small());
+            ui.label(RichText::new("or drop an audio file on the window").color(theme::DIM_TEXT).small());
         });
         match &summary {
             Some(s) => {
@@ -435,7 +437,7 @@ impl ReverbEditor {
                 waveform(ui, &s.envelope);
             }
             None if convolution => {
-                let text = "No impulse response is loaded: the convolution is silent. Load a WAV file.";
+                let text = "No impulse response is loaded: the convolution is silent. Load an audio file.";
                 ui.colored_label(theme::WARNING, text);
             }
             None => {

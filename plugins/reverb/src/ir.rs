@@ -12,6 +12,10 @@ use base64::Engine as _;
 use nice_plug::params::persist::PersistentField;
 use serde::{Deserialize, Serialize};
 
+/// File-name extensions (any case) of the formats [`IrData::from_file`] decodes (the ones
+/// `ferrite_plugin_common::audio_file::read_audio` is built for), for file browsers.
+pub const FILE_EXTENSIONS: &[&str] = &["wav", "wave", "flac", "aif", "aiff", "ogg", "mp3"];
+
 /// Longest accepted IR, seconds: longer files are almost certainly not impulse responses, and
 /// the convolver's memory grows with the length.
 pub const MAX_IR_SECONDS: f64 = 30.0;
@@ -62,8 +66,9 @@ impl IrData {
         Ok(())
     }
 
-    /// Read and validate a WAV impulse response (8/16/24/32-bit integer or 32-bit float).
-    pub fn from_wav(path: &Path) -> Result<Self> {
+    /// Read and validate an impulse response from an audio file: WAV (8/16/24/32-bit integer,
+    /// 32/64-bit float), FLAC, AIFF, Ogg Vorbis or MP3 (see [`FILE_EXTENSIONS`]).
+    pub fn from_file(path: &Path) -> Result<Self> {
         let audio = ferrite_plugin_common::audio_file::read_audio(path)
             .with_context(|| format!("cannot load impulse response {}", path.display()))?;
         let ir = Self { path: path.display().to_string(), sample_rate: audio.sample_rate as f64, channels: audio.channels };

@@ -64,7 +64,7 @@ impl Effect for ReverbEffect {
     /// `render --ir`: load and validate the file, then store it as the plugin's IR (the render
     /// uses the convolution algorithm only if `algorithm=convolution` is set).
     fn load_impulse_response(params: &ReverbParams, path: &Path) -> anyhow::Result<()> {
-        params.impulse_response.store(Some(IrData::from_wav(path)?));
+        params.impulse_response.store(Some(IrData::from_file(path)?));
         Ok(())
     }
 

@@ -156,12 +156,15 @@ fn with_convolution_and_no_ir_the_editor_says_so() {
 }
 
 #[test]
-fn the_browser_lists_folders_and_wav_files_and_loads_the_one_picked() {
+fn the_browser_lists_folders_and_audio_files_and_loads_the_one_picked() {
     let dir = temp_folder("browse");
     std::fs::create_dir(dir.join("More IRs")).unwrap();
     std::fs::write(dir.join("notes.txt"), "not audio").unwrap();
     write_ir(&dir.join("Hall A.wav"), 2, 48_000, 1.5);
     write_ir(&dir.join("More IRs").join("room.WAV"), 1, 44_100, 0.5);
+    // Listed by name (their contents are not read until one is opened).
+    std::fs::write(dir.join("plate.flac"), "").unwrap();
+    std::fs::write(dir.join("cave.AIFF"), "").unwrap();
     let host = RecordingHost::default();
     let mut h = harness(&host);
     h.run();
@@ -175,7 +178,9 @@ fn the_browser_lists_folders_and_wav_files_and_loads_the_one_picked() {
     h.state_mut().editor.open_browser(dir.clone());
     h.run();
     h.get_by_label("More IRs/");
-    assert!(h.query_by_label("notes.txt").is_none(), "only folders and .wav files are listed");
+    h.get_by_label("plate.flac");
+    h.get_by_label("cave.AIFF");
+    assert!(h.query_by_label("notes.txt").is_none(), "only folders and audio files are listed");
     // Into the folder and back up.
     h.get_by_label("More IRs/").click();
     h.run();
@@ -235,7 +240,7 @@ fn a_typed_path_loads_and_bad_files_show_the_render_error_and_keep_the_ir() {
     for bad in [&corrupt, &surround] {
         open_typed(&mut h, bad);
         // The same validation and the same one-line message as `render --ir`.
-        let expected = one_line(&IrData::from_wav(bad).unwrap_err());
+        let expected = one_line(&IrData::from_file(bad).unwrap_err());
         assert!(!expected.contains('\n'));
         h.get_by_label(&format!("IR error: {expected}"));
         assert_eq!(h.state().editor.ir_error(), Some(expected.as_str()));

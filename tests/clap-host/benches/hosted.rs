@@ -21,55 +21,11 @@ mod host;
 
 const BLOCK: usize = 512;
 
-/// One setting of one plugin: parameter IDs with values as the plugin displays them (parsed by
-/// the plugin's own `text_to_value`, so no mapping is assumed here), and the parameter the
-/// automated variant moves, with the two ends of its sweep.
-struct Case {
-    name: &'static str,
-    bundle: &'static str,
-    settings: &'static [(&'static str, &'static str)],
-    automated: (&'static str, &'static str, &'static str),
-}
-
-const RING_SWEEP: (&str, &str, &str) = ("carrier_freq", "200", "2000");
-const VCF_SWEEP: (&str, &str, &str) = ("cutoff", "300", "5000");
-const PHASER_SWEEP: (&str, &str, &str) = ("freq", "300", "3000");
-const REVERB_SWEEP: (&str, &str, &str) = ("mix", "20%", "50%");
-
-const CASES: &[Case] = &[
-    Case { name: "ring: default (circuit, 8x)", bundle: "ferrite-ring", settings: &[], automated: RING_SWEEP },
-    Case { name: "ring: circuit, 32x", bundle: "ferrite-ring", settings: &[("oversampling", "32x")], automated: RING_SWEEP },
-    Case { name: "ring: parker, 8x", bundle: "ferrite-ring", settings: &[("model", "Parker")], automated: RING_SWEEP },
-    Case { name: "vcf: default (2x)", bundle: "ferrite-vcf", settings: &[], automated: VCF_SWEEP },
-    Case { name: "vcf: 1x", bundle: "ferrite-vcf", settings: &[("oversampling", "1x")], automated: VCF_SWEEP },
-    Case {
-        name: "vcf: 8x, K=9, 15 kHz",
-        bundle: "ferrite-vcf",
-        settings: &[("oversampling", "8x"), ("resonance", "9"), ("cutoff", "15000")],
-        automated: ("cutoff", "10000", "18000"),
-    },
-    Case { name: "phaser: default (8 stages, LFO)", bundle: "ferrite-phaser", settings: &[], automated: PHASER_SWEEP },
-    Case { name: "phaser: 1 static stage", bundle: "ferrite-phaser", settings: &[("stages", "1"), ("lfo_depth", "0")], automated: PHASER_SWEEP },
-    Case {
-        name: "phaser: 48 stages, feedback 50%",
-        bundle: "ferrite-phaser",
-        settings: &[("stages", "48"), ("feedback", "50%")],
-        automated: PHASER_SWEEP,
-    },
-    Case { name: "reverb: freeverb", bundle: "ferrite-reverb", settings: &[("algorithm", "Freeverb")], automated: REVERB_SWEEP },
-    Case { name: "reverb: default (hall)", bundle: "ferrite-reverb", settings: &[], automated: REVERB_SWEEP },
-    Case { name: "reverb: plate", bundle: "ferrite-reverb", settings: &[("algorithm", "Plate")], automated: REVERB_SWEEP },
-];
-
-fn case(name: &str) -> &'static Case {
-    CASES.iter().find(|c| c.name == name).expect("a name from CASES")
-}
-
 /// The cases to run: all, or those whose name contains `FERRITE_HOSTED_CASES` (for a profile of
 /// one case, say `FERRITE_HOSTED_CASES='phaser: 1'`).
 fn names() -> impl Iterator<Item = &'static str> {
     let only = std::env::var("FERRITE_HOSTED_CASES").unwrap_or_default();
-    CASES.iter().map(|c| c.name).filter(move |name| name.contains(only.as_str()))
+    host::CASES.iter().map(|c| c.name).filter(move |name| name.contains(only.as_str()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -77,7 +33,7 @@ fn names() -> impl Iterator<Item = &'static str> {
 // ---------------------------------------------------------------------------------------------
 
 fn run(bencher: Bencher, name: &str, automated: bool) {
-    let case = case(name);
+    let case = host::case(name);
     let setup = host::Setup {
         name: case.name,
         bundle: case.bundle,
