@@ -1,11 +1,11 @@
 //! The deadline table, in the form of De Pra & Fontana's (2020) Table 3: each plugin at its
 //! defaults and at heavy settings, alone in a JACK graph at 48 kHz with 32-, 64-, 128- and
 //! 256-frame periods, hosted through its real CLAP entry by one JACK client as a DAW hosts it
-//! (see `daw/mod.rs`), for a minute per period: the callback's duration (min, mean, p99, p99.9,
-//! max, as a percentage of the period; percentiles to the 1 % bucket above), the callbacks that
-//! overran their period (deadline violations, count and %), the server's xruns and the
-//! machine's own stalls. The callback times itself into a preallocated histogram; nothing is
-//! written until the run is over.
+//! (see `daw/mod.rs`), for a minute per period: the callback's duration (min, mean, p99,
+//! p99.9, max, as a percentage of the period; percentiles to the top of their 1 % bucket), the
+//! callbacks that overran their period (deadline violations, count and %), the server's xruns
+//! and the machine's own stalls. The callback times itself into a preallocated histogram;
+//! nothing is written until the run is over.
 //!
 //! `cargo xtask bundle && cargo bench -p ferrite-clap-host-tests --bench deadlines [-- NAME...]`
 //! (`FERRITE_BENCH_SECONDS`, default 60; `FERRITE_BENCH_CPU`, default the last CPU; NAME picks
@@ -46,7 +46,7 @@ fn main() {
             let setup = host::Setup { name, bundle: case.bundle, settings: case.settings, automation: None, block: period };
             match daw::run(&setup, 1, period) {
                 Ok(o) => println!(
-                    "| {name} | {period} | {:.1} % | {:.1} % | {} % | {} % | {:.0} % | {} ({:.3} %) | {} | {} |",
+                    "| {name} | {period} | {:.1} % | {:.1} % | {:.0} % | {:.0} % | {:.0} % | {} ({:.3} %) | {} | {} |",
                     o.percent(o.shortest),
                     o.mean_percent(),
                     o.percentile(0.99),

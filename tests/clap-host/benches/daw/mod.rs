@@ -130,17 +130,19 @@ impl Outcome {
         self.percent(self.total) / self.callbacks.max(1) as f64
     }
 
-    /// The duration (% of the period, to the 1 % bucket above) that `fraction` of the callbacks
-    /// stay within.
-    pub fn percentile(&self, fraction: f64) -> usize {
+    /// The duration (% of the period) that `fraction` of the callbacks stay within: the top of
+    /// its 1 % bucket, or the longest callback when that is lower.
+    pub fn percentile(&self, fraction: f64) -> f64 {
         let mut seen = 0;
+        let mut top = BUCKETS;
         for (bucket, &count) in self.histogram.iter().enumerate() {
             seen += count;
             if seen as f64 >= fraction * self.callbacks as f64 {
-                return bucket + 1;
+                top = bucket + 1;
+                break;
             }
         }
-        BUCKETS
+        (top as f64).min(self.percent(self.longest))
     }
 
     /// No xrun but those the machine's stalls explain.
@@ -151,7 +153,7 @@ impl Outcome {
     /// One line: xruns, stalls, the callback's median, p99.9 and longest time.
     pub fn summary(&self) -> String {
         format!(
-            "{} xruns{}, callback median {}% / p99.9 {}% / longest {:.0}% of the period",
+            "{} xruns{}, callback median {:.0}% / p99.9 {:.0}% / longest {:.0}% of the period",
             self.xruns,
             if self.stalls > 0 { format!(" ({} machine stalls)", self.stalls) } else { String::new() },
             self.percentile(0.5),
