@@ -30,7 +30,6 @@ const SETTINGS: &[&str] = &[
 ];
 
 fn main() {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let cpu = daw::setup();
     println!(
         "deadlines: CPU {cpu}, JACK dummy driver, {} Hz, {} s per period, one instance, noise in at -12 dBFS",
@@ -40,7 +39,7 @@ fn main() {
     println!();
     println!("| plugin, setting | period | min | mean | p99 | p99.9 | max | deadline violations | xruns | machine stalls |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for &name in SETTINGS.iter().filter(|s| wanted.is_empty() || wanted.iter().any(|w| s.contains(w.as_str()))) {
+    for name in daw::picked(SETTINGS) {
         let case = host::case(name);
         for period in PERIODS {
             let setup = host::Setup { name, bundle: case.bundle, settings: case.settings, automation: None, block: period };

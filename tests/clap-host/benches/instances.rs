@@ -60,7 +60,6 @@ fn instances_per_core(bundle: &str) -> (usize, Vec<String>) {
 }
 
 fn main() {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let cpu = daw::setup();
     println!(
         "instances per core: CPU {cpu}, JACK dummy driver, {} Hz, {PERIOD}-frame periods, {} s per run",
@@ -68,7 +67,7 @@ fn main() {
         daw::seconds()
     );
     let mut rows = Vec::new();
-    for bundle in PLUGINS.iter().filter(|p| wanted.is_empty() || wanted.iter().any(|w| p.contains(w.as_str()))) {
+    for bundle in daw::picked(PLUGINS) {
         eprintln!("{bundle}:");
         let (n, log) = instances_per_core(bundle);
         rows.push((bundle, n, log));

@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clack_extensions::audio_ports::{
@@ -41,6 +41,7 @@ use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
+use ferrite_clap_host_tests::{bundle_dir, nice_param_hash};
 use ferrite_test_kit::expect::{binary_next_to, Kind, ParamSpec, PluginSpec};
 use ferrite_test_kit::Rng;
 
@@ -77,25 +78,9 @@ impl LatencyProbe {
     }
 }
 
-/// nice-plug's `hash_param_id`: the CLAP param ID of an `#[id = "..."]` string.
-fn nice_param_hash(id: &str) -> u32 {
-    let mut hash: u32 = 0;
-    for b in id.bytes() {
-        hash = hash.wrapping_mul(31).wrapping_add(b as u32);
-    }
-    hash & !(1 << 31)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bundles
 // ---------------------------------------------------------------------------------------------
-
-fn bundle_dir() -> PathBuf {
-    match std::env::var_os("FERRITE_BUNDLE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled"),
-    }
-}
 
 struct Bundle {
     file: String,

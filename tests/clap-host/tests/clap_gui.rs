@@ -19,7 +19,7 @@
 //! the test's own.
 
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,7 @@ use clack_extensions::latency::{HostLatency, HostLatencyImpl};
 use clack_extensions::params::{HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamRescanFlags};
 use clack_extensions::state::{HostState, HostStateImpl};
 use clack_host::prelude::*;
+use ferrite_clap_host_tests::bundle_dir;
 use ferrite_test_kit::x11::{Display, Xvfb};
 
 /// Bundles (`ferrite-X.clap`) whose plugin has no editor yet. Remove one when its editor lands.
@@ -65,13 +66,6 @@ fn one_malloc_arena() {
 
 /// How long an editor window may take to appear or go away (software OpenGL, 2 loaded cores).
 const WINDOW_TIMEOUT: Duration = Duration::from_secs(20);
-
-fn bundle_dir() -> PathBuf {
-    match std::env::var_os("FERRITE_BUNDLE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled"),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The host

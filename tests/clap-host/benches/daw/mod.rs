@@ -35,6 +35,13 @@ pub fn setup() -> usize {
     cpu
 }
 
+/// The names the command line picks (`-- NAME...`, each matching by substring), all when it
+/// names none.
+pub fn picked<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    names.iter().copied().filter(|name| wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str()))).collect()
+}
+
 /// Seconds each run is watched: `FERRITE_BENCH_SECONDS`, default 60.
 pub fn seconds() -> u64 {
     std::env::var("FERRITE_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60)

@@ -10,13 +10,13 @@
 #![allow(dead_code, reason = "shared by several benchmark binaries, each of which uses a part")]
 
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::params::PluginParams;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
+use ferrite_clap_host_tests::{bundle_dir, nice_param_hash};
 
 pub const SAMPLE_RATE: f64 = 48_000.0;
 /// Processed before timing: smoothers settle, delay lines and the reverbs' tails fill.
@@ -93,13 +93,6 @@ impl HostHandlers for BenchHost {
     type AudioProcessor<'a> = ();
 }
 
-fn bundle_dir() -> PathBuf {
-    match std::env::var_os("FERRITE_BUNDLE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled"),
-    }
-}
-
 /// The loaded bundle (never unloaded, as a host keeps it) and its plugin's ID.
 fn entry(bundle: &str) -> (&'static PluginEntry, String) {
     static LOADED: OnceLock<Mutex<Vec<(String, &'static PluginEntry)>>> = OnceLock::new();
@@ -126,8 +119,7 @@ fn entry(bundle: &str) -> (&'static PluginEntry, String) {
 
 /// nice-plug's CLAP parameter ID for an `#[id = "..."]` string.
 fn clap_param_id(id: &str) -> ClapId {
-    let hash = id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
-    ClapId::new(hash & !(1 << 31))
+    ClapId::new(nice_param_hash(id))
 }
 
 /// The main-thread half of an instance.
