@@ -82,7 +82,7 @@ impl StereoGlidingDelay {
     }
 
     /// Delay `input[ch]` into `output[ch]` by `delay[i]` samples at sample `i` (clamped to the
-    /// capacity; the common length of all slices is processed).
+    /// capacity, a NaN taken as 0; the common length of all slices is processed).
     pub fn process(&mut self, input: [&[f32]; 2], delay: &[f32], output: [&mut [f32]; 2]) {
         let mask = self.lines[0].len() - 1;
         let max_delay = (mask - 1) as f32;
@@ -90,7 +90,8 @@ impl StereoGlidingDelay {
         let n = delay.len().min(input[0].len()).min(input[1].len()).min(out_l.len()).min(out_r.len());
         for i in 0..n {
             let w = self.write;
-            let d = delay[i].clamp(0.0, max_delay);
+            // `max` ignores a NaN: a NaN delay reads the newest sample.
+            let d = delay[i].max(0.0).min(max_delay);
             let whole = d as usize;
             let frac = d - whole as f32;
             for (ch, out) in [&mut *out_l, &mut *out_r].into_iter().enumerate() {
@@ -101,6 +102,56 @@ impl StereoGlidingDelay {
                 out[i] = a + (b - a) * frac;
             }
             self.write = (w + 1) & mask;
+        }
+    }
+
+    /// [`Self::process`] with the same `delay` for every sample (a predelay at rest), giving
+    /// the same output bit for bit, but as block copies and straight runs of interpolation
+    /// that vectorise instead of a ring index per sample: each piece of the input is written
+    /// first, then read back, in pieces short enough that no read reaches a sample written
+    /// later in the same piece.
+    pub fn process_constant(&mut self, input: [&[f32]; 2], delay: f32, output: [&mut [f32]; 2]) {
+        let len = self.lines[0].len();
+        let mask = len - 1;
+        let d = delay.max(0.0).min((mask - 1) as f32);
+        let whole = d as usize;
+        let frac = d - whole as f32;
+        // The oldest sample a piece reads is `whole + 1` before its first: a piece of `piece`
+        // samples must leave those unwritten (`whole ≤ len − 2`, so `piece ≥ 1`).
+        let piece = len - whole - 1;
+        let [out_l, out_r] = output;
+        let n = input[0].len().min(input[1].len()).min(out_l.len()).min(out_r.len());
+        let mut done = 0;
+        while done < n {
+            let m = piece.min(n - done);
+            let w = self.write;
+            for (ch, out) in [&mut *out_l, &mut *out_r].into_iter().enumerate() {
+                let line = &mut self.lines[ch];
+                let x = &input[ch][done..done + m];
+                let first = m.min(len - w);
+                line[w..w + first].copy_from_slice(&x[..first]);
+                line[..m - first].copy_from_slice(&x[first..]);
+                // Read sample i of the piece at a = w + i − whole, with b = a − 1 beside it:
+                // straight runs between the places where either index wraps.
+                let out = &mut out[done..done + m];
+                let mut i = 0;
+                while i < m {
+                    let a = w.wrapping_add(i).wrapping_sub(whole) & mask;
+                    if a == 0 {
+                        let (x0, x1) = (line[0], line[mask]);
+                        out[i] = x0 + (x1 - x0) * frac;
+                        i += 1;
+                        continue;
+                    }
+                    let run = (len - a).min(m - i);
+                    for ((y, &x0), &x1) in out[i..i + run].iter_mut().zip(&line[a..a + run]).zip(&line[a - 1..a - 1 + run]) {
+                        *y = x0 + (x1 - x0) * frac;
+                    }
+                    i += run;
+                }
+            }
+            self.write = (w + m) & mask;
+            done += m;
         }
     }
 
@@ -142,6 +193,27 @@ mod tests {
         // Longer than the capacity: clamped, still finite.
         d.process([&x, &x], &[1e9; 64], [&mut l, &mut r]);
         assert!(l.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn a_constant_gliding_delay_is_the_per_sample_one_bit_for_bit() {
+        // Whole and fractional delays, zero, the capacity and beyond, with blocks longer and
+        // shorter than the line and write positions at every phase of the ring.
+        for delay in [0.0f32, 0.5, 1.0, 10.25, 37.9, 61.0, 62.0, 1e9, -3.0, f32::NAN] {
+            let (mut a, mut b) = (StereoGlidingDelay::new(60), StereoGlidingDelay::new(60));
+            let mut t = 0usize;
+            for block in [1usize, 7, 64, 200, 3, 129, 64, 500] {
+                let x: [Vec<f32>; 2] = [0, 1].map(|ch| (t..t + block).map(|i| ((i * 31 + ch * 7) % 97) as f32 - 48.0).collect());
+                t += block;
+                let (mut al, mut ar, mut bl, mut br) = (vec![0.0; block], vec![0.0; block], vec![0.0; block], vec![0.0; block]);
+                a.process([&x[0], &x[1]], &vec![delay; block], [&mut al, &mut ar]);
+                b.process_constant([&x[0], &x[1]], delay, [&mut bl, &mut br]);
+                for i in 0..block {
+                    assert_eq!([al[i].to_bits(), ar[i].to_bits()], [bl[i].to_bits(), br[i].to_bits()], "delay {delay}, sample {i} of a {block}-sample block");
+                }
+                assert_eq!(a.write, b.write);
+            }
+        }
     }
 
     #[test]

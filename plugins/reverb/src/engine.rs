@@ -54,9 +54,9 @@ pub struct ReverbEngine {
     /// Low cut (high-pass) and high cut (low-pass) on the wet signal.
     low_cut: Biquad,
     high_cut: Biquad,
-    /// Per-sample buffers: predelayed input, wet output, the fading algorithm's output, and the
-    /// smoothed predelay (samples) and width.
-    pre: [Vec<f32>; 2],
+    /// Per-sample buffers: the predelayed input that the heard algorithm turns into the wet
+    /// output in place, the fading algorithm's input and output, and the smoothed predelay
+    /// (samples) and width.
     wet: [Vec<f32>; 2],
     old: [Vec<f32>; 2],
     predelay_samples: Vec<f32>,
@@ -106,7 +106,6 @@ impl Engine for ReverbEngine {
             predelay: StereoGlidingDelay::new((MAX_PREDELAY_MS * 1e-3 * spec.sample_rate) as usize),
             low_cut: Biquad::new(BiquadKind::HighPass),
             high_cut: Biquad::new(BiquadKind::LowPass),
-            pre: [buf(), buf()],
             wet: [buf(), buf()],
             old: [buf(), buf()],
             predelay_samples: buf(),
@@ -149,13 +148,22 @@ impl Engine for ReverbEngine {
                 self.output.take_dry(ch, &src[..n]);
             }
         }
+        // Asked before the smoother advances: it may come to rest within this block.
+        let predelay_glides = params.predelay.smoothed.is_smoothing();
         fill_mapped(&params.predelay, &mut self.predelay_samples[..n], |ms| ms * 1e-3 * self.sample_rate);
         params.width.smoothed.next_block(&mut self.width[..n], n);
         self.output.fill_controls(Some(&params.mix), &params.output, n);
         self.output.begin_span(0, n);
+        // The predelayed input goes straight into the wet buffer: the heard algorithm runs on it
+        // in place.
         {
-            let [pl, pr] = &mut self.pre;
-            self.predelay.process([&self.output.dry(0)[..n], &self.output.dry(1)[..n]], &self.predelay_samples[..n], [&mut pl[..n], &mut pr[..n]]);
+            let [wl, wr] = &mut self.wet;
+            let dry = [&self.output.dry(0)[..n], &self.output.dry(1)[..n]];
+            if predelay_glides {
+                self.predelay.process(dry, &self.predelay_samples[..n], [&mut wl[..n], &mut wr[..n]]);
+            } else {
+                self.predelay.process_constant(dry, self.predelay_samples[0], [&mut wl[..n], &mut wr[..n]]);
+            }
         }
 
         // Start a crossfade when the algorithm changes (one at a time).
@@ -168,15 +176,32 @@ impl Engine for ReverbEngine {
             self.reset_algorithm(wanted);
         }
 
-        // The models, at the control rate.
+        // The models and the cut filters. While a control glides they follow it
+        // every CONTROL_INTERVAL samples; at rest the rest of the block is one span, which gives
+        // the same output (nothing changes between spans) and lets the models run whole
+        // sub-blocks.
+        let channels = io.main.len().min(self.channels);
         let mut pos = 0;
         while pos < n {
-            let m = CONTROL_INTERVAL.min(n - pos);
+            let mut m = if controls_glide(params) { CONTROL_INTERVAL.min(n - pos) } else { n - pos };
+            if self.previous.is_some() {
+                // The span ends where the crossfade does: the old algorithm stops there.
+                m = m.min((self.fade_len - self.fade_pos).max(1) as usize);
+            }
             self.update_controls(params, m);
             let span = pos..pos + m;
-            self.run(self.current, Buffer::Wet, span.clone());
             let convolution_heard = self.current == AlgorithmChoice::Convolution || self.previous == Some(AlgorithmChoice::Convolution);
-            if !convolution_heard && self.convolution.has_ir() {
+            let convolution_idle = !convolution_heard && self.convolution.has_ir();
+            // The other algorithms' inputs, before the heard one overwrites the wet buffer.
+            for (wanted, buffer) in [(self.previous.is_some(), &mut self.old), (convolution_idle, &mut self.idle)] {
+                if wanted {
+                    for (to, from) in buffer.iter_mut().zip(&self.wet) {
+                        to[span.clone()].copy_from_slice(&from[span.clone()]);
+                    }
+                }
+            }
+            self.run(self.current, Buffer::Wet, span.clone());
+            if convolution_idle {
                 self.run(AlgorithmChoice::Convolution, Buffer::Idle, span.clone());
             }
             if let Some(previous) = self.previous {
@@ -196,17 +221,12 @@ impl Engine for ReverbEngine {
             }
             // Low and high cut on the wet signal.
             let [wl, wr] = &mut self.wet;
-            for i in span {
-                for (ch, w) in [&mut wl[i], &mut wr[i]].into_iter().enumerate() {
-                    *w = self.high_cut.tick(ch, self.low_cut.tick(ch, *w));
-                }
-            }
+            Biquad::cascade(&mut self.low_cut, &mut self.high_cut, &mut wl[span.clone()], &mut wr[span]);
             pos += m;
         }
 
-        // Width (Freeverb's: wet1 = (1 + w)/2, wet2 = (1 − w)/2), the mono sum for one channel,
-        // then the output stage.
-        let channels = io.main.len().min(self.channels);
+        // Width (Freeverb's: wet1 = (1 + w)/2, wet2 = (1 − w)/2) and, for a mono output, the
+        // sum of both sides.
         let [wl, wr] = &mut self.wet;
         for ((l, r), &w) in wl[..n].iter_mut().zip(wr[..n].iter_mut()).zip(&self.width[..n]) {
             let (wet1, wet2) = ((1.0 + w) * 0.5, (1.0 - w) * 0.5);
@@ -217,6 +237,7 @@ impl Engine for ReverbEngine {
                 (*l, *r) = (new_l, new_r);
             }
         }
+
         for (ch, samples) in io.main.iter_mut().enumerate().take(channels) {
             self.output.finish(ch, &mut samples[..n], &self.wet[ch][..n], 0);
         }
@@ -260,16 +281,14 @@ enum Buffer {
 }
 
 impl ReverbEngine {
-    /// Run `algorithm` on the predelayed input over `span`, into `buffer` (in place).
+    /// Run `algorithm` over `span` of `buffer`, in place (the buffer holds the predelayed input).
     fn run(&mut self, algorithm: AlgorithmChoice, buffer: Buffer, span: std::ops::Range<usize>) {
         let [l, r] = match buffer {
             Buffer::Wet => &mut self.wet,
             Buffer::Old => &mut self.old,
             Buffer::Idle => &mut self.idle,
         };
-        let (l, r) = (&mut l[span.clone()], &mut r[span.clone()]);
-        l.copy_from_slice(&self.pre[0][span.clone()]);
-        r.copy_from_slice(&self.pre[1][span]);
+        let (l, r) = (&mut l[span.clone()], &mut r[span]);
         let audio = &mut [l, r];
         match algorithm {
             AlgorithmChoice::Freeverb => self.freeverb.process(audio, ()),
@@ -311,6 +330,13 @@ impl ReverbEngine {
             AlgorithmChoice::Convolution => {}
         }
     }
+}
+
+/// Whether a control that the models or the cut filters follow per span is gliding.
+fn controls_glide(params: &ReverbParams) -> bool {
+    [&params.decay, &params.size, &params.damping, &params.modulation, &params.low_cut, &params.high_cut]
+        .iter()
+        .any(|p| p.smoothed.is_smoothing())
 }
 
 /// The model settings at the parameters' current (target) values (the engine's, and the
