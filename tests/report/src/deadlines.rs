@@ -88,6 +88,12 @@ pub fn table(runs: &[Run]) -> String {
     t
 }
 
+/// The count axis' floor: below one callback, so that one shows.
+const FLOOR: f64 = 0.4;
+/// The duration axis' start, % of the period: a log axis (the durations span 0.3 % to over
+/// 1000 % on a machine that stalls), on which the first bucket, 0–1 %, is drawn from here.
+const X_MIN: f64 = 0.5;
+
 /// The periods present, in order.
 fn periods(runs: &[Run]) -> Vec<usize> {
     let mut p: Vec<usize> = runs.iter().map(|r| r.period).collect();
@@ -108,7 +114,8 @@ fn settings(runs: &[Run]) -> Vec<&str> {
 }
 
 /// One PNG, a panel per period (two columns), each with every setting's histogram as a step
-/// line (count on a log axis, so the rare long callbacks show), and the deadline at 100 %.
+/// line (both axes logarithmic, so the bulk of the callbacks and the rare long ones show), and
+/// the deadline at 100 %.
 /// `subtitle` says how the data was taken (seconds per period, machine).
 pub fn plot(runs: &[Run], subtitle: &str, path: &Path) -> Result<()> {
     let periods = periods(runs);
@@ -124,7 +131,7 @@ pub fn plot(runs: &[Run], subtitle: &str, path: &Path) -> Result<()> {
         .max()
         .unwrap_or(0) as f64
         + 1.0;
-    let x_max = (top * 1.08).max(110.0).ceil();
+    let x_max = (top * 1.25).max(150.0).ceil();
     let y_max = runs.iter().flat_map(|r| r.histogram.iter().copied()).max().unwrap_or(1).max(1) as f64 * 3.0;
     let rows = periods.len().div_ceil(2) as u32;
     plot::png(path, (1900, 100 + 520 * rows), |root| {
@@ -152,10 +159,11 @@ pub fn plot(runs: &[Run], subtitle: &str, path: &Path) -> Result<()> {
                 .margin(14)
                 .x_label_area_size(50)
                 .y_label_area_size(80)
-                .build_cartesian_2d(0.0..x_max, (0.8..y_max).log_scale())?;
+                .build_cartesian_2d((X_MIN..x_max).log_scale(), (FLOOR..y_max).log_scale())?;
             chart
                 .configure_mesh()
-                .x_desc("callback duration, % of the period")
+                .x_desc("callback duration, % of the period (log)")
+                .x_label_formatter(&|x| format!("{x}"))
                 .y_desc("callbacks (log)")
                 .axis_desc_style((FONT, plot::AXIS))
                 .label_style((FONT, plot::LABEL))
@@ -164,30 +172,17 @@ pub fn plot(runs: &[Run], subtitle: &str, path: &Path) -> Result<()> {
                 .draw()?;
             for (i, name) in names.iter().enumerate() {
                 let Some(run) = runs.iter().find(|r| r.period == period && r.setting == *name) else { continue };
-                let style = colour(i).stroke_width(2);
-                // Step line over the non-empty buckets; a run of empty buckets breaks it (a log
-                // axis has no zero).
-                let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
-                let mut current: Vec<(f64, f64)> = Vec::new();
-                for (bucket, &count) in run.histogram.iter().enumerate() {
-                    if count == 0 {
-                        if !current.is_empty() {
-                            segments.push(std::mem::take(&mut current));
-                        }
-                        continue;
-                    }
-                    let (x0, x1) = (bucket as f64, bucket as f64 + 1.0);
-                    current.push((x0, count as f64));
-                    current.push((x1, count as f64));
-                }
-                if !current.is_empty() {
-                    segments.push(current);
-                }
-                for segment in segments {
-                    chart.draw_series(LineSeries::new(segment, style))?;
-                }
+                // A step line over the buckets, empty ones on the axis' floor (a log axis has no
+                // zero), so a single long callback shows as a spike from the floor.
+                let last = run.histogram.iter().rposition(|&c| c > 0).unwrap_or(0);
+                let steps = run.histogram[..=last].iter().enumerate().flat_map(|(bucket, &count)| {
+                    let y = if count == 0 { FLOOR } else { count as f64 };
+                    [((bucket as f64).max(X_MIN), y), (bucket as f64 + 1.0, y)]
+                });
+                let steps = steps.chain([(last as f64 + 1.0, FLOOR)]);
+                chart.draw_series(LineSeries::new(steps, colour(i).stroke_width(2)))?;
             }
-            chart.draw_series(LineSeries::new([(100.0, 0.8), (100.0, y_max)], RED.stroke_width(2)))?;
+            chart.draw_series(LineSeries::new([(100.0, FLOOR), (100.0, y_max)], RED.stroke_width(2)))?;
         }
         Ok(())
     })
