@@ -177,7 +177,6 @@ pub fn plot(ring: &[RingRow], vcf: &[VcfRow], subtitle: &str, path: &Path) -> Re
             let points = vcf.iter().filter(|r| r.k == *k).map(|r| (x(r.factor), r.mean_us)).collect();
             series(points, format!("VCF, K = {k} (mean of 4 cutoffs)"), colour(2 + i).stroke_width(3))?;
         }
-        drop(series);
         plot::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
