@@ -110,15 +110,18 @@ pub fn write_report(raw: &Path, out: &Path, parts: &[Part]) -> Result<Vec<PathBu
         responses::plot_vcf(&vcf, &png)?;
         written.push(png);
         md += "### VCF\n\n![VCF magnitude response, measured and theory](vcf_response.png)\n\n\
-               | cutoff | K | largest |measured − theory|, 20 Hz–10 kHz | 10–20 kHz |\n|---|---|---|---|\n";
+               Largest deviation of the measurement from the theory where the theory is above −60 dB (— where it is \
+               below that throughout):\n\n\
+               | cutoff | K | 20 Hz–10 kHz | 10–20 kHz |\n|---|---|---|---|\n";
+        let cell = |d: Option<f64>| d.map_or("—".to_owned(), |d| format!("{d:.3} dB"));
         for r in &vcf {
             writeln!(
                 md,
-                "| {} Hz | {} | {:.3} dB | {:.3} dB |",
+                "| {} Hz | {} | {} | {} |",
                 r.cutoff_hz,
                 r.resonance,
-                r.worst_deviation_db(20.0, 10_000.0),
-                r.worst_deviation_db(10_000.0, 20_000.0)
+                cell(r.worst_deviation_db(20.0, 10_000.0)),
+                cell(r.worst_deviation_db(10_000.0, 20_000.0))
             )?;
         }
 

@@ -70,14 +70,15 @@ pub struct VcfResponse {
 
 impl VcfResponse {
     /// The largest |measured − theory| in dB between `lo` and `hi` Hz, where the theory is
-    /// above [`VCF_FLOOR_DB`] (below it the stop band is at f32's rounding, not the model's).
-    pub fn worst_deviation_db(&self, lo: f64, hi: f64) -> f64 {
+    /// above [`VCF_FLOOR_DB`] (below it the stop band is at f32's rounding, not the model's);
+    /// None if it is below that everywhere there.
+    pub fn worst_deviation_db(&self, lo: f64, hi: f64) -> Option<f64> {
         self.measured
             .iter()
             .zip(&self.theory)
             .filter(|((f, _), (_, t))| *f >= lo && *f <= hi && *t > VCF_FLOOR_DB)
             .map(|((_, m), (_, t))| (m - t).abs())
-            .fold(0.0, f64::max)
+            .reduce(f64::max)
     }
 }
 
@@ -156,7 +157,7 @@ pub fn plot_vcf(responses: &[VcfResponse], path: &Path) -> Result<()> {
         }
         plot::draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
 
-        let worst = responses.iter().map(|r| r.worst_deviation_db(20.0, 20_000.0)).fold(0.01, f64::max) * 1.5;
+        let worst = responses.iter().filter_map(|r| r.worst_deviation_db(20.0, 20_000.0)).fold(0.01, f64::max) * 1.5;
         let mut diff = ChartBuilder::on(&bottom)
             .caption(format!("measured − theory, where the theory is above {VCF_FLOOR_DB} dB"), (FONT, plot::CAPTION))
             .margin(20)

@@ -101,6 +101,7 @@ pub fn table(ring: &[RingRow], vcf: &[VcfRow]) -> String {
         }
     }
     let mut ks: Vec<f64> = vcf.iter().map(|r| r.k).collect();
+    ks.sort_by(f64::total_cmp);
     ks.dedup();
     if !vcf.is_empty() {
         t += "\n| factor |";
@@ -111,6 +112,7 @@ pub fn table(ring: &[RingRow], vcf: &[VcfRow]) -> String {
         t += &"---|".repeat(ks.len());
         t += "\n";
         let mut factors: Vec<u32> = vcf.iter().map(|r| r.factor).collect();
+        factors.sort_unstable();
         factors.dedup();
         for f in factors {
             t += &format!("| {f}× |");
@@ -217,6 +219,13 @@ factor      K |          200 Hz           2000 Hz          10000 Hz          180
         );
         let vcf = parse_vcf(VCF).unwrap();
         assert_eq!(vcf, [VcfRow { factor: 1, k: 0.0, mean_us: 0.115 }, VcfRow { factor: 8, k: 9.0, mean_us: 0.915 }]);
+    }
+
+    #[test]
+    fn the_vcf_table_has_one_column_per_resonance_and_one_row_per_factor() {
+        let rows = [(1, 0.0), (1, 9.0), (2, 0.0), (2, 9.0)].map(|(factor, k)| VcfRow { factor, k, mean_us: factor as f64 + k });
+        let t = table(&[], &rows);
+        assert_eq!(t.trim(), "| factor | VCF, K = 0 | VCF, K = 9 |\n|---|---|---|\n| 1× | 1.000 | 10.000 |\n| 2× | 2.000 | 11.000 |");
     }
 
     #[test]
