@@ -10,10 +10,14 @@
 //!   again compiles nothing), and the VST3 tests.
 //! - `cargo xtask screenshots`: bundles, then writes `docs/screenshots/<app>.png` of every
 //!   plugin's editor from its real standalone window under Xvfb (`screenshots.rs`).
+//! - `cargo xtask bench [--quick] [--docs] [PART...]`: runs the benchmarks behind the report
+//!   and draws it, markdown tables and PNG plots in `target/bench-report/` (`bench.rs`;
+//!   `--docs` copies them to `docs/plots/`).
 //! - `known-packages` and `bundle-universal` are forwarded to `nice-plug-xtask` as they are.
 //!
 //! `bundle` and `test` first check that the system libraries the build needs are installed.
 
+mod bench;
 mod bundle;
 mod screenshots;
 mod system;
@@ -42,6 +46,16 @@ Commands:
   screenshots
       Bundle every plugin, open each standalone's editor under Xvfb (the window test
       tests/tests/standalone_window.rs) and write docs/screenshots/<app>.png of each editor.
+  bench [--quick] [--docs] [PART...]
+      The benchmark report in target/bench-report/: report.md with the tables, and PNG plots.
+      PART is one of (all three without any):
+        deadlines     the JACK deadline bench (60 s per period and setting, about 30 min;
+                      --quick: 5 s): callback-duration histograms per period. Uses the bundles
+                      in $FERRITE_BUNDLE_DIR if set, else bundles every plugin first
+        oversampling  the Ring's and the VCF's model benches: cost against oversampling factor
+        responses     the VCF's, the phaser's and the reverbs' responses measured against
+                      their theory
+      --docs also copies the report and plots to docs/plots/ (what the README shows).
   known-packages, bundle-universal ...
       Forwarded to nice-plug-xtask.
 
@@ -75,6 +89,10 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "test" => test::test(args.collect()),
+        "bench" => {
+            bench::bench(args.collect())?;
+            Ok(ExitCode::SUCCESS)
+        }
         "screenshots" => {
             screenshots::screenshots()?;
             Ok(ExitCode::SUCCESS)

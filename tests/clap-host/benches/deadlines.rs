@@ -10,6 +10,12 @@
 //! `cargo xtask bundle && cargo bench -p ferrite-clap-host-tests --bench deadlines [-- NAME...]`
 //! (`FERRITE_BENCH_SECONDS`, default 60; `FERRITE_BENCH_CPU`, default the last CPU; NAME picks
 //! settings by substring). Needs root or an rtprio limit for real-time threads.
+//!
+//! With `FERRITE_BENCH_OUT` set to a folder, each run is also written, one tab-separated line,
+//! to `deadlines.tsv` there, with its whole histogram (`cargo xtask bench` plots them; the
+//! format is `ferrite-bench-report`'s `deadlines::Run`).
+
+use std::io::Write as _;
 
 mod daw;
 mod host;
@@ -29,8 +35,19 @@ const SETTINGS: &[&str] = &[
     "reverb: default (hall)",
 ];
 
+/// `deadlines.tsv` in `$FERRITE_BENCH_OUT`, created empty, if that is set.
+fn results_file() -> Option<std::fs::File> {
+    let dir = std::path::PathBuf::from(std::env::var_os("FERRITE_BENCH_OUT")?);
+    std::fs::create_dir_all(&dir).expect("create $FERRITE_BENCH_OUT");
+    let path = dir.join("deadlines.tsv");
+    let mut file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+    writeln!(file, "# setting\tperiod\tcallbacks\toverruns\txruns\tstalls\tmin %\tmean %\tp99 %\tp99.9 %\tmax %\thistogram (callbacks per 1 % of the period, from 0 %)").expect("write");
+    Some(file)
+}
+
 fn main() {
     let cpu = daw::setup();
+    let mut results = results_file();
     println!(
         "deadlines: CPU {cpu}, JACK dummy driver, {} Hz, {} s per period, one instance, noise in at -12 dBFS",
         host::SAMPLE_RATE,
@@ -44,18 +61,38 @@ fn main() {
         for period in PERIODS {
             let setup = host::Setup { name, bundle: case.bundle, settings: case.settings, automation: None, block: period };
             match daw::run(&setup, 1, period) {
-                Ok(o) => println!(
-                    "| {name} | {period} | {:.1} % | {:.1} % | {:.0} % | {:.0} % | {:.0} % | {} ({:.3} %) | {} | {} |",
-                    o.percent(o.shortest),
-                    o.mean_percent(),
-                    o.percentile(0.99),
-                    o.percentile(0.999),
-                    o.percent(o.longest),
-                    o.overruns,
-                    100.0 * o.overruns as f64 / o.callbacks.max(1) as f64,
-                    o.xruns,
-                    o.stalls
-                ),
+                Ok(o) => {
+                    println!(
+                        "| {name} | {period} | {:.1} % | {:.1} % | {:.0} % | {:.0} % | {:.0} % | {} ({:.3} %) | {} | {} |",
+                        o.percent(o.shortest),
+                        o.mean_percent(),
+                        o.percentile(0.99),
+                        o.percentile(0.999),
+                        o.percent(o.longest),
+                        o.overruns,
+                        100.0 * o.overruns as f64 / o.callbacks.max(1) as f64,
+                        o.xruns,
+                        o.stalls
+                    );
+                    if let Some(file) = &mut results {
+                        let histogram: Vec<String> = o.histogram().iter().map(u64::to_string).collect();
+                        writeln!(
+                            file,
+                            "{name}\t{period}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{:.0}\t{:.0}\t{:.3}\t{}",
+                            o.callbacks,
+                            o.overruns,
+                            o.xruns,
+                            o.stalls,
+                            o.percent(o.shortest),
+                            o.mean_percent(),
+                            o.percentile(0.99),
+                            o.percentile(0.999),
+                            o.percent(o.longest),
+                            histogram.join(" ")
+                        )
+                        .expect("write deadlines.tsv");
+                    }
+                }
                 Err(e) => println!("| {name} | {period} | {e} | | | | | | | |"),
             }
         }

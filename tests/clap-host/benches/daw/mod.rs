@@ -152,6 +152,12 @@ impl Outcome {
         (top as f64).min(self.percent(self.longest))
     }
 
+    /// The callbacks per 1 %-of-the-period bucket of their duration, from 0 % up; the last
+    /// bucket also holds every longer callback.
+    pub fn histogram(&self) -> &[u64] {
+        &self.histogram
+    }
+
     /// No xrun but those the machine's stalls explain.
     pub fn passed(&self) -> bool {
         self.xruns <= 2 * self.stalls
