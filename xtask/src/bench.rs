@@ -22,7 +22,7 @@ use crate::bundle::bundle;
 use crate::system::{check_system_libraries, DEB_PACKAGES};
 use crate::{cargo, workspace};
 
-/// Where `--docs` copies the report, relative to the workspace root.
+/// Where `--docs` copies the report, relative to the workspace root (wherever `cargo xtask` runs).
 pub const DOCS_DIR: &str = "docs/plots";
 
 /// The report's parts, as `ferrite-bench-report` names them.
@@ -115,9 +115,10 @@ pub fn bench(args: Vec<String>) -> Result<()> {
         eprintln!("bench: {}", file.display());
     }
     if docs {
-        std::fs::create_dir_all(DOCS_DIR)?;
+        let docs_dir = metadata.workspace_root.join(DOCS_DIR).into_std_path_buf();
+        std::fs::create_dir_all(&docs_dir)?;
         for file in &files {
-            let copy = Path::new(DOCS_DIR).join(file.file_name().unwrap_or_default());
+            let copy = docs_dir.join(file.file_name().unwrap_or_default());
             std::fs::copy(file, &copy).with_context(|| format!("cannot write {}", copy.display()))?;
             eprintln!("bench: {}", copy.display());
         }

@@ -157,6 +157,9 @@ pub fn plot(ring: &[RingRow], vcf: &[VcfRow], subtitle: &str, path: &Path) -> Re
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         let mut series = |points: Vec<(f64, f64)>, label: String, style: ShapeStyle| -> Result<()> {
+            // A zero (the Ring's oversampling at 1×, where there is none) has no place on a log
+            // axis: left out rather than drawn on the floor.
+            let points: Vec<(f64, f64)> = points.into_iter().filter(|&(_, v)| v > 0.0).collect();
             if points.is_empty() {
                 return Ok(());
             }
