@@ -71,32 +71,11 @@ fn impulse_response(m: &mut Model, len: usize) -> (Vec<f32>, Vec<f32>) {
     m.run(&x, &x, 4096)
 }
 
-/// Reverberation time from the Schroeder backward integral of the stereo energy `l² + r²`:
-/// a least-squares line through the energy-decay curve between `from_db` and `to_db` (e.g.
-/// −5 and −35 for T30), extrapolated to 60 dB.
+/// Reverberation time from the Schroeder backward integral of the stereo energy `l² + r²`
+/// ([`crate::analysis::schroeder_rt60`] between `from_db` and `to_db`, e.g. −5 and −35 for T30).
 fn schroeder_rt60(l: &[f32], r: &[f32], sample_rate: f64, from_db: f64, to_db: f64) -> f64 {
-    let n = l.len();
-    let mut edc = vec![0.0f64; n];
-    let mut acc = 0.0f64;
-    for i in (0..n).rev() {
-        acc += (l[i] as f64).powi(2) + (r[i] as f64).powi(2);
-        edc[i] = acc;
-    }
-    let total = edc[0];
-    let (mut sx, mut sy, mut sxx, mut sxy, mut count) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (i, &e) in edc.iter().enumerate() {
-        let db = 10.0 * (e / total).log10();
-        if db <= from_db && db >= to_db {
-            let t = i as f64 / sample_rate;
-            sx += t;
-            sy += db;
-            sxx += t * t;
-            sxy += t * db;
-            count += 1.0;
-        }
-    }
-    let slope = (count * sxy - sx * sy) / (count * sxx - sx * sx);
-    -60.0 / slope
+    let energy: Vec<f64> = l.iter().zip(r).map(|(&l, &r)| (l as f64).powi(2) + (r as f64).powi(2)).collect();
+    crate::analysis::schroeder_rt60(&energy, sample_rate, from_db, to_db).expect("the response decays")
 }
 
 fn energy(x: &[f32]) -> f64 {

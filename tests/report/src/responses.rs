@@ -20,6 +20,7 @@
 
 use std::path::Path;
 
+use ferrite_dsp::analysis::schroeder_rt60;
 use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::phaser::{theory, Phaser, PhaserSettings};
 use ferrite_dsp::reverb::{freeverb, hall, plate, ReverbSettings};
@@ -353,38 +354,6 @@ pub struct ReverbDecay {
     pub curve: Vec<(f64, f64)>,
 }
 
-/// RT60 (s) from the Schroeder backward integral of `energy` (per sample, at `sr`): a
-/// least-squares line through the decay curve from `from_db` to `to_db`, extrapolated to
-/// −60 dB. None for silence, or a slope that is not a decay. (The backward integral of a
-/// response cut short always falls away at its end: the response must be long enough for its
-/// own decay to reach `to_db`, which the callers' lengths see to.)
-pub fn schroeder_rt60(energy: &[f64], sr: f64, from_db: f64, to_db: f64) -> Option<f64> {
-    let mut edc = vec![0.0f64; energy.len()];
-    let mut acc = 0.0f64;
-    for (e, &x) in edc.iter_mut().zip(energy).rev() {
-        acc += x;
-        *e = acc;
-    }
-    let total = *edc.first()?;
-    if total <= 0.0 {
-        return None;
-    }
-    let (mut sx, mut sy, mut sxx, mut sxy, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (i, &e) in edc.iter().enumerate() {
-        let level = 10.0 * (e / total).log10();
-        if level <= from_db && level >= to_db {
-            let t = i as f64 / sr;
-            sx += t;
-            sy += level;
-            sxx += t * t;
-            sxy += t * level;
-            n += 1.0;
-        }
-    }
-    let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    (n >= 2.0 && slope < 0.0).then_some(-60.0 / slope)
-}
-
 /// The octave band around `centre` of the spectra `l`, `r` (bins of `bin_hz`), back in time:
 /// zero phase, flat from a sixth of an octave inside each edge, cosine skirts to a sixth
 /// outside. Returns the per-sample energy `l² + r²` of the band.
@@ -544,27 +513,6 @@ pub fn plot_reverb(decays: &[ReverbDecay], path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schroeder_rt60_recovers_the_decay_of_an_exponential_tail() {
-        // Noise whose energy falls 60 dB in 1.3 s.
-        let sr = 48_000.0;
-        let rt60 = 1.3;
-        let mut state = 0x1234_5678u32;
-        let energy: Vec<f64> = (0..(3.0 * sr) as usize)
-            .map(|i| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                let x = state as f64 / u32::MAX as f64 - 0.5;
-                x * x * 10f64.powf(-6.0 * i as f64 / sr / rt60)
-            })
-            .collect();
-        let got = schroeder_rt60(&energy, sr, -5.0, -25.0).unwrap();
-        assert!((got / rt60 - 1.0).abs() < 0.02, "measured {got} s, made {rt60} s");
-        // Silence has none.
-        assert_eq!(schroeder_rt60(&vec![0.0; 1000], sr, -5.0, -25.0), None);
-    }
 
     #[test]
     fn octave_bands_separate_two_decays() {
