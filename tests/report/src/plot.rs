@@ -6,9 +6,12 @@
 use std::error::Error;
 use std::fs::File;
 use std::io::BufWriter;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -97,6 +100,36 @@ where
         .margin(8)
         .draw()?;
     Ok(())
+}
+
+/// A chart of a quantity against frequency, as every response figure draws one: `caption` (text
+/// and size) above, the frequency axis logarithmic over `hz` with Hz tick labels and
+/// `x_label_area` pixels for them, `y` linear, the axes described by `descs` (x, y), and the
+/// figures' margins and light grid.
+pub fn frequency_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    caption: (&str, u32),
+    x_label_area: u32,
+    hz: Range<f64>,
+    y: Range<f64>,
+    descs: (&str, &str),
+) -> Result<ChartContext<'a, BitMapBackend<'b>, Cartesian2d<LogCoord<f64>, RangedCoordf64>>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption.0, (FONT, caption.1))
+        .margin(20)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(80)
+        .build_cartesian_2d(hz.log_scale(), y)?;
+    chart
+        .configure_mesh()
+        .x_desc(descs.0)
+        .y_desc(descs.1)
+        .axis_desc_style((FONT, AXIS))
+        .label_style((FONT, LABEL))
+        .x_label_formatter(&hz_label)
+        .light_line_style(BLACK.mix(0.05))
+        .draw()?;
+    Ok(chart)
 }
 
 /// Log-spaced frequencies from `lo` to `hi` Hz, `n` of them (both ends included).

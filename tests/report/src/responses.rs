@@ -28,7 +28,7 @@ use ferrite_dsp::vcf::{linear_gain, model_cutoff_hz, Vcf, VcfControl};
 use plotters::prelude::*;
 use realfft::RealFftPlanner;
 
-use crate::plot::{self, colour, hz_label, legend_line, log_frequencies, Result, FONT};
+use crate::plot::{self, colour, frequency_chart, legend_line, log_frequencies, Result};
 
 /// The host rate every response is measured at, Hz.
 pub const SAMPLE_RATE: f32 = 48_000.0;
@@ -125,24 +125,8 @@ pub fn vcf(cutoff_hz: f32, k: f32, points: usize) -> VcfResponse {
 pub fn plot_vcf(responses: &[VcfResponse], path: &Path) -> Result<()> {
     plot::png(path, (1400, 1000), |root| {
         let (top, bottom) = root.split_vertically(700);
-        let mut chart = ChartBuilder::on(&top)
-            .caption(
-                format!("Ferrite VCF: measured magnitude response ({}× oversampling, 48 kHz) and the linearised theory", 1 << VCF_OVERSAMPLING_LOG2),
-                (FONT, plot::TITLE),
-            )
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((20.0..20_000.0).log_scale(), VCF_FLOOR_DB..24.0)?;
-        chart
-            .configure_mesh()
-            .x_desc("frequency, Hz")
-            .y_desc("gain, dB")
-            .axis_desc_style((FONT, plot::AXIS))
-            .label_style((FONT, plot::LABEL))
-            .x_label_formatter(&hz_label)
-            .light_line_style(BLACK.mix(0.05))
-            .draw()?;
+        let caption = format!("Ferrite VCF: measured magnitude response ({}× oversampling, 48 kHz) and the linearised theory", 1 << VCF_OVERSAMPLING_LOG2);
+        let mut chart = frequency_chart(&top, (&caption, plot::TITLE), 50, 20.0..20_000.0, VCF_FLOOR_DB..24.0, ("frequency, Hz", "gain, dB"))?;
         for (i, r) in responses.iter().enumerate() {
             let style = colour(i).mix(0.75).stroke_width(6);
             chart
@@ -159,20 +143,8 @@ pub fn plot_vcf(responses: &[VcfResponse], path: &Path) -> Result<()> {
         plot::draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
 
         let worst = responses.iter().filter_map(|r| r.worst_deviation_db(20.0, 20_000.0)).fold(0.01, f64::max) * 1.5;
-        let mut diff = ChartBuilder::on(&bottom)
-            .caption(format!("measured − theory, where the theory is above {VCF_FLOOR_DB} dB"), (FONT, plot::CAPTION))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((20.0..20_000.0).log_scale(), -worst..worst)?;
-        diff.configure_mesh()
-            .x_desc("frequency, Hz")
-            .y_desc("difference, dB")
-            .axis_desc_style((FONT, plot::AXIS))
-            .label_style((FONT, plot::LABEL))
-            .x_label_formatter(&hz_label)
-            .light_line_style(BLACK.mix(0.05))
-            .draw()?;
+        let caption = format!("measured − theory, where the theory is above {VCF_FLOOR_DB} dB");
+        let mut diff = frequency_chart(&bottom, (&caption, plot::CAPTION), 50, 20.0..20_000.0, -worst..worst, ("frequency, Hz", "difference, dB"))?;
         for (i, r) in responses.iter().enumerate() {
             let points = r.measured.iter().zip(&r.theory).filter(|(_, t)| t.1 > VCF_FLOOR_DB).map(|(m, t)| (m.0, m.1 - t.1));
             diff.draw_series(LineSeries::new(points, colour(i).stroke_width(2)))?;
@@ -279,21 +251,8 @@ pub fn phaser(label: &str, settings: &PhaserSettings, points: usize) -> PhaserRe
 pub fn plot_phaser(responses: &[PhaserResponse], path: &Path) -> Result<()> {
     plot::png(path, (1400, 1000), |root| {
         let (top, bottom) = root.split_vertically(680);
-        let mut chart = ChartBuilder::on(&top)
-            .caption("Ferrite Phaser: measured magnitude (static, mix ½) and the theory's notches", (FONT, plot::TITLE))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((20.0..20_000.0).log_scale(), -50.0..12.0)?;
-        chart
-            .configure_mesh()
-            .x_desc("frequency, Hz")
-            .y_desc("gain, dB")
-            .axis_desc_style((FONT, plot::AXIS))
-            .label_style((FONT, plot::LABEL))
-            .x_label_formatter(&hz_label)
-            .light_line_style(BLACK.mix(0.05))
-            .draw()?;
+        let caption = ("Ferrite Phaser: measured magnitude (static, mix ½) and the theory's notches", plot::TITLE);
+        let mut chart = frequency_chart(&top, caption, 50, 20.0..20_000.0, -50.0..12.0, ("frequency, Hz", "gain, dB"))?;
         for (i, r) in responses.iter().enumerate() {
             let style = colour(i).mix(0.75).stroke_width(6);
             chart
@@ -316,20 +275,8 @@ pub fn plot_phaser(responses: &[PhaserResponse], path: &Path) -> Result<()> {
             .map(|r| r.notches.iter().filter_map(|&(p, m)| m.map(|m| (p, 100.0 * (m / p - 1.0)))).collect())
             .collect();
         let worst = errors.iter().flatten().map(|e| e.1.abs()).fold(0.1f64, f64::max) * 1.3;
-        let mut err = ChartBuilder::on(&bottom)
-            .caption("measured notch frequency against the predicted one", (FONT, plot::CAPTION))
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((20.0..20_000.0).log_scale(), -worst..worst)?;
-        err.configure_mesh()
-            .x_desc("predicted notch, Hz")
-            .y_desc("error, %")
-            .axis_desc_style((FONT, plot::AXIS))
-            .label_style((FONT, plot::LABEL))
-            .x_label_formatter(&hz_label)
-            .light_line_style(BLACK.mix(0.05))
-            .draw()?;
+        let caption = ("measured notch frequency against the predicted one", plot::CAPTION);
+        let mut err = frequency_chart(&bottom, caption, 50, 20.0..20_000.0, -worst..worst, ("predicted notch, Hz", "error, %"))?;
         err.draw_series(LineSeries::new([(20.0, 0.0), (20_000.0, 0.0)], BLACK.mix(0.4).stroke_width(1)))?;
         for (i, e) in errors.iter().enumerate() {
             err.draw_series(e.iter().map(|&p| Circle::new(p, 6, colour(i).filled())))?;
@@ -478,21 +425,9 @@ pub fn plot_reverb(decays: &[ReverbDecay], path: &Path) -> Result<()> {
         .fold(1.0f64, f64::max)
         * 1.15;
     plot::png(path, (1400, 800), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Ferrite Reverb: decay per octave band (impulse response, T20) and what the parameters ask for", (FONT, plot::TITLE))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(80)
-            .build_cartesian_2d((60.0..20_000.0).log_scale(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .x_desc("frequency, Hz (dots: octave bands, measured)")
-            .y_desc("RT60, s")
-            .axis_desc_style((FONT, plot::AXIS))
-            .label_style((FONT, plot::LABEL))
-            .x_label_formatter(&hz_label)
-            .light_line_style(BLACK.mix(0.05))
-            .draw()?;
+        let caption = ("Ferrite Reverb: decay per octave band (impulse response, T20) and what the parameters ask for", plot::TITLE);
+        let descs = ("frequency, Hz (dots: octave bands, measured)", "RT60, s");
+        let mut chart = frequency_chart(root, caption, 60, 60.0..20_000.0, 0.0..top, descs)?;
         for (i, d) in decays.iter().enumerate() {
             let style = colour(i).stroke_width(2);
             chart
