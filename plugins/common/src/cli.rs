@@ -1,11 +1,11 @@
 //! The command line every Ferrite plugin binary shares (docs/interfaces.md, "Command line"):
 //!
 //! ```text
-//! NAME render IN OUT [--set ID=VALUE]... [--preset FILE] [--sidechain FILE] [--ir FILE]
+//! NAME render IN OUT [--set ID=VALUE]... [--preset NAME|FILE] [--sidechain FILE] [--ir FILE]
 //!             [--block N] [--tail SECONDS] [--bits 32|24|16]
 //! NAME render IN... --out-dir DIR [--jobs N] [same options]
-//! NAME params [--json | --markdown]
-//! NAME [standalone options] [--set ID=VALUE]... [--no-editor]
+//! NAME params [--json | --markdown | --presets]
+//! NAME [standalone options] [--preset NAME|FILE] [--set ID=VALUE]... [--no-editor]
 //! NAME --version
 //! ```
 //!
@@ -27,6 +27,7 @@ use clap::Parser;
 use nice_plug::prelude::*;
 
 use crate::audio_file::Bits;
+use crate::presets::{self, FactoryPreset, Source};
 use crate::render::{self, Interrupted, ProcessingFailed, RenderOptions, Tail};
 use crate::settings::{self, fmt_num};
 use crate::standalone::{self, BackendChoice, JackGuard, JackGuardError};
@@ -53,6 +54,11 @@ pub trait FerritePlugin: Plugin {
     /// [`crate::standalone`]). A plugin with a single instance ignores it.
     fn run_standalone(_instance: u8, args: Vec<String>) -> bool {
         nice_export_standalone_with_args::<Self, _>(args)
+    }
+
+    /// The presets compiled into the plugin (see [`crate::presets`]).
+    fn factory_presets() -> &'static [FactoryPreset] {
+        &[]
     }
 }
 
@@ -93,9 +99,10 @@ struct RenderCli {
     /// `cutoff=2 kHz`, `oversampling=8x`); repeatable, see `params`
     #[arg(long = "set", value_name = "ID=VALUE")]
     sets: Vec<String>,
-    /// A preset file: one `ID = VALUE` per line (applied before --set)
-    #[arg(long, value_name = "FILE")]
-    preset: Option<PathBuf>,
+    /// A preset, by name (a factory or user preset, see `params --presets`) or as a file of
+    /// `ID = VALUE` lines; parameters it does not set take their defaults (applied before --set)
+    #[arg(long, value_name = "NAME|FILE")]
+    preset: Option<String>,
     /// The sidechain input (resampled to the input's rate; padded with silence if shorter)
     #[arg(long, value_name = "FILE")]
     sidechain: Option<PathBuf>,
@@ -129,8 +136,12 @@ struct ParamsCli {
     #[arg(long, conflicts_with = "markdown")]
     json: bool,
     /// The plugin's section of docs/parameters.md
-    #[arg(long)]
+    #[arg(long, conflicts_with = "presets")]
     markdown: bool,
+    /// List the presets instead: factory presets by category, then the user presets and the
+    /// folder they are kept in
+    #[arg(long, conflicts_with = "json")]
+    presets: bool,
 }
 
 /// Parse `args` (after the subcommand) with clap as `NAME SUBCOMMAND`. `Err(code)`: help or
@@ -171,7 +182,9 @@ pub fn main<P: FerritePlugin + ClapPlugin>() -> ! {
         },
         Some("params") => match parse::<ParamsCli>(P::CLI_NAME, "params", &args[2..]) {
             Ok(cli) => {
-                if cli.json {
+                if cli.presets {
+                    print!("{}", presets_table::<P>());
+                } else if cli.json {
                     print!("{}", params_json::<P>());
                 } else if cli.markdown {
                     print!("{}", params_markdown::<P>());
@@ -298,24 +311,29 @@ fn render_command<P: FerritePlugin>(cli: RenderCli) -> i32 {
     code
 }
 
-/// The real-time app: nice-plug's standalone wrapper, plus `--set ID=VALUE`, which it does not
-/// have. The settings are validated first (a bad one exits with status 2 before any audio device
+/// The real-time app: nice-plug's standalone wrapper, plus `--preset` and `--set ID=VALUE`,
+/// which it does not have. The settings are validated first (a bad one exits with status 2 before any audio device
 /// is opened) and applied by the plugin's `Default` to the instance the wrapper creates.
 fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     let mut rest = Vec::with_capacity(args.len());
     let mut raw_settings = Vec::new();
+    let mut preset = None;
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
-        if arg == "--set" {
+        if arg == "--set" || arg == "--preset" {
             match iter.next() {
-                Some(v) => raw_settings.push(v),
+                Some(v) if arg == "--set" => raw_settings.push(v),
+                Some(v) => preset = Some(v),
                 None => {
-                    eprintln!("{}: error: --set needs ID=VALUE", P::CLI_NAME);
+                    let what = if arg == "--set" { "ID=VALUE" } else { "NAME or FILE" };
+                    eprintln!("{}: error: {arg} needs {what}", P::CLI_NAME);
                     return EXIT_USAGE;
                 }
             }
         } else if let Some(v) = arg.strip_prefix("--set=") {
             raw_settings.push(v.to_owned());
+        } else if let Some(v) = arg.strip_prefix("--preset=") {
+            preset = Some(v.to_owned());
         } else {
             rest.push(arg);
         }
@@ -333,7 +351,9 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
         println!(
             "{name}: also `{name} render IN OUT [options]` and `{name} render IN... --out-dir DIR` \
              (files through the plugin; see `{name} render --help`), `{name} params [--json | --markdown]`, \
-             `{name} --version`, and `--set ID=VALUE` (repeatable) in real-time mode.\n\n\
+             `{name} --version`, and in real-time mode `--preset NAME|FILE` (a factory or user preset, \
+             see `{name} params --presets`, or a preset file) and `--set ID=VALUE` (repeatable, \
+             applied after the preset).\n\n\
              {flag} PORT[,PORT...]: with JACK, connect the sidechain (auxiliary) inputs to PORT, \
              or to the listed ports in order, as --connect-jack-inputs does for the main inputs.\n\n\
              On JACK, several copies of the app can run at once: the second is '{plugin} 2' \
@@ -364,17 +384,13 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
             return EXIT_USAGE;
         }
     }
-    let params = P::default().params();
-    let mut settings = Vec::new();
-    for raw in &raw_settings {
-        match settings::parse_setting(params.as_ref(), raw) {
-            Ok(s) => settings.push(s),
-            Err(e) => {
-                eprintln!("{}: error: {}", P::CLI_NAME, one_line(&e));
-                return EXIT_USAGE;
-            }
+    let settings = match render::parse_settings::<P>(preset.as_deref(), &raw_settings) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: error: {}", P::CLI_NAME, one_line(&e));
+            return EXIT_USAGE;
         }
-    }
+    };
     settings::set_startup_settings(settings);
     // The guard around nice-plug's wrapper (see `standalone`): on JACK, our own client picks
     // the instance, watches the server and makes the sidechain connections.
@@ -426,6 +442,26 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     } else {
         EXIT_FAILURE
     }
+}
+
+/// `params --presets`: the factory presets by category, then the user presets, with the folder
+/// user presets are kept in (and whether it exists yet).
+pub fn presets_table<P: FerritePlugin>() -> String {
+    let entries = presets::list(P::CLI_NAME, P::factory_presets());
+    let width = entries.iter().map(|e| e.name.chars().count()).max().unwrap_or(0).max(4);
+    let mut out = format!("{:width$}  CATEGORY\n", "NAME");
+    for e in &entries {
+        let shadowed = matches!(e.source, Source::Factory)
+            && entries.iter().any(|u| matches!(u.source, Source::User(_)) && u.name.eq_ignore_ascii_case(&e.name));
+        let note = if shadowed { "  (a user preset of this name is taken first)" } else { "" };
+        out.push_str(&format!("{:width$}  {}{note}\n", e.name, e.category));
+    }
+    match presets::user_dir(P::CLI_NAME) {
+        Some(dir) if dir.is_dir() => out.push_str(&format!("\nuser presets: {}\n", dir.display())),
+        Some(dir) => out.push_str(&format!("\nuser presets: {} (none saved yet)\n", dir.display())),
+        None => out.push_str("\nuser presets: none (neither XDG_DATA_HOME nor HOME is set)\n"),
+    }
+    out
 }
 
 /// The `params` listing: every ID with its range, unit and default.

@@ -176,6 +176,9 @@ pub trait Effect: Sized + Send + Sync + 'static {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
     /// Audio layouts, preferred first.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = crate::STEREO_AND_MONO;
+    /// The presets compiled into the plugin, in the order the editor's menu lists them (see
+    /// [`crate::presets`]).
+    const FACTORY_PRESETS: &'static [crate::presets::FactoryPreset] = &[];
 
     /// The audio engine.
     type Engine: Engine;
@@ -545,5 +548,9 @@ impl<E: Effect, const INSTANCE: u8> crate::cli::FerritePlugin for EffectPlugin<E
 
     fn run_standalone(instance: u8, args: Vec<String>) -> bool {
         crate::standalone::run_instance::<E>(instance, args)
+    }
+
+    fn factory_presets() -> &'static [crate::presets::FactoryPreset] {
+        E::FACTORY_PRESETS
     }
 }

@@ -9,6 +9,8 @@
 //! - [`host`]: an offline host that drives a plugin's own `Plugin::process` (the same code a DAW
 //!   runs), used by `render`, by the tests and by benchmarks.
 //! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers.
+//! - [`presets`]: factory presets compiled in, user presets as files in the XDG data folder,
+//!   found by name for `render --preset`, the standalone and the editors.
 //! - [`settings`]: `ID=VALUE` parsing against a plugin's parameters (plain values, range
 //!   checked), for `--set`, presets and the standalone.
 //! - [`audio_file`]: decoding every input format (symphonia), streamed; WAV writing (float or
@@ -30,6 +32,7 @@ pub mod headless;
 pub mod host;
 pub mod output;
 pub mod params;
+pub mod presets;
 pub mod render;
 pub mod settings;
 pub mod standalone;

@@ -523,15 +523,15 @@ pub fn render_batch<P: FerritePlugin>(options: &RenderOptions, inputs: &[PathBuf
         .collect())
 }
 
-/// Parameter values from `--preset` and `--set`, validated against `P`'s parameters.
-pub fn parse_settings<P: Plugin>(preset: Option<&Path>, sets: &[String]) -> Result<Vec<Setting>> {
+/// Parameter values from `--preset` (a preset's name or a file, see [`crate::presets::resolve`];
+/// completed with the defaults of every parameter it does not set) and `--set`, validated
+/// against `P`'s parameters.
+pub fn parse_settings<P: FerritePlugin>(preset: Option<&str>, sets: &[String]) -> Result<Vec<Setting>> {
     let params = P::default().params();
     let mut settings = Vec::new();
     if let Some(preset) = preset {
-        let text = std::fs::read_to_string(preset).with_context(|| format!("cannot read preset '{}'", preset.display()))?;
-        settings.extend(
-            settings::parse_preset(params.as_ref(), &text).with_context(|| format!("preset '{}'", preset.display()))?,
-        );
+        let (what, text) = crate::presets::resolve(P::CLI_NAME, P::factory_presets(), preset)?;
+        settings.extend(crate::presets::complete(params.as_ref(), &text).with_context(|| what)?);
     }
     for raw in sets {
         settings.push(settings::parse_setting(params.as_ref(), raw)?);

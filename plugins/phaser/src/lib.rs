@@ -9,6 +9,7 @@
 pub mod editor;
 pub mod engine;
 pub mod params;
+pub mod presets;
 pub mod response;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub type FerritePhaser = EffectPlugin<PhaserEffect>;
 pub struct PhaserEffect;
 
 impl Effect for PhaserEffect {
+    const FACTORY_PRESETS: &'static [ferrite_plugin_common::presets::FactoryPreset] = presets::FACTORY;
     const NAME: &'static str = "Ferrite Phaser";
     const CLI_NAME: &'static str = "ferrite-phaser";
     const DESCRIPTION: &'static str = "Multi-stage allpass phaser with tempo-synced LFO";

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod ir;
 pub mod loader;
 pub mod params;
+pub mod presets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub type FerriteReverb = EffectPlugin<ReverbEffect>;
 pub struct ReverbEffect;
 
 impl Effect for ReverbEffect {
+    const FACTORY_PRESETS: &'static [ferrite_plugin_common::presets::FactoryPreset] = presets::FACTORY;
     const NAME: &'static str = "Ferrite Reverb";
     const CLI_NAME: &'static str = "ferrite-reverb";
     const DESCRIPTION: &'static str = "Freeverb, FDN hall, Dattorro plate and convolution reverb";

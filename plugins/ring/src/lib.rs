@@ -9,6 +9,7 @@
 pub mod editor;
 pub mod engine;
 pub mod params;
+pub mod presets;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub type FerriteRing = EffectPlugin<RingEffect>;
 pub struct RingEffect;
 
 impl Effect for RingEffect {
+    const FACTORY_PRESETS: &'static [ferrite_plugin_common::presets::FactoryPreset] = presets::FACTORY;
     const NAME: &'static str = "Ferrite Ring";
     const CLI_NAME: &'static str = "ferrite-ring";
     const DESCRIPTION: &'static str = "Diode ring modulator: circuit model and Parker's model";

@@ -10,6 +10,7 @@
 pub mod editor;
 pub mod engine;
 pub mod params;
+pub mod presets;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub type FerriteVcf = EffectPlugin<VcfEffect>;
 pub struct VcfEffect;
 
 impl Effect for VcfEffect {
+    const FACTORY_PRESETS: &'static [ferrite_plugin_common::presets::FactoryPreset] = presets::FACTORY;
     const NAME: &'static str = "Ferrite VCF";
     const CLI_NAME: &'static str = "ferrite-vcf";
     const DESCRIPTION: &'static str = "EMS VCS3 diode-ladder filter model";

@@ -190,3 +190,74 @@ fn standalone_rejects_a_bad_set_before_opening_any_device() {
 
 // The standalone's behaviour on the dummy backend (SIGINT/SIGTERM), without its backend or
 // device, and on a real JACK server is tested for every app in tests/tests/standalone.rs.
+
+/// `run` with `XDG_DATA_HOME` pointing into `dir`, so user presets are looked for there.
+fn run_with_data_home(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env("XDG_DATA_HOME", dir).output().expect("run ferrite-ring")
+}
+
+#[test]
+fn presets_are_taken_by_name_factory_or_user_and_listed() {
+    let dir = scratch("presets");
+    let input = dir.join("in.wav");
+    write_wav(&input, 2, 48_000, 16, false, 4800);
+    let (i, o) = (input.to_str().unwrap(), dir.join("out.wav"));
+    let render = |preset: &str, out: &Path| {
+        run_with_data_home(dir.path(), &["render", i, out.to_str().unwrap(), "--preset", preset, "--tail", "0"])
+    };
+    let read = |path: &Path| -> Vec<f32> { hound::WavReader::open(path).unwrap().samples::<f32>().map(|s| s.unwrap()).collect() };
+
+    // A factory preset by name, in any case, is the same as its settings given with --set.
+    let out = render("metallic voice", &o);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let by_set = dir.join("set.wav");
+    let sets = ["carrier=sine", "carrier_freq=30", "mix=1", "output=0.2"];
+    let mut args = vec!["render", i, by_set.to_str().unwrap()];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    assert!(run_with_data_home(dir.path(), &args).status.success());
+    assert_eq!(read(&o), read(&by_set), "the factory preset 'Metallic Voice' is not its own settings");
+
+    // A user preset in $XDG_DATA_HOME/ferrite/presets/ring/ is found by name and listed; it is
+    // taken before a factory preset of the same name.
+    let user_dir = dir.join("ferrite/presets/ring");
+    std::fs::create_dir_all(&user_dir).unwrap();
+    std::fs::write(user_dir.join("My Tone.preset"), "carrier_freq = 30\n").unwrap();
+    std::fs::write(user_dir.join("Metallic Voice.preset"), "carrier_freq = 31\n").unwrap();
+    std::fs::write(user_dir.join("notes.txt"), "not a preset\n").unwrap();
+    let mine = dir.join("mine.wav");
+    assert!(render("My Tone", &mine).status.success());
+    let shadowed = dir.join("shadowed.wav");
+    assert!(render("Metallic Voice", &shadowed).status.success());
+    assert_ne!(read(&shadowed), read(&o), "the user's 'Metallic Voice' was not taken first");
+    // Parameters a preset does not name take their defaults: `My Tone` is the default sound at 30 Hz.
+    let default_30 = dir.join("default30.wav");
+    assert!(run_with_data_home(dir.path(), &["render", i, default_30.to_str().unwrap(), "--set", "carrier_freq=30"])
+        .status
+        .success());
+    assert_eq!(read(&mine), read(&default_30));
+
+    let list = run_with_data_home(dir.path(), &["params", "--presets"]);
+    assert!(list.status.success());
+    let text = String::from_utf8_lossy(&list.stdout);
+    for name in ["Sub-Audio Tremolo", "Metallic Voice", "Bell", "Square-Carrier Fuzz", "Sidechain Cross-Mod", "My Tone"] {
+        assert!(text.contains(name), "params --presets does not list '{name}':\n{text}");
+    }
+    assert!(!text.contains("notes"), "a file that is not a preset is listed:\n{text}");
+    assert!(text.contains(user_dir.to_str().unwrap()), "the user preset folder is not named:\n{text}");
+    assert!(text.contains("a user preset of this name is taken first"), "{text}");
+
+    // An unknown name fails in one line listing the presets, and writes nothing.
+    let missing = dir.join("missing.wav");
+    let out = render("No Such Sound", &missing);
+    assert_clean_failure(&out, "no preset 'No Such Sound' (presets: Sub-Audio Tremolo,");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn standalone_rejects_an_unknown_preset_before_opening_any_device() {
+    let result = run(&["--backend", "dummy", "--preset", "No Such Sound"]);
+    assert_clean_failure(&result, "no preset 'No Such Sound'");
+    assert_eq!(result.status.code(), Some(2));
+}
