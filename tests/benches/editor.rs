@@ -24,6 +24,7 @@ use ferrite_editor::nice_plug_egui as egui_baseview;
 use ferrite_test_kit::x11::Xvfb;
 use nice_plug::context::gui::GuiContext;
 use egui_baseview::baseview::dpi::{LogicalSize, Size};
+use ferrite_editor::preset_bar::PresetBar;
 use ferrite_editor::testing::RecordingHost;
 use ferrite_editor::EditorApp;
 use ferrite_plugin_common::editor_data::{EditorData, Windows};
@@ -92,7 +93,12 @@ fn play_one_frame<P: Plugin>(host: &mut OfflineHost<P>, input: &[Vec<f32>], mut 
 
 /// Milliseconds per headless frame of `app` (mean, worst) and the triangles of the last frame,
 /// with `host` playing between frames.
-fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, input: &[Vec<f32>]) -> (f64, f64, usize) {
+fn frame_ms<P: Plugin, A: EditorApp>(
+    mut app: A,
+    mut presets: Option<PresetBar>,
+    host: &mut OfflineHost<P>,
+    input: &[Vec<f32>],
+) -> (f64, f64, usize) {
     let ctx = egui::Context::default();
     ferrite_editor::theme::apply(&ctx);
     let recorder = RecordingHost::default();
@@ -112,7 +118,7 @@ fn frame_ms<P: Plugin, A: EditorApp>(mut app: A, host: &mut OfflineHost<P>, inpu
         };
         let start = Instant::now();
         let output = ctx.run_ui(raw, |ui| {
-            ferrite_editor::theme::central_panel(ui, |ui| app.ui(ui, &setter));
+            ferrite_editor::window::contents(ui, presets.as_mut(), &mut app, &setter);
         });
         let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
         triangles = primitives.iter().map(|p| match &p.primitive {
@@ -139,6 +145,7 @@ fn thread_cpu_ms() -> f64 {
 /// An editor in a real window, playing audio between frames and timing every frame.
 struct WindowBench<P: Plugin, A: EditorApp> {
     app: A,
+    presets: Option<PresetBar>,
     host: OfflineHost<P>,
     input: Arc<Vec<Vec<f32>>>,
     pos: usize,
@@ -166,7 +173,7 @@ impl<P: Plugin, A: EditorApp> egui_baseview::App for WindowBench<P, A> {
         self.last = Some(now);
         self.frames += 1;
         let setter = self.gui.param_setter();
-        ferrite_editor::theme::central_panel(ui, |ui| self.app.ui(ui, &setter));
+        ferrite_editor::window::contents(ui, self.presets.as_mut(), &mut self.app, &setter);
         if self.frames > FRAMES + 10 {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         } else {
@@ -176,10 +183,16 @@ impl<P: Plugin, A: EditorApp> egui_baseview::App for WindowBench<P, A> {
 }
 
 /// Milliseconds of editor-thread CPU per frame of `app` in a real window of `size` (mean, worst).
-fn window_frame_ms<P: Plugin, A: EditorApp>(app: A, host: OfflineHost<P>, input: &Arc<Vec<Vec<f32>>>, size: (f64, f64)) -> Result<(f64, f64), String> {
+fn window_frame_ms<P: Plugin, A: EditorApp>(
+    app: A,
+    presets: Option<PresetBar>,
+    host: OfflineHost<P>,
+    input: &Arc<Vec<Vec<f32>>>,
+    size: (f64, f64),
+) -> Result<(f64, f64), String> {
     let times = Arc::new(Mutex::new(Vec::new()));
     let recorder = RecordingHost::default();
-    let bench = WindowBench { app, host, input: input.clone(), pos: 0, gui: recorder.context(), frames: 0, last: None, times: times.clone() };
+    let bench = WindowBench { app, presets, host, input: input.clone(), pos: 0, gui: recorder.context(), frames: 0, last: None, times: times.clone() };
     let settings = egui_baseview::EguiWindowSettings::new()
         .with_title("Ferrite editor benchmark")
         .with_size(Size::Logical(LogicalSize::new(size.0, size.1)))
@@ -236,12 +249,12 @@ fn main() {
             }
             let blocks = frames.div_ceil(BLOCK) as f64;
             let (closed, open) = (median(closed) / blocks, median(open) / blocks);
-            let (mean, worst, triangles) = frame_ms(editor.make_app(), &mut host, &input);
+            let (mean, worst, triangles) = frame_ms(editor.make_app(), editor.make_preset_bar(), &mut host, &input);
             let window = match &xvfb {
                 Ok(_) => {
                     let size = editor.size();
                     let (w, h) = (size.width as f64, size.height as f64);
-                    window_frame_ms(editor.make_app(), host, &shared_input, (w, h))
+                    window_frame_ms(editor.make_app(), editor.make_preset_bar(), host, &shared_input, (w, h))
                 }
                 Err(e) => Err(e.clone()),
             };

@@ -1,12 +1,14 @@
 //! Every editor fits its window: at the size it opens at (the default in its state) and at the
 //! smallest size it can be resized to, every control, label and readout it draws lies inside the
-//! window. Drawn as the plugin window draws it (the kit's theme, inside a central panel), with
+//! window. Drawn as the plugin window draws it (the kit's theme, the preset bar above the
+//! editor's contents, inside a central panel), with
 //! audio played first so the meters and readouts show values.
 
 use std::sync::Arc;
 
 use egui_kittest::kittest::{by, Queryable};
 use egui_kittest::Harness;
+use ferrite_editor::preset_bar::PresetBar;
 use ferrite_editor::testing::RecordingHost;
 use ferrite_editor::{egui, theme, EditorApp};
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
@@ -16,16 +18,16 @@ const SR: f32 = 48_000.0;
 const BLOCK: usize = 512;
 
 /// The leaves of `app`'s accessibility tree (the widgets) that reach outside a `w`×`h` window.
-fn outside<A: EditorApp>(app: A, (w, h): (f32, f32)) -> Vec<String> {
+fn outside<A: EditorApp>(app: A, presets: Option<PresetBar>, (w, h): (f32, f32)) -> Vec<String> {
     let recorder = RecordingHost::default();
     let gui = recorder.context();
     let mut harness = Harness::builder().with_size(egui::vec2(w, h)).build_ui_state(
-        move |ui, app: &mut A| {
+        move |ui, (app, presets): &mut (A, Option<PresetBar>)| {
             theme::apply(ui.ctx());
             let setter = gui.param_setter();
-            ferrite_editor::theme::central_panel(ui, |ui| app.ui(ui, &setter));
+            ferrite_editor::window::contents(ui, presets.as_mut(), app, &setter);
         },
-        app,
+        (app, presets),
     );
     harness.run_steps(5);
     let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, h)).expand(0.5);
@@ -62,7 +64,9 @@ fn every_editor_fits_its_window_at_its_default_and_minimum_sizes() {
             let default = editor.size();
             let (min_w, min_h) = host.plugin().params_arc().editor_size.min();
             for (what, size) in [("default", (default.width as f32, default.height as f32)), ("minimum", (min_w as f32, min_h as f32))] {
-                let out = outside(editor.make_app(), size);
+                let bar = editor.make_preset_bar();
+                assert!(bar.is_some(), "{} has no preset bar", <$plugin as Plugin>::NAME);
+                let out = outside(editor.make_app(), bar, size);
                 if !out.is_empty() {
                     problems.push(format!(
                         "{} at its {what} size {}×{}: {} widget(s) outside the window:\n  {}",

@@ -17,6 +17,7 @@ use nice_plug::prelude::ParamSetter;
 use nice_plug_egui::baseview::WindowSize;
 use nice_plug_egui::{create_egui_editor, EguiEditorHandle, EguiEditorState, EguiNiceSettings, NiceEguiApp};
 
+use crate::preset_bar::{PresetBar, PresetSource};
 use crate::theme;
 
 /// The largest editor side accepted from a saved state (logical points).
@@ -87,12 +88,32 @@ pub struct FerriteEditor<A: EditorApp> {
     /// The last scale factor the window or host reported, as f32 bits.
     scale: Arc<AtomicU32>,
     make: Arc<dyn Fn() -> A + Send + Sync>,
+    /// The plugin's presets, for the preset bar above the contents.
+    presets: Option<PresetSource>,
 }
 
 impl<A: EditorApp> FerriteEditor<A> {
     /// An editor titled `title`, sized by `size`, that opens `data` while shown.
     pub fn new(title: &str, size: EditorSize, data: Arc<EditorData>, make: impl Fn() -> A + Send + Sync + 'static) -> Self {
-        Self { title: title.to_owned(), size, data, scale: Arc::new(AtomicU32::new(1f32.to_bits())), make: Arc::new(make) }
+        Self {
+            title: title.to_owned(),
+            size,
+            data,
+            scale: Arc::new(AtomicU32::new(1f32.to_bits())),
+            make: Arc::new(make),
+            presets: None,
+        }
+    }
+
+    /// The same editor with the preset bar for `presets` above its contents.
+    pub fn with_presets(mut self, presets: PresetSource) -> Self {
+        self.presets = Some(presets);
+        self
+    }
+
+    /// A fresh preset bar, as a window gets when it opens (`None` without presets).
+    pub fn make_preset_bar(&self) -> Option<PresetBar> {
+        self.presets.clone().map(PresetBar::new)
     }
 
     /// A fresh copy of the editor's contents, as a window would get when it opens (for
@@ -112,9 +133,22 @@ pub fn graphics() -> nice_plug_egui::GraphicsConfig {
     nice_plug_egui::GraphicsConfig { dithering: false, ..Default::default() }
 }
 
+/// What the window shows, in the kit's panel: the preset bar (if the plugin has presets) above
+/// the app's contents. Tests and benchmarks draw editors through this too.
+pub fn contents<A: EditorApp>(ui: &mut egui::Ui, presets: Option<&mut PresetBar>, app: &mut A, setter: &ParamSetter) {
+    theme::central_panel(ui, |ui| {
+        if let Some(bar) = presets {
+            bar.ui(ui, setter);
+            ui.separator();
+        }
+        app.ui(ui, setter)
+    });
+}
+
 /// Wraps the app with what every editor does: the theme, the parameter setter, size tracking.
 struct Shell<A> {
     app: A,
+    presets: Option<PresetBar>,
     gui: Option<GuiContext>,
     size: EditorSize,
     scale: Arc<AtomicU32>,
@@ -136,7 +170,7 @@ impl<A: EditorApp> NiceEguiApp for Shell<A> {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
         let Some(gui) = &self.gui else { return };
         let setter = gui.param_setter();
-        theme::central_panel(ui, |ui| self.app.ui(ui, &setter));
+        contents(ui, self.presets.as_mut(), &mut self.app, &setter);
         // Meters and spectra move with the audio: draw at the display rate while open.
         ui.ctx().request_repaint();
     }
@@ -177,7 +211,7 @@ impl<A: EditorApp> Editor for FerriteEditor<A> {
             ),
         );
         settings.graphics = graphics();
-        let shell = Shell { app: (self.make)(), gui: None, size: self.size.clone(), scale: self.scale.clone() };
+        let shell = Shell { app: (self.make)(), presets: self.make_preset_bar(), gui: None, size: self.size.clone(), scale: self.scale.clone() };
         let repaint = nice_plug_egui::RepaintNotifier::new();
         let editor = create_egui_editor(state, repaint, settings, shell).ok_or("the egui editor could not be created")?;
         let spawned = editor.spawn(parent, wait_for_parent, fallback_scale_factor, gui_context, host)?;

@@ -47,6 +47,8 @@ impl Effect for PhaserEffect {
         let (p, d) = (params.clone(), data.clone());
         Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
             editor::PhaserEditor::new(p.clone(), d.clone())
-        }))
+        }).with_presets(
+            ferrite_editor::PresetSource::new(Self::CLI_NAME, params.clone(), Self::FACTORY_PRESETS, params.preset.clone()),
+        ))
     }
 }

@@ -15,7 +15,7 @@ use nice_plug::prelude::*;
 /// The editor's default size, logical points.
 pub const EDITOR_SIZE: (u32, u32) = (860, 580);
 /// The smallest editor size, logical points.
-pub const EDITOR_MIN_SIZE: (u32, u32) = (700, 540);
+pub const EDITOR_MIN_SIZE: (u32, u32) = (700, 580);
 
 /// LFO waveform.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +156,9 @@ pub struct PhaserParams {
     /// The editor window's size, kept in the plugin state.
     #[persist = "editor-size"]
     pub editor_size: EditorSize,
+    /// The last preset loaded or saved in the editor, so a project reopens showing it.
+    #[persist = "preset"]
+    pub preset: ferrite_editor::PresetName,
 }
 
 impl Default for PhaserParams {
@@ -207,6 +210,7 @@ impl Default for PhaserParams {
             mix: fraction_param("Mix", 0.5),
             output: db_param("Output", 0.0, -36.0, 12.0),
             editor_size: EditorSize::new(EDITOR_SIZE, EDITOR_MIN_SIZE),
+            preset: ferrite_editor::PresetName::default(),
         }
     }
 }

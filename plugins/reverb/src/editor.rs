@@ -31,7 +31,7 @@ use crate::params::{AlgorithmChoice, ReverbParams};
 /// Default editor size (logical points).
 pub const DEFAULT_SIZE: (u32, u32) = (900, 760);
 /// Smallest editor size (logical points).
-pub const MIN_SIZE: (u32, u32) = (720, 540);
+pub const MIN_SIZE: (u32, u32) = (720, 580);
 /// Lowest frequency of the decay plot, Hz.
 pub const PLOT_LOW_HZ: f32 = 20.0;
 /// Highest frequency of the decay plot, Hz (lower at rates below 44.1 kHz).

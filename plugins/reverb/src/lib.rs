@@ -53,7 +53,9 @@ impl Effect for ReverbEffect {
         let (p, d) = (params.clone(), data.clone());
         Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
             editor::ReverbEditor::new(p.clone(), d.clone())
-        }))
+        }).with_presets(
+            ferrite_editor::PresetSource::new(Self::CLI_NAME, params.clone(), Self::FACTORY_PRESETS, params.preset.clone()),
+        ))
     }
 
     fn task_executor(params: &Arc<ReverbParams>) -> Box<dyn Fn(ReverbTask) + Send> {

@@ -75,6 +75,9 @@ pub struct ReverbParams {
     /// The editor window's size, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: ferrite_editor::EditorSize,
+    /// The last preset loaded or saved in the editor, so a project reopens showing it.
+    #[persist = "preset"]
+    pub preset: ferrite_editor::PresetName,
     /// Not a parameter: the background side of the IR hand-over, replaced at every activation
     /// (shared here because the background task and the engine both reach the parameters).
     pub ir_loading: IrLoading,
@@ -114,6 +117,7 @@ impl Default for ReverbParams {
             output: db_param("Output", 0.0, -36.0, 12.0),
             impulse_response: IrSlot::default(),
             editor_size: ferrite_editor::EditorSize::new(crate::editor::DEFAULT_SIZE, crate::editor::MIN_SIZE),
+            preset: ferrite_editor::PresetName::default(),
             ir_loading: IrLoading::default(),
         }
     }

@@ -80,6 +80,8 @@ impl Effect for RingEffect {
         let (p, d) = (params.clone(), data.clone());
         Some(FerriteEditor::new(Self::NAME, params.editor_size.clone(), data.clone(), move || {
             editor::RingEditor::new(p.clone(), d.clone())
-        }))
+        }).with_presets(
+            ferrite_editor::PresetSource::new(Self::CLI_NAME, params.clone(), Self::FACTORY_PRESETS, params.preset.clone()),
+        ))
     }
 }

@@ -76,6 +76,9 @@ pub struct RingParams {
     /// The editor window's size, kept with the project.
     #[persist = "editor-size"]
     pub editor_size: ferrite_editor::EditorSize,
+    /// The last preset loaded or saved in the editor, so a project reopens showing it.
+    #[persist = "preset"]
+    pub preset: ferrite_editor::PresetName,
 }
 
 impl Default for RingParams {
@@ -99,6 +102,7 @@ impl Default for RingParams {
             output: db_param("Output", 0.0, -36.0, 12.0),
             oversampling: EnumParam::new("Oversampling", DEFAULT_OVERSAMPLING),
             editor_size: ferrite_editor::EditorSize::new(crate::editor::DEFAULT_SIZE, crate::editor::MIN_SIZE),
+            preset: ferrite_editor::PresetName::default(),
         }
     }
 }

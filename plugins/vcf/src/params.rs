@@ -39,6 +39,9 @@ pub struct VcfParams {
     /// The editor window's size, kept in the plugin state.
     #[persist = "editor-size"]
     pub editor_size: EditorSize,
+    /// The last preset loaded or saved in the editor, so a project reopens showing it.
+    #[persist = "preset"]
+    pub preset: ferrite_editor::PresetName,
 }
 
 impl Default for VcfParams {
@@ -65,6 +68,7 @@ impl Default for VcfParams {
             // about twice 1x (README, benchmarks).
             oversampling: EnumParam::new("Oversampling", OversamplingChoice::X2),
             editor_size: EditorSize::new(EDITOR_SIZE, EDITOR_MIN_SIZE),
+            preset: ferrite_editor::PresetName::default(),
         }
     }
 }
