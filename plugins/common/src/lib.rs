@@ -21,10 +21,13 @@
 //! - [`headless`]: the standalone app without its editor window (`--no-editor`, or no display).
 //! - [`standalone`]: the guard around nice-plug's standalone wrapper (JACK server loss,
 //!   signals, several instances on one server, sidechain connections, messages).
+//! - [`clap_export`]: the CLAP export ([`export_clap!`]): nice-plug's wrapper plus preset
+//!   discovery and the `preset-load` extension, so hosts list and load Ferrite's presets.
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
 //!   buffers hosts pass to `process`.
 
 pub mod audio_file;
+pub mod clap_export;
 pub mod cli;
 pub mod editor_data;
 pub mod effect;

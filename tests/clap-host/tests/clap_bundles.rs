@@ -25,7 +25,7 @@
 //!   main-thread work to `on_main_thread`, as in a real host.
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -36,6 +36,13 @@ use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
     ParamRescanFlags, PluginParams,
+};
+use clack_extensions::preset_discovery::indexer::IndexerImpl;
+use clack_extensions::preset_discovery::HostPresetLoadImpl;
+use clack_extensions::preset_discovery::metadata_receiver::MetadataReceiverImpl;
+use clack_extensions::preset_discovery::prelude::{
+    FileType, Flags, HostPresetLoad, Location, LocationInfo, PluginPresetLoad,
+    PresetDiscoveryFactory, Provider, Soundpack, Timestamp, UniversalPluginId,
 };
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
@@ -214,6 +221,8 @@ struct Shared {
     /// The host is inside `process` (the "audio thread" for `thread-check`).
     processing: AtomicBool,
     rescans: AtomicUsize,
+    /// `preset-load.loaded` and `on_error` calls: (loaded, load key or path, error message).
+    preset_loads: std::sync::Mutex<Vec<(bool, String, String)>>,
 }
 
 /// The test drives an instance from one thread; inside `process` that thread counts as the audio
@@ -261,6 +270,26 @@ impl HostParamsImplMainThread for MainThread<'_> {
     }
     fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
 }
+impl HostPresetLoadImpl for MainThread<'_> {
+    fn on_error(&self, location: Location, load_key: Option<&CStr>, _os_error: i32, message: Option<&CStr>) {
+        let what = preset_what(location, load_key);
+        let message = message.map(|m| m.to_string_lossy().into_owned()).unwrap_or_default();
+        self.shared.preset_loads.lock().unwrap().push((false, what, message));
+    }
+    fn loaded(&self, location: Location, load_key: Option<&CStr>) {
+        let what = preset_what(location, load_key);
+        self.shared.preset_loads.lock().unwrap().push((true, what, String::new()));
+    }
+}
+
+/// A preset's load key (plugin location) or path (file location), for the test's log.
+fn preset_what(location: Location, load_key: Option<&CStr>) -> String {
+    match location {
+        Location::Plugin => load_key.map(|k| k.to_string_lossy().into_owned()).unwrap_or_default(),
+        Location::File { path } => path.to_string_lossy().into_owned(),
+    }
+}
+
 impl HostStateImpl for MainThread<'_> {
     fn mark_dirty(&self) {}
 }
@@ -284,6 +313,7 @@ impl HostHandlers for TestHost {
             .register::<HostParams>()
             .register::<HostState>()
             .register::<HostAudioPorts>()
+            .register::<HostPresetLoad>()
             .register::<HostThreadCheck>();
     }
 }
@@ -1849,5 +1879,285 @@ fn clap_subnormal_input_is_computed_on_only_inside_the_flush_to_zero_scope() {
             inst.pump_and_restart()?;
         }
         Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presets in the host's browser: preset discovery and preset-load
+// ---------------------------------------------------------------------------------------------
+
+/// What the plugin's provider declares.
+#[derive(Default)]
+struct Declared {
+    filetypes: Vec<(String, Option<String>)>,
+    /// (name, flags, location kind is the plugin, path)
+    locations: Vec<(String, Flags, bool, Option<String>)>,
+}
+
+impl IndexerImpl for Declared {
+    fn declare_filetype(&mut self, file_type: FileType) -> Result<(), HostError> {
+        let ext = file_type.file_extension.map(|e| e.to_string_lossy().into_owned());
+        self.filetypes.push((file_type.name.to_string_lossy().into_owned(), ext));
+        Ok(())
+    }
+    fn declare_location(&mut self, location: LocationInfo) -> Result<(), HostError> {
+        let (plugin, path) = match location.location {
+            Location::Plugin => (true, None),
+            Location::File { path } => (false, Some(path.to_string_lossy().into_owned())),
+        };
+        self.locations.push((location.name.to_string_lossy().into_owned(), location.flags, plugin, path));
+        Ok(())
+    }
+    fn declare_soundpack(&mut self, _soundpack: Soundpack) -> Result<(), HostError> {
+        Ok(())
+    }
+}
+
+/// One preset as the provider describes it.
+#[derive(Default, Debug, Clone)]
+struct PresetMeta {
+    name: String,
+    load_key: Option<String>,
+    plugin_ids: Vec<(String, String)>,
+    flags: u32,
+    description: String,
+    features: Vec<String>,
+}
+
+/// What the provider reports for a location.
+#[derive(Default)]
+struct Received {
+    presets: Vec<PresetMeta>,
+    errors: Vec<String>,
+}
+
+impl MetadataReceiverImpl for Received {
+    fn on_error(&mut self, _error_code: i32, error_message: Option<&CStr>) {
+        self.errors.push(error_message.map(|m| m.to_string_lossy().into_owned()).unwrap_or_default());
+    }
+    fn begin_preset(&mut self, name: Option<&CStr>, load_key: Option<&CStr>) -> Result<(), HostError> {
+        self.presets.push(PresetMeta {
+            name: name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            load_key: load_key.map(|k| k.to_string_lossy().into_owned()),
+            ..PresetMeta::default()
+        });
+        Ok(())
+    }
+    fn add_plugin_id(&mut self, plugin_id: UniversalPluginId) {
+        if let Some(p) = self.presets.last_mut() {
+            p.plugin_ids.push((plugin_id.abi.to_string_lossy().into_owned(), plugin_id.id.to_string_lossy().into_owned()));
+        }
+    }
+    fn set_soundpack_id(&mut self, _soundpack_id: &CStr) {}
+    fn set_flags(&mut self, flags: Flags) {
+        if let Some(p) = self.presets.last_mut() {
+            p.flags = flags.bits();
+        }
+    }
+    fn add_creator(&mut self, _creator: &CStr) {}
+    fn set_description(&mut self, description: &CStr) {
+        if let Some(p) = self.presets.last_mut() {
+            p.description = description.to_string_lossy().into_owned();
+        }
+    }
+    fn set_timestamps(&mut self, _creation_time: Option<Timestamp>, _modification_time: Option<Timestamp>) {}
+    fn add_feature(&mut self, feature: &CStr) {
+        if let Some(p) = self.presets.last_mut() {
+            p.features.push(feature.to_string_lossy().into_owned());
+        }
+    }
+    fn add_extra_info(&mut self, _key: &CStr, _value: &CStr) {}
+}
+
+/// The plugin's preset provider, created as a host's indexer creates it.
+fn preset_provider(bundle: &Bundle) -> Result<Provider<Declared>, String> {
+    let factory: PresetDiscoveryFactory =
+        bundle.entry.get_factory().ok_or("no preset-discovery factory (clap.preset-discovery-factory/2)")?;
+    let descriptors: Vec<_> = factory.provider_descriptors().collect();
+    if descriptors.len() != 1 {
+        return Err(format!("{} preset providers, one expected", descriptors.len()));
+    }
+    let id = descriptors[0].id().ok_or("the provider has no ID")?.to_owned();
+    let host_info = HostInfo::new("ferrite-clap-host-tests", VENDOR, "https://ferrite-audio.org", "0.1.0")
+        .map_err(|e| format!("host info: {e}"))?;
+    Provider::instantiate(Declared::default(), &bundle.entry, &id, &host_info).map_err(|e| format!("provider: {e:?}"))
+}
+
+/// The binary next to the bundle's `params --presets`: the factory preset names, in order.
+fn factory_preset_names(bundle: &Bundle) -> Result<Vec<String>, String> {
+    let path = ferrite_test_kit::expect::binary_next_to(&bundle_dir().join(&bundle.file));
+    let out = std::process::Command::new(&path)
+        .args(["params", "--presets"])
+        // No user presets from the machine's own folder.
+        .env("XDG_DATA_HOME", "/nonexistent")
+        .output()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<String> = text
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.rsplit_once("  ").map_or(l, |(n, _)| n).trim().to_owned())
+        .collect();
+    if !out.status.success() || names.is_empty() {
+        return Err(format!("`{} params --presets` lists no presets: {}", path.display(), String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(names)
+}
+
+#[test]
+fn clap_preset_discovery_lists_the_factory_presets_and_reads_user_preset_files() {
+    for_each_plugin("preset discovery", |bundle, id, _spec| {
+        let mut provider = preset_provider(bundle)?;
+        let declared = provider.indexer();
+        if declared.filetypes.iter().all(|(_, ext)| ext.as_deref() != Some("preset")) {
+            return Err(format!("no .preset file type declared: {:?}", declared.filetypes));
+        }
+        let factory = declared
+            .locations
+            .iter()
+            .find(|(_, flags, plugin, _)| *plugin && flags.contains(Flags::IS_FACTORY_CONTENT))
+            .ok_or("no factory location inside the plugin")?;
+        if factory.3.is_some() {
+            return Err("the plugin location has a path".into());
+        }
+        let mut received = Received::default();
+        provider.get_metadata(Location::Plugin, &mut received);
+        let names: Vec<String> = received.presets.iter().map(|p| p.name.clone()).collect();
+        let expected = factory_preset_names(bundle)?;
+        if names != expected || names.len() < 8 {
+            return Err(format!("factory presets {names:?}, `params --presets` lists {expected:?}"));
+        }
+        for p in &received.presets {
+            if p.load_key.as_deref() != Some(p.name.as_str())
+                || p.plugin_ids != [("clap".to_owned(), id.to_owned())]
+                || p.flags != Flags::IS_FACTORY_CONTENT.bits()
+                || p.description.is_empty()
+                || p.features.len() != 1
+            {
+                return Err(format!("factory preset described wrongly: {p:?}"));
+            }
+        }
+
+        // A user preset file, and a broken one, read as a host that crawled the user folder.
+        let dir = ferrite_test_kit::TempDir::new("clap-user-presets");
+        let good = dir.join("My Sound.preset");
+        std::fs::write(&good, "# mine\nmix = 0.5\n").unwrap();
+        let bad = dir.join("Broken.preset");
+        std::fs::write(&bad, "nosuch = 1\n").unwrap();
+        let good_c = CString::new(good.to_str().unwrap()).unwrap();
+        let mut received = Received::default();
+        provider.get_metadata(Location::File { path: &good_c }, &mut received);
+        match received.presets.as_slice() {
+            [p] if p.name == "My Sound"
+                && p.load_key.is_none()
+                && p.flags == Flags::IS_USER_CONTENT.bits()
+                && p.plugin_ids == [("clap".to_owned(), id.to_owned())] => {}
+            other => return Err(format!("user preset file described as {other:?} (errors {:?})", received.errors)),
+        }
+        let bad_c = CString::new(bad.to_str().unwrap()).unwrap();
+        let mut received = Received::default();
+        provider.get_metadata(Location::File { path: &bad_c }, &mut received);
+        if !received.presets.is_empty() || !received.errors.iter().any(|e| e.contains("nosuch")) {
+            return Err(format!("a broken preset file gave {:?}, errors {:?}", received.presets, received.errors));
+        }
+        Ok(())
+    });
+}
+
+/// Every parameter's CLAP value.
+fn param_values(inst: &mut Inst) -> Result<Vec<(u32, f64)>, String> {
+    let ids: Vec<u32> = param_infos(inst)?.keys().copied().collect();
+    let params = inst.params()?;
+    let mut handle = inst.instance.plugin_handle();
+    ids.into_iter()
+        .map(|id| {
+            let clap_id = ClapId::new(id);
+            params.get_value(&mut handle, clap_id).map(|v| (id, v)).ok_or_else(|| format!("get_value({id}) failed"))
+        })
+        .collect()
+}
+
+/// Loads a preset through `preset-load`, as a host's browser does.
+fn load_preset(inst: &mut Inst, location: Location, key: Option<&CStr>) -> Result<(), String> {
+    let mut handle = inst.instance.plugin_handle();
+    let ext = handle.get_extension::<PluginPresetLoad>().ok_or("no preset-load extension")?;
+    ext.load_from_location(&mut handle, location, key).map_err(|e| e.to_string())
+}
+
+#[test]
+fn clap_preset_load_sets_every_parameter_and_tells_the_host() {
+    for_each_plugin("preset load", |bundle, id, _spec| {
+        let names = factory_preset_names(bundle)?;
+        let mut inst = Inst::new(bundle, id)?;
+        let defaults = param_values(&mut inst)?;
+        let rescans = inst.shared(|s| s.rescans.load(Ordering::SeqCst));
+        let mut after = Vec::new();
+        for name in names.iter().take(3).chain(names.first()) {
+            let key = CString::new(name.as_str()).unwrap();
+            load_preset(&mut inst, Location::Plugin, Some(&key)).map_err(|e| format!("'{name}': {e}"))?;
+            inst.pump()?;
+            after.push(param_values(&mut inst)?);
+            // The state names the preset (the editor's preset bar shows it after a reload).
+            let state = String::from_utf8_lossy(&inst.save()?).into_owned();
+            if !state.contains(&format!("\"preset\":\"\\\"{name}\\\"\"")) {
+                return Err(format!("after loading '{name}' the state does not name it: {state}"));
+            }
+        }
+        if after[0] == defaults || after[0] == after[1] || after[1] == after[2] {
+            return Err("loading factory presets did not change the parameters".into());
+        }
+        if after[3] != after[0] {
+            return Err(format!("'{}' loaded twice gave different values", names[0]));
+        }
+        let log = inst.shared(|s| s.preset_loads.lock().unwrap().clone());
+        if log.len() != 4 || log.iter().zip(names.iter().take(3).chain(names.first())).any(|((ok, what, _), n)| !ok || what != n) {
+            return Err(format!("the host's preset-load.loaded calls: {log:?}"));
+        }
+        if inst.shared(|s| s.rescans.load(Ordering::SeqCst)) <= rescans {
+            return Err("the host was not asked to rescan the parameter values".into());
+        }
+
+        // The Ring's "Metallic Voice" is a 30 Hz carrier, as the host shows it.
+        if id.ends_with(".ring") {
+            load_preset(&mut inst, Location::Plugin, Some(c"Metallic Voice"))?;
+            let hash = nice_param_hash("carrier_freq");
+            let value = param_values(&mut inst)?.into_iter().find(|(i, _)| *i == hash).ok_or("no carrier_freq")?.1;
+            let text = value_to_text(&mut inst, hash, value)?;
+            if !text.starts_with("30") {
+                return Err(format!("after 'Metallic Voice' the carrier shows {text}"));
+            }
+        }
+
+        // An unknown key and a broken file fail, with the reason given to the host, and change
+        // nothing.
+        let before = param_values(&mut inst)?;
+        let dir = ferrite_test_kit::TempDir::new("clap-preset-load");
+        let bad = dir.join("Broken.preset");
+        std::fs::write(&bad, "mix = 7\n").unwrap();
+        let bad_c = CString::new(bad.to_str().unwrap()).unwrap();
+        if load_preset(&mut inst, Location::Plugin, Some(c"No Such Preset")).is_ok()
+            || load_preset(&mut inst, Location::File { path: &bad_c }, None).is_ok()
+        {
+            return Err("an unknown preset or a broken file loaded".into());
+        }
+        if param_values(&mut inst)? != before {
+            return Err("a failed load changed the parameters".into());
+        }
+        let log = inst.shared(|s| s.preset_loads.lock().unwrap().clone());
+        let errors: Vec<_> = log.iter().filter(|(ok, _, _)| !ok).collect();
+        if errors.len() != 2 || !errors[0].2.contains("No Such Preset") || !errors[1].2.contains("out of range") {
+            return Err(format!("the host's preset-load.on_error calls: {errors:?}"));
+        }
+
+        // A user preset file loads too, and the loaded plugin processes.
+        let good = dir.join("Half.preset");
+        std::fs::write(&good, "mix = 0.5\n").unwrap();
+        let good_c = CString::new(good.to_str().unwrap()).unwrap();
+        load_preset(&mut inst, Location::File { path: &good_c }, None)?;
+        inst.activate(48_000.0)?;
+        fill_inputs(&mut inst, 512, |_, _, i| (i as f32 * 0.05).sin() * 0.5);
+        inst.process(512, &EventBuffer::new())?;
+        check_output(&inst, 512, 16.0, "after a preset load")
     });
 }

@@ -2,5 +2,5 @@
 //! `ferrite-phaser.clap` and `ferrite-phaser.vst3`. Only this crate exports them, so `ferrite-phaser` stays
 //! a plain library that tests and tools can link together with the other plugins.
 
-nice_plug::nice_export_clap!(ferrite_phaser::FerritePhaser);
+ferrite_plugin_common::export_clap!(ferrite_phaser::FerritePhaser);
 ferrite_plugin_common::export_vst3!(ferrite_phaser::FerritePhaser);

@@ -2,5 +2,5 @@
 //! `ferrite-reverb.clap` and `ferrite-reverb.vst3`. Only this crate exports them, so `ferrite-reverb` stays
 //! a plain library that tests and tools can link together with the other plugins.
 
-nice_plug::nice_export_clap!(ferrite_reverb::FerriteReverb);
+ferrite_plugin_common::export_clap!(ferrite_reverb::FerriteReverb);
 ferrite_plugin_common::export_vst3!(ferrite_reverb::FerriteReverb);
