@@ -19,6 +19,8 @@
 //! - [`headless`]: the standalone app without its editor window (`--no-editor`, or no display).
 //! - [`standalone`]: the guard around nice-plug's standalone wrapper (JACK server loss,
 //!   signals, several instances on one server, sidechain connections, messages).
+//! - [`record`]: the standalone's `--record FILE` and `--record-inputs FILE`: the audio
+//!   thread's wait-free tap and the writer thread that keeps the WAV files valid.
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
 //!   buffers hosts pass to `process`.
 
@@ -30,6 +32,7 @@ pub mod headless;
 pub mod host;
 pub mod output;
 pub mod params;
+pub mod record;
 pub mod render;
 pub mod settings;
 pub mod standalone;
