@@ -23,7 +23,11 @@
 //!   to stop; with an editor window open, or a backend that no longer calls back, nothing stops.
 //!   Once that handler is installed, the guard chains an action of its own after it
 //!   (`signal-hook-registry`): if the process is still running [`SIGNAL_GRACE`] after a
-//!   signal (or at a second signal), the guard ends it with status 0.
+//!   signal (or at a second signal), the guard ends it with status 0; a third signal ends it
+//!   from the handler itself.
+//! - **Recording.** Every end above (server loss, device loss, the signal guard) first finishes
+//!   a `--record` recording ([`crate::record::finish`]: drains what the audio thread has pushed
+//!   and finalises the WAV headers), never waiting on the audio thread.
 //! - **Several instances on one server.** nice-plug names its JACK client after the plugin
 //!   ("ferrite_ring") and fails when the name is taken (`NAME_NOT_UNIQUE`). The guard picks the
 //!   first free instance, 1 to [`INSTANCES`]: instance 1 is the plugin's own name, instance n
