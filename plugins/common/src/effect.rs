@@ -368,7 +368,8 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
             tap.start(crate::record::Format {
                 sample_rate: config.sample_rate.round() as u32,
                 outputs: count(layout.main_output_channels),
-                inputs: count(layout.main_input_channels) + layout.aux_input_ports.first().map_or(0, |c| c.get() as usize),
+                inputs: count(layout.main_input_channels),
+                sidechain: layout.aux_input_ports.first().map_or(0, |c| c.get() as usize),
                 max_block: config.max_buffer_size as usize,
             });
         }

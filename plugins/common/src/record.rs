@@ -93,7 +93,11 @@ impl Stream {
     }
 }
 
-/// Where a session is.
+/// The tap's ends of the outputs and inputs rings (each `None` when that file is not recorded).
+type Producers = (Option<rtrb::Producer<f32>>, Option<rtrb::Producer<f32>>);
+
+/// Where a session is (one per process, so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 enum State {
     /// Files created; the stream's format is not known yet (the plugin is not active).
     Created { outputs: Option<Target>, inputs: Option<Target> },
@@ -189,7 +193,7 @@ impl Session {
     /// The files and rings for a stream of `format`; starts the writer thread. Called from the
     /// plugin's `activate` (not real-time). The producers for the tap, or one line saying why
     /// not.
-    fn start(self: &Arc<Self>, format: Format) -> Result<(Option<rtrb::Producer<f32>>, Option<rtrb::Producer<f32>>), String> {
+    fn start(self: &Arc<Self>, format: Format) -> Result<Producers, String> {
         let mut state = self.lock_within(FINISH_TIMEOUT).ok_or("the recording's writer is stuck")?;
         let State::Created { outputs, inputs } = std::mem::replace(&mut *state, State::Done) else {
             return Err("the recording has already ended".into());
@@ -213,7 +217,7 @@ impl Session {
             Ok(Some((Stream { path, consumer, wav }, producer)))
         };
         let outputs = open(outputs, format.outputs)?;
-        let inputs = open(inputs, format.inputs)?;
+        let inputs = open(inputs, format.input_file_channels())?;
         let (out_stream, out_producer) = outputs.map_or((None, None), |(s, p)| (Some(s), Some(p)));
         let (in_stream, in_producer) = inputs.map_or((None, None), |(s, p)| (Some(s), Some(p)));
         *state = State::Writing { outputs: out_stream, inputs: in_stream, last_flush: Instant::now() };
@@ -322,13 +326,20 @@ pub struct Format {
     pub sample_rate: u32,
     /// Main output channels (the outputs file).
     pub outputs: usize,
-    /// Main input channels, then sidechain channels (the inputs file).
+    /// Main input channels (the inputs file's first channels).
     pub inputs: usize,
+    /// Sidechain (first auxiliary input) channels (the inputs file's last channels).
+    pub sidechain: usize,
     /// The largest block the host will send.
     pub max_block: usize,
 }
 
 impl Format {
+    /// Channels of the inputs file: the main inputs, then the sidechain.
+    pub fn input_file_channels(&self) -> usize {
+        self.inputs + self.sidechain
+    }
+
     /// Frames a ring holds: [`RING_SECONDS`], and at least four of the largest blocks.
     fn ring_frames(&self) -> usize {
         ((self.sample_rate as f64 * RING_SECONDS).ceil() as usize).max(4 * self.max_block).max(1)
@@ -354,7 +365,7 @@ impl Tap {
     /// with another (the files cannot change format), recording stops with a line.
     pub fn start(&mut self, format: Format) {
         match self.format {
-            Some(f) if f.sample_rate == format.sample_rate && f.outputs == format.outputs && f.inputs == format.inputs => {}
+            Some(f) if Format { max_block: f.max_block, ..format } == f => {}
             Some(_) => {
                 self.outputs = None;
                 self.inputs = None;
@@ -385,18 +396,19 @@ impl Tap {
             return;
         }
         let fits = |ring: &Option<rtrb::Producer<f32>>, channels: usize| ring.as_ref().is_none_or(|r| r.slots() >= len * channels);
-        if !fits(&self.outputs, format.outputs) || !fits(&self.inputs, format.inputs) {
+        let input_channels = format.input_file_channels();
+        if !fits(&self.outputs, format.outputs) || !fits(&self.inputs, input_channels) {
             self.session.lost.fetch_add(len as u64, Ordering::Relaxed);
             return;
         }
         if let Some(ring) = &mut self.inputs {
-            let main_channels = format.inputs - sidechain.map_or(0, |s| s.len()).min(format.inputs);
+            let main_channels = format.inputs;
             let sample = |c: usize, i: usize| -> f32 {
                 let channel = if c < main_channels { main.get(c).map(AsRef::as_ref) } else { sidechain.and_then(|s| s.get(c - main_channels)).map(AsRef::as_ref) };
                 channel.and_then(|ch| ch.get(i)).copied().unwrap_or(0.0)
             };
-            if let Ok(chunk) = ring.write_chunk_uninit(len * format.inputs) {
-                chunk.fill_from_iter((0..len).flat_map(|i| (0..format.inputs).map(move |c| (c, i))).map(|(c, i)| sample(c, i)));
+            if let Ok(chunk) = ring.write_chunk_uninit(len * input_channels) {
+                chunk.fill_from_iter((0..len).flat_map(|i| (0..input_channels).map(move |c| (c, i))).map(|(c, i)| sample(c, i)));
             }
         }
         self.pending = self.outputs.is_some();
@@ -471,7 +483,7 @@ mod tests {
         let session = Session::create("test", Some(&out), Some(&inp)).unwrap().unwrap();
         let mut tap = session.tap().unwrap();
         assert!(session.tap().is_none(), "only one instance records");
-        let format = Format { sample_rate: 48_000, outputs: 2, inputs: 3, max_block: 64 };
+        let format = Format { sample_rate: 48_000, outputs: 2, inputs: 2, sidechain: 1, max_block: 64 };
         tap.start(format);
         let (len, blocks) = (64, 200);
         // The audio thread: inputs before, outputs after, at about the real rate.
@@ -522,7 +534,7 @@ mod tests {
         let session = Session::create("test", Some(&out), None).unwrap().unwrap();
         let mut tap = session.tap().unwrap();
         // A ring of 4 blocks (the minimum), filled far faster than the writer's tick drains it.
-        tap.start(Format { sample_rate: 100, outputs: 1, inputs: 0, max_block: 32 });
+        tap.start(Format { sample_rate: 100, outputs: 1, inputs: 1, sidechain: 0, max_block: 32 });
         let (len, blocks) = (32, 2000);
         let no_side: Option<&[Vec<f32>]> = None;
         for b in 0..blocks {
@@ -549,7 +561,7 @@ mod tests {
         let out = dir.join("out.wav");
         let session = Session::create("test", Some(&out), None).unwrap().unwrap();
         let mut tap = session.tap().unwrap();
-        tap.start(Format { sample_rate: 48_000, outputs: 2, inputs: 0, max_block: 512 });
+        tap.start(Format { sample_rate: 48_000, outputs: 2, inputs: 2, sidechain: 0, max_block: 512 });
         let no_side: Option<&[Vec<f32>]> = None;
         for b in 0..20 {
             let x = block(2, 512, b, 0.0);

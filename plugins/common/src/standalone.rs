@@ -226,7 +226,9 @@ pub fn take_guard_args(args: &mut Vec<String>) -> Result<GuardArgs, String> {
             record_flags.into_iter().find_map(|(flag, slot)| option_value(args, i, flag, None).map(|(v, n)| (flag, slot, v, n)))
         {
             // A following option is not a file name (`--record --no-editor`).
-            let value = value.filter(|v| !v.is_empty() && !(n == 2 && v.starts_with('-'))).ok_or_else(|| format!("{flag} needs FILE"))?;
+            let option_follows = |v: &String| n == 2 && v.starts_with('-');
+            let is_file = |v: &String| !v.is_empty() && !option_follows(v);
+            let value = value.filter(is_file).ok_or_else(|| format!("{flag} needs FILE"))?;
             *slot = Some(value.into());
             args.drain(i..(i + n).min(args.len()));
             continue;
