@@ -5,6 +5,11 @@
 //! data path open (input and output meters and sample windows, and the engines' readouts,
 //! written every block) with an editor thread
 //! reading it at the same time.
+//!
+//! The standalone's `--record` tap (`plugins/common/src/record.rs`) is proved the same way:
+//! every plugin with a recording of its outputs and inputs attached, its writer thread
+//! draining to files at the same time, and a ring small enough that blocks are also dropped
+//! (the overflow path, counted in an atomic) in the same run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -87,6 +92,58 @@ fn check_plugin<E: Effect>() {
     }
 }
 
+/// `process` with the standalone's recording tap attached: no allocation either, whether the
+/// block goes into the rings or, with the rings full, is counted as lost.
+fn check_recording<E: Effect>() {
+    use ferrite_plugin_common::record::Session;
+    type P<E> = EffectPlugin<E>;
+    let mut rng = Rng::new(0x4EC0);
+    let tmp = ferrite_test_kit::TempDir::new(&format!("no-alloc-record-{}", E::CLI_NAME));
+    for layout in P::<E>::AUDIO_IO_LAYOUTS {
+        for &block in &BLOCK_SIZES {
+            let (out, inp) = (tmp.join(format!("out-{block}.wav")), tmp.join(format!("in-{block}.wav")));
+            let session = Session::create("no_alloc", Some(&out), Some(&inp)).unwrap().unwrap();
+            let mut host = OfflineHost::<P<E>>::new();
+            host.plugin().attach_recorder(session.tap().unwrap());
+            host.activate(*layout, 48_000.0, block).unwrap();
+            let n_params = host.param_ptrs().len();
+            // Four seconds' worth in a burst; for the second half the writer is held, so the
+            // rings (a second) fill up and the last blocks are counted as lost.
+            let blocks = (192_000 / block).max(48);
+            let mut events = 0;
+            let mut hold = None;
+            for b in 0..blocks {
+                if b == blocks / 2 {
+                    hold = Some(session.hold_writer());
+                }
+                for p in 0..n_params {
+                    host.set_normalized(p, rng.unit());
+                }
+                let (main, aux) = host.buffers_mut();
+                for buf in main.iter_mut().chain(aux.iter_mut().flatten()) {
+                    for s in buf[..block].iter_mut() {
+                        *s = rng.signed();
+                    }
+                }
+                let (status, counts) = count(|| host.process(block));
+                assert!(!matches!(status, ProcessStatus::Error(_)), "{}: {status:?}", E::NAME);
+                events += counts.events();
+            }
+            drop(hold);
+            session.finish();
+            assert_eq!(
+                events, 0,
+                "{}: {events} allocator calls in process with a recording ({} , block {block})",
+                E::NAME,
+                layout.name()
+            );
+            let written = ferrite_test_kit::hound::WavReader::open(&out).unwrap().duration() as u64;
+            assert!(session.lost_frames() > 0, "{}: the overflow path did not run", E::NAME);
+            assert_eq!(written + session.lost_frames(), (blocks * block) as u64, "{}: frames neither written nor counted", E::NAME);
+        }
+    }
+}
+
 /// Every plugin is an [`EffectPlugin`]; this names its effect.
 trait Skeleton {
     type Effect: Effect;
@@ -103,6 +160,11 @@ macro_rules! no_alloc_test {
             #[test]
             fn process_never_allocates() {
                 super::check_plugin::<<$plugin as super::Skeleton>::Effect>();
+            }
+
+            #[test]
+            fn process_never_allocates_while_recording() {
+                super::check_recording::<<$plugin as super::Skeleton>::Effect>();
             }
         }
     };

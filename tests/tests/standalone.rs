@@ -4,13 +4,16 @@
 //!   the app runs with `--no-editor --backend jack` and `--set` values, a JACK client of this test feeds it a
 //!   known signal (main and auxiliary inputs), records its output, and the recording must equal
 //!   the app's own `render` of the same signal at the same settings once the stream offset is
-//!   found; the server must never log the app as late (an xrun the app caused);
+//!   found; the server must never log the app as late (an xrun the app caused); the app runs
+//!   with `--record` and `--record-inputs`, and after SIGINT its recordings must hold the test
+//!   client's capture of its outputs, and the signal the test fed it, bit for bit;
 //! - with `--backend dummy` it runs until SIGINT or SIGTERM and then exits with status 0;
 //! - with a backend or device that is not there it exits non-zero with a message naming it;
 //! - on JACK, the guard around nice-plug's wrapper (`plugins/common/src/standalone.rs`): the app
 //!   ends at once with one line and status 1 when the server is killed under it, SIGINT ends it
 //!   even when the server has stopped calling it, two copies run side by side, and
-//!   `--connect-jack-sidechain` connects the sidechain inputs.
+//!   `--connect-jack-sidechain` connects the sidechain inputs; the `--record` file is a complete
+//!   WAV after each of those ends (and a readable one after SIGKILL).
 //!
 //! Apps are discovered, so a new plugin is covered by adding its settings to [`JACK_SETTINGS`]
 //! (an app without an entry fails, naming the table). `cargo xtask test` builds the bundles and
@@ -349,11 +352,66 @@ fn write_wav(path: &Path, channels: &[Vec<f32>]) {
     ferrite_test_kit::wav::write(path, JACK_RATE, channels);
 }
 
+/// A recording (`--record`) as the app left it: checks the file's structure (the RIFF size and
+/// the data chunk's size match the file's length: the header was finalised) and returns its
+/// channels (hound reads it).
+fn complete_wav(path: &Path) -> Result<Vec<Vec<f32>>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("the recording {}: {e}", path.display()))?;
+    let u32_at = |i: usize| bytes.get(i..i + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize);
+    if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
+        return Err(format!("the recording {} is not a WAV file ({} bytes)", path.display(), bytes.len()));
+    }
+    if u32_at(4) != Some(bytes.len() - 8) {
+        return Err(format!("the recording {}: RIFF size {:?}, file {} bytes: header not finalised", path.display(), u32_at(4), bytes.len()));
+    }
+    let mut at = 12;
+    loop {
+        let (Some(id), Some(size)) = (bytes.get(at..at + 4), u32_at(at + 4)) else {
+            return Err(format!("the recording {} has no data chunk", path.display()));
+        };
+        if id == b"data" {
+            if at + 8 + size != bytes.len() {
+                return Err(format!("the recording {}: data chunk of {size} bytes, {} in the file", path.display(), bytes.len() - at - 8));
+            }
+            break;
+        }
+        at += 8 + size + size % 2;
+    }
+    read_wav(path)
+}
+
+/// The channels of a WAV file (hound: a header whose length exceeds the data fails).
+fn read_wav(path: &Path) -> Result<Vec<Vec<f32>>, String> {
+    let mut reader = ferrite_test_kit::hound::WavReader::open(path).map_err(|e| format!("the recording {}: {e}", path.display()))?;
+    let channels = reader.spec().channels as usize;
+    let samples: Vec<f32> = reader.samples::<f32>().collect::<Result<_, _>>().map_err(|e| format!("the recording {}: {e}", path.display()))?;
+    Ok((0..channels).map(|c| samples.iter().skip(c).step_by(channels).copied().collect()).collect())
+}
+
+/// Where `part` (channels) occurs in `whole` (channels) bit for bit, every channel at the same
+/// frame, or why not.
+fn find_exactly(whole: &[Vec<f32>], part: &[Vec<f32>]) -> Result<usize, String> {
+    if whole.len() != part.len() {
+        return Err(format!("{} channels, expected {}", whole.len(), part.len()));
+    }
+    let (n, m) = (whole.first().map_or(0, Vec::len), part.first().map_or(0, Vec::len));
+    if m > n {
+        return Err(format!("{n} frames, shorter than the {m} expected"));
+    }
+    let same = |a: f32, b: f32| a.to_bits() == b.to_bits();
+    (0..=n - m)
+        .find(|&lag| (0..m).all(|i| whole.iter().zip(part).all(|(w, p)| same(w[lag + i], p[i]))))
+        .ok_or_else(|| format!("the {m} expected frames do not occur in its {n} frames bit for bit"))
+}
+
 /// Run `app` on the JACK server with `sets`, feed it the test signal, and compare its output
-/// with its own `render`.
+/// with its own `render`; and its `--record`/`--record-inputs` files with what the test's
+/// client captured and fed.
 fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -> Result<(), String> {
     let tmp = TempDir::new(&format!("jack-{app}"));
+    let (record_out, record_in) = (tmp.join("record-out.wav"), tmp.join("record-in.wav"));
     let mut args: Vec<String> = vec!["--no-editor".into(), "--backend".into(), "jack".into()];
+    args.extend(["--record".into(), record_out.display().to_string(), "--record-inputs".into(), record_in.display().to_string()]);
     for s in sets {
         args.push("--set".into());
         args.push((*s).into());
@@ -444,10 +502,26 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
     let (_, _, feeder) = active.deactivate().map_err(|e| e.to_string())?;
 
     let status = stop(app_process.0.as_mut().unwrap(), "-INT")?;
-    app_process.0 = None;
+    let app_stderr = app_process.0.take().map(|mut c| stderr_of(&mut c)).unwrap_or_default();
     if status.code() != Some(0) {
         return Err(format!("exit status {status} after SIGINT, expected 0"));
     }
+    let period_ns = JACK_PERIOD as f64 / JACK_RATE as f64 * 1e9;
+    let longest_gap = longest_gap_ns.load(Ordering::Relaxed) as f64 / period_ns;
+    // The recordings: the app's outputs as the test's client captured them, and its inputs as
+    // the test fed them (main, then sidechain), each somewhere in the files, bit for bit. The
+    // app's stderr must not report lost frames.
+    let recorded_out = complete_wav(&record_out)?;
+    let recorded_in = complete_wav(&record_in)?;
+    let fed: Vec<Vec<f32>> = main_signal.iter().chain(&aux_signal).cloned().collect();
+    let out_at = find_exactly(&recorded_out, &feeder.recorded).map_err(|e| format!("--record: {e}"));
+    let in_at = find_exactly(&recorded_in, &fed).map_err(|e| format!("--record-inputs: {e}"));
+    if let Some(e) = out_at.as_ref().err().or(in_at.as_ref().err()) {
+        // An xrun while the machine stalled: the capture missed cycles the app recorded.
+        let stalled = if xrun_count != 0 && longest_gap >= 2.0 { MACHINE_STALLED } else { "" };
+        return Err(format!("{stalled}{e} ({xrun_count} xruns){}", if app_stderr.contains("lost") { format!(": {app_stderr}") } else { String::new() }));
+    }
+    let (out_at, in_at) = (out_at?, in_at?);
     // The same signal through `render` at the same settings.
     let input_wav = tmp.join("in.wav");
     let output_wav = tmp.join("out.wav");
@@ -487,8 +561,6 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
     // logs its name), and the dummy driver's own timer waking late. The app must not cause the
     // first kind, unless the whole machine stalled at the time: then every client is late, and
     // this test's own (trivial) client sees the stall as a gap between its cycles.
-    let period_ns = JACK_PERIOD as f64 / JACK_RATE as f64 * 1e9;
-    let longest_gap = longest_gap_ns.load(Ordering::Relaxed) as f64 / period_ns;
     if err_db > MATCH_DB {
         // Cycles the stalled machine dropped are missing from the recording too.
         let stalled = if xrun_count != 0 && longest_gap >= 2.0 { MACHINE_STALLED } else { "" };
@@ -506,7 +578,8 @@ fn jack_round_trip(server: &JackServer, app: &str, path: &Path, sets: &[&str]) -
     }
     eprintln!(
         "standalone {app} on JACK: matches render to {err_db:.1} dB at stream offset {lag}; {xrun_count} xruns, \
-         {late} late cycles of the app, longest gap between cycles {longest_gap:.2} periods"
+         {late} late cycles of the app, longest gap between cycles {longest_gap:.2} periods; --record holds the \
+         capture bit for bit from frame {out_at}, --record-inputs the fed signal from frame {in_at}"
     );
     Ok(())
 }
@@ -666,6 +739,9 @@ fn wait_exit(app: &mut Reaper, limit: Duration) -> Result<(std::process::ExitSta
 /// wrapper alone hangs for good, ignoring SIGINT and SIGTERM. The guard must end the app within
 /// a second, with status 1 and exactly one line on stderr naming the server. And with the
 /// server frozen (SIGSTOP: nothing calls the app any more), SIGINT must still end the app.
+/// Every run records (`--record`): however it ends, the file is a complete WAV (header and data
+/// agree) with the app's channels and the audio it processed; after a SIGKILL of the app
+/// itself, a readable WAV up to the writer's last header update (every 0.5 s).
 #[test]
 fn every_standalone_on_jack_survives_server_loss_and_signals() {
     let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -674,12 +750,27 @@ fn every_standalone_on_jack_survives_server_loss_and_signals() {
         let tmp = TempDir::new(&format!("loss-{app}"));
         let client = app.replace('-', "_");
         let stderr = tmp.join("stderr.txt");
+        let record = tmp.join("take.wav");
+        let record_arg = record.display().to_string();
+        let with_record = ["--record", record_arg.as_str()];
+        // The recording after the app ended: complete, with the app's output channels, and at
+        // least `seconds` of audio.
+        let check_recording = |when: &str, outputs: usize, seconds: f64, complete: bool| -> Result<(), String> {
+            let channels = if complete { complete_wav(&record) } else { read_wav(&record) }.map_err(|e| format!("{when}: {e}"))?;
+            let frames = channels.first().map_or(0, Vec::len);
+            if channels.len() != outputs || (frames as f64) < seconds * JACK_RATE as f64 {
+                return Err(format!("{when}: the recording has {} channels and {frames} frames; expected {outputs} and {seconds} s at least", channels.len()));
+            }
+            eprintln!("standalone {app}: {when}: the recording is a valid WAV of {frames} frames");
+            Ok(())
+        };
+        let outputs_of = |ports: &[String]| ports.iter().filter(|p| p.starts_with(&format!("{client}:output_"))).count();
 
         // 1. A frozen server: SIGINT must still end the app, with status 0.
         let server = JackServer::start(&server_name);
         let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
-        let mut running = start_on_jack(path, &[], &stderr)?;
-        wait_for_ports(&probe, &client, &mut running, &stderr)?;
+        let mut running = start_on_jack(path, &with_record, &stderr)?;
+        let outputs = outputs_of(&wait_for_ports(&probe, &client, &mut running, &stderr)?);
         drop(probe);
         server.signal("-STOP");
         std::thread::sleep(Duration::from_millis(300));
@@ -690,19 +781,59 @@ fn every_standalone_on_jack_survives_server_loss_and_signals() {
         if status.code() != Some(0) {
             return Err(format!("SIGINT with the server frozen: exit status {status} after {took:?}, expected 0: {}", read(&stderr)));
         }
+        check_recording("SIGINT with the server frozen", outputs, 0.2, true)?;
         drop(server);
 
         // 2. The server killed under the app: SIGKILL (a crash) and SIGTERM (a clean stop).
         for signal in ["-KILL", "-TERM"] {
             let server = JackServer::start(&server_name);
             let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
-            let mut running = start_on_jack(path, &[], &stderr)?;
+            let mut running = start_on_jack(path, &with_record, &stderr)?;
             wait_for_ports(&probe, &client, &mut running, &stderr)?;
             drop(probe);
             std::thread::sleep(Duration::from_millis(500));
             let line = format!("JACK server '{server_name}' stopped");
             let what = server_loss_ends_app(&server, signal, &mut running, &stderr, Duration::from_secs(1), &line, "the server")?;
             eprintln!("standalone {app}: {what}");
+            check_recording(&format!("jackd {signal}"), outputs, 0.4, true)?;
+        }
+
+        // 3. The app itself killed (SIGKILL: nothing of it runs at the end): the file reads as
+        // a WAV as far as the writer's last header update.
+        let server = JackServer::start(&server_name);
+        let (probe, _) = jack::Client::new("ferrite_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+        let mut running = start_on_jack(path, &with_record, &stderr)?;
+        wait_for_ports(&probe, &client, &mut running, &stderr)?;
+        drop(probe);
+        std::thread::sleep(Duration::from_millis(1500));
+        let status = stop(running.0.as_mut().unwrap(), "-KILL")?;
+        running.0 = None;
+        eprintln!("standalone {app}: the app killed ({status})");
+        check_recording("the app SIGKILLed", outputs, 0.5, false)?;
+        drop(server);
+        Ok(())
+    });
+}
+
+/// `--record FILE` where FILE cannot be created: the app refuses to start, with status 2 and
+/// one line naming the file; an option without its FILE likewise.
+#[test]
+fn every_standalone_refuses_a_recording_it_cannot_create() {
+    for_each_app("--record to a folder that does not exist", |app, path| {
+        let tmp = TempDir::new(&format!("record-bad-{app}"));
+        let bad = tmp.join("no-such-folder").join("take.wav");
+        let bad_arg = bad.display().to_string();
+        for (args, mention) in [
+            (&["--backend", "dummy", "--record", bad_arg.as_str()][..], bad_arg.as_str()),
+            (&["--backend", "dummy", "--record-inputs", bad_arg.as_str()], bad_arg.as_str()),
+            (&["--backend", "dummy", "--record"], "--record needs FILE"),
+        ] {
+            let out = Command::new(path).arg("--no-editor").args(args).output().map_err(|e| e.to_string())?;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let lines: Vec<&str> = stderr.lines().collect();
+            if out.status.code() != Some(2) || lines.len() != 1 || !lines[0].contains(mention) {
+                return Err(format!("{args:?}: status {}, stderr {stderr:?}; expected 2 and one line containing {mention:?}", out.status));
+            }
         }
         Ok(())
     });
@@ -905,7 +1036,12 @@ fn alsa_probe() -> Result<(jack::AsyncClient<(), impl jack::ProcessHandler>, Arc
 /// Starts `path` headless on [`ALSA_DEVICE`] (input and output) with the configuration
 /// `conf`, its stderr going to `stderr`.
 fn start_on_alsa(path: &Path, conf: &Path, stderr: &Path) -> Result<Reaper, String> {
-    let args = ["--backend", "alsa", "--output-device", ALSA_DEVICE, "--input-device", ALSA_DEVICE];
+    start_on_alsa_with(path, conf, stderr, &[])
+}
+
+/// [`start_on_alsa`] with `extra` arguments.
+fn start_on_alsa_with(path: &Path, conf: &Path, stderr: &Path, extra: &[&str]) -> Result<Reaper, String> {
+    let args = [&["--backend", "alsa", "--output-device", ALSA_DEVICE, "--input-device", ALSA_DEVICE][..], extra].concat();
     start_app(path, &args, &[("ALSA_CONFIG_PATH", conf)], stderr)
 }
 
@@ -969,7 +1105,8 @@ fn every_standalone_on_a_healthy_alsa_device_runs_until_sigint() {
 /// The ALSA device disappears under a running app (the JACK server behind it killed with
 /// SIGKILL, then with SIGTERM): nice-plug's wrapper alone waits for good. The guard's watchdog
 /// must end the app within two seconds (its bound is one second; the rest is slack for a
-/// loaded machine), with status 1 and exactly one line on stderr naming the device.
+/// loaded machine), with status 1 and exactly one line on stderr naming the device. The app
+/// records (`--record`): the file is a complete WAV of the audio it processed.
 #[test]
 fn every_standalone_on_alsa_exits_when_its_device_disappears() {
     let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -981,14 +1118,21 @@ fn every_standalone_on_alsa_exits_when_its_device_disappears() {
         for signal in ["-KILL", "-TERM"] {
             let server = JackServer::start(&server_name);
             let (probe, loud_cycles) = alsa_probe()?;
-            let mut running = start_on_alsa(path, &conf, &stderr)?;
+            let record = tmp.join("take.wav");
+            let record_arg = record.display().to_string();
+            let mut running = start_on_alsa_with(path, &conf, &stderr, &["--record", &record_arg])?;
             wait_for_alsa_audio(&loud_cycles, &mut running, &stderr)?;
             // The test's own client leaves first, so that only the app loses the server.
             drop(probe);
             std::thread::sleep(Duration::from_millis(300));
             let line = alsa_stalled_line();
             let what = server_loss_ends_app(&server, signal, &mut running, &stderr, Duration::from_secs(2), &line, "the ALSA device")?;
-            eprintln!("standalone {app}: ALSA device gone, {what}");
+            let channels = complete_wav(&record).map_err(|e| format!("ALSA device gone ({signal}): {e}"))?;
+            let frames = channels.first().map_or(0, Vec::len);
+            if channels.len() != 2 || frames < JACK_RATE as usize / 5 {
+                return Err(format!("ALSA device gone ({signal}): the recording has {} channels and {frames} frames", channels.len()));
+            }
+            eprintln!("standalone {app}: ALSA device gone, {what}; the recording is a valid WAV of {frames} frames");
             drop(server);
         }
         Ok(())

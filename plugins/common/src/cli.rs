@@ -356,12 +356,23 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
              applied after the preset).\n\n\
              {flag} PORT[,PORT...]: with JACK, connect the sidechain (auxiliary) inputs to PORT, \
              or to the listed ports in order, as --connect-jack-inputs does for the main inputs.\n\n\
+             {record} FILE: record what the app sends to its outputs, sample for sample, to FILE \
+             (WAV, 32-bit float, at the stream's sample rate, one channel per output; an existing \
+             file is replaced). {record_inputs} FILE: record what reaches its inputs, before \
+             processing, to FILE (the main inputs, then the sidechain inputs if the layout has them), \
+             frame for frame in step with the outputs file: the dry take, to render again later with \
+             other settings. Either or both; the recording runs from the first block to the end, \
+             and the files are valid WAV throughout (the header is brought up to date twice a \
+             second, and finally when the app ends, by SIGINT or a lost device too). A disk too slow \
+             to keep up loses frames: they are counted and reported on stderr, never silently.\n\n\
              On JACK, several copies of the app can run at once: the second is '{plugin} 2' \
              (client {client}_2), and so on up to {max}. If the JACK server stops, the app \
              exits with status 1; so it does with ALSA when the output device stops \
              delivering audio (about a second later).\n",
             name = P::CLI_NAME,
             flag = standalone::SIDECHAIN_FLAG,
+            record = crate::record::RECORD_FLAG,
+            record_inputs = crate::record::RECORD_INPUTS_FLAG,
             plugin = P::NAME,
             client = standalone::jack_client_name(P::NAME),
             max = standalone::INSTANCES,
@@ -420,6 +431,16 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
         }
     }
     if !help {
+        // `--record`: the files are created now (one that cannot be is refused before any
+        // audio), and the instance the wrapper builds next takes the tap.
+        match crate::record::Session::create(P::CLI_NAME, guard_args.record.as_deref(), guard_args.record_inputs.as_deref()) {
+            Ok(Some(session)) => crate::record::install(session),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("{}: error: {e}", P::CLI_NAME);
+                return EXIT_USAGE;
+            }
+        }
         standalone::start_signal_guard();
         // ALSA: chosen, or what `auto` turns to without a JACK server (its last resort, the
         // dummy backend, delivers blocks steadily, so the watchdog stays quiet there).
@@ -436,6 +457,8 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     // The exit status must come from the wrapper's own verdict (a backend that fails to start
     // returns false).
     let ok = P::run_standalone(instance, rest);
+    // The wrapper has stopped its audio: the recording gets all of it.
+    crate::record::finish();
     drop(jack_guard);
     if ok {
         0

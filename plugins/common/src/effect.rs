@@ -241,6 +241,10 @@ pub struct EffectPlugin<E: Effect, const INSTANCE: u8 = 0> {
     idle: bool,
     /// Every parameter's normalized value when the engine went idle (sized once, in `default`).
     idle_values: Vec<f32>,
+    /// The standalone's `--record`/`--record-inputs` tap (see [`crate::record`]): taken in
+    /// `default` by the one instance the standalone runs; `None` everywhere else, so inside a
+    /// plugin host recording costs `process` one `None` check.
+    recorder: Option<Box<crate::record::Tap>>,
 }
 
 impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
@@ -262,6 +266,13 @@ impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
     /// Whether the engine is idle: nothing sounds, and `process` writes silence without it.
     pub fn is_idle(&self) -> bool {
         self.idle
+    }
+
+    /// Records this instance's blocks through `tap` from its next activation on (the
+    /// standalone's instance takes its tap in `default`; this is for a host of our own, such
+    /// as the no-allocation test). Not real-time.
+    pub fn attach_recorder(&mut self, tap: crate::record::Tap) {
+        self.recorder = Some(Box::new(tap));
     }
 }
 
@@ -285,6 +296,7 @@ impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
             quiet_output: 0,
             idle: false,
             idle_values,
+            recorder: crate::record::take_tap(),
         }
     }
 }
@@ -354,6 +366,16 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
         self.sample_rate = config.sample_rate;
         self.first_block_pending = true;
         self.wake();
+        if let Some(tap) = &mut self.recorder {
+            let count = |c: Option<NonZeroU32>| c.map_or(0, |c| c.get() as usize);
+            tap.start(crate::record::Format {
+                sample_rate: config.sample_rate.round() as u32,
+                outputs: count(layout.main_output_channels),
+                inputs: count(layout.main_input_channels),
+                sidechain: layout.aux_input_ports.first().map_or(0, |c| c.get() as usize),
+                max_block: config.max_buffer_size as usize,
+            });
+        }
         true
     }
 
@@ -378,6 +400,29 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
     ) -> ProcessStatus {
         // The standalone's ALSA watchdog: a sign of life (one relaxed atomic add, nothing else).
         crate::standalone::BLOCKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(tap) = &mut self.recorder else {
+            return self.process_block(buffer, aux, context);
+        };
+        // `--record`: the inputs as they arrive, the outputs as they leave (every return of
+        // `process_block`, idle silence included), wait-free (see `crate::record`).
+        let len = buffer.samples();
+        tap.before(buffer.as_slice_immutable(), aux.inputs.first().map(|b| b.as_slice_immutable()), len);
+        let status = self.process_block(buffer, aux, context);
+        if let Some(tap) = &mut self.recorder {
+            tap.after(buffer.as_slice_immutable(), len);
+        }
+        status
+    }
+}
+
+impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
+    /// `process` proper: everything but the recording tap.
+    fn process_block(
+        &mut self,
+        buffer: &mut Buffer,
+        aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
         let Some(engine) = &mut self.engine else {
             return ProcessStatus::Error("process called before activate");
         };

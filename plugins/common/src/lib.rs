@@ -23,6 +23,8 @@
 //!   signals, several instances on one server, sidechain connections, messages).
 //! - [`clap_export`]: the CLAP export ([`export_clap!`]): nice-plug's wrapper plus preset
 //!   discovery and the `preset-load` extension, so hosts list and load Ferrite's presets.
+//! - [`record`]: the standalone's `--record FILE` and `--record-inputs FILE`: the audio
+//!   thread's wait-free tap and the writer thread that keeps the WAV files valid.
 //! - [`vst3`]: the VST3 export ([`export_vst3!`]): nice-plug's wrapper behind a guard on the
 //!   buffers hosts pass to `process`.
 
@@ -36,6 +38,7 @@ pub mod host;
 pub mod output;
 pub mod params;
 pub mod presets;
+pub mod record;
 pub mod render;
 pub mod settings;
 pub mod standalone;

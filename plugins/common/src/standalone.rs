@@ -23,7 +23,11 @@
 //!   to stop; with an editor window open, or a backend that no longer calls back, nothing stops.
 //!   Once that handler is installed, the guard chains an action of its own after it
 //!   (`signal-hook-registry`): if the process is still running [`SIGNAL_GRACE`] after a
-//!   signal (or at a second signal), the guard ends it with status 0.
+//!   signal (or at a second signal), the guard ends it with status 0; a third signal ends it
+//!   from the handler itself.
+//! - **Recording.** Every end above (server loss, device loss, the signal guard) first finishes
+//!   a `--record` recording ([`crate::record::finish`]: drains what the audio thread has pushed
+//!   and finalises the WAV headers), never waiting on the audio thread.
 //! - **Several instances on one server.** nice-plug names its JACK client after the plugin
 //!   ("ferrite_ring") and fails when the name is taken (`NAME_NOT_UNIQUE`). The guard picks the
 //!   first free instance, 1 to [`INSTANCES`]: instance 1 is the plugin's own name, instance n
@@ -179,6 +183,10 @@ pub struct GuardArgs {
     pub period_size: Option<u32>,
     /// nice-plug's `--sample-rate`/`-r`, if given and a number.
     pub sample_rate: Option<f32>,
+    /// Our [`crate::record::RECORD_FLAG`]: the file the outputs are recorded to.
+    pub record: Option<std::path::PathBuf>,
+    /// Our [`crate::record::RECORD_INPUTS_FLAG`]: the file the inputs are recorded to.
+    pub record_inputs: Option<std::path::PathBuf>,
 }
 
 /// The value of option `long`/`short` at `args[i]`, if that is one, and how many arguments it
@@ -197,8 +205,9 @@ fn option_value(args: &[String], i: usize, long: &str, short: Option<&str>) -> O
     None
 }
 
-/// Takes [`SIDECHAIN_FLAG`] out of `args` (nice-plug's parser does not know it) and reads the
-/// backend and layout options, which stay for nice-plug.
+/// Takes our options ([`SIDECHAIN_FLAG`], `--record`, `--record-inputs`) out of `args`
+/// (nice-plug's parser does not know them) and reads the backend and layout options, which stay
+/// for nice-plug.
 pub fn take_guard_args(args: &mut Vec<String>) -> Result<GuardArgs, String> {
     let mut out = GuardArgs::default();
     let mut i = 1;
@@ -209,6 +218,18 @@ pub fn take_guard_args(args: &mut Vec<String>) -> Result<GuardArgs, String> {
         if let Some((value, n)) = option_value(args, i, SIDECHAIN_FLAG, None) {
             let value = value.filter(|v| !v.is_empty()).ok_or_else(|| format!("{SIDECHAIN_FLAG} needs PORT[,PORT...]"))?;
             out.sidechain = Some(value);
+            args.drain(i..(i + n).min(args.len()));
+            continue;
+        }
+        let record_flags = [(crate::record::RECORD_FLAG, &mut out.record), (crate::record::RECORD_INPUTS_FLAG, &mut out.record_inputs)];
+        if let Some((flag, slot, value, n)) =
+            record_flags.into_iter().find_map(|(flag, slot)| option_value(args, i, flag, None).map(|(v, n)| (flag, slot, v, n)))
+        {
+            // A following option is not a file name (`--record --no-editor`).
+            let option_follows = |v: &String| n == 2 && v.starts_with('-');
+            let is_file = |v: &String| !v.is_empty() && !option_follows(v);
+            let value = value.filter(is_file).ok_or_else(|| format!("{flag} needs FILE"))?;
+            *slot = Some(value.into());
             args.drain(i..(i + n).min(args.len()));
             continue;
         }
@@ -311,10 +332,12 @@ pub fn check_alsa_output() -> Result<(), String> {
 /// The line printed when the server stops (built before, so the notification only writes it).
 static SHUTDOWN_LINE: OnceLock<String> = OnceLock::new();
 
-/// Writes `line` to stderr and ends the process with status 1 at once. `_exit`: nothing may
-/// wait for the audio thread the wrapper would join.
+/// Finishes the recording (`--record`: drained and its header fixed, without waiting for the
+/// audio thread), writes `line` to stderr and ends the process with status 1 at once. `_exit`:
+/// nothing may wait for the audio thread the wrapper would join.
 fn exit_with_line(line: &str) -> ! {
     use std::io::Write;
+    crate::record::finish();
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().write_all(line.as_bytes());
     // SAFETY: ends the process without running anything that might wait for the wrapper.
@@ -525,10 +548,14 @@ impl JackGuard {
 
 /// The signal that asked the app to stop (0: none yet).
 static SIGNALLED: AtomicI32 = AtomicI32::new(0);
+/// Signals received since the guard's action was chained.
+static SIGNAL_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// Starts the signal guard: a thread that waits until nice-plug has installed its own handler
 /// (it replaces whatever was there), chains an action after it, and ends the process with
-/// status 0 if it has not ended [`SIGNAL_GRACE`] after a signal, or at a second signal.
+/// status 0 if it has not ended [`SIGNAL_GRACE`] after a signal, or at once at a second signal,
+/// having finished the recording (`--record`) first. A third signal ends it from the handler
+/// itself, in case the guard's thread cannot (a recording stuck in a hung file system).
 pub fn start_signal_guard() {
     const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
     let handler_of = |signal| {
@@ -549,11 +576,12 @@ pub fn start_signal_guard() {
             std::thread::sleep(Duration::from_millis(10));
         }
         for signal in SIGNALS {
-            // SAFETY: the action only stores to an atomic (async-signal-safe); nice-plug's
-            // handler stays chained before it.
+            // SAFETY: the action only touches atomics and, at the third signal, calls `_exit`
+            // (async-signal-safe); nice-plug's handler stays chained before it.
             let _ = unsafe {
                 signal_hook_registry::register(signal, move || {
-                    if SIGNALLED.swap(signal, Ordering::SeqCst) != 0 {
+                    SIGNALLED.store(signal, Ordering::SeqCst);
+                    if SIGNAL_COUNT.fetch_add(1, Ordering::SeqCst) >= 2 {
                         libc::_exit(0);
                     }
                 })
@@ -562,7 +590,11 @@ pub fn start_signal_guard() {
         while SIGNALLED.load(Ordering::SeqCst) == 0 {
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(SIGNAL_GRACE);
+        let deadline = Instant::now() + SIGNAL_GRACE;
+        while Instant::now() < deadline && SIGNAL_COUNT.load(Ordering::SeqCst) < 2 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        crate::record::finish();
         use std::io::Write;
         let _ = std::io::stdout().flush();
         // SAFETY: ends the process without running anything that might wait for the wrapper.
@@ -600,6 +632,26 @@ mod tests {
         assert_eq!(g.sidechain.as_deref(), Some("x:y"));
         assert!(take_guard_args(&mut args(&["app", "--connect-jack-sidechain"])).is_err());
         assert_eq!(take_guard_args(&mut args(&["app"])).unwrap().backend, BackendChoice::Auto);
+    }
+
+    #[test]
+    fn the_record_options_are_taken_out() {
+        let mut a = args(&["app", "--record", "take.wav", "-b", "jack", "--record-inputs=dry take.wav", "--no-editor"]);
+        let g = take_guard_args(&mut a).unwrap();
+        assert_eq!(a, args(&["app", "-b", "jack", "--no-editor"]));
+        assert_eq!(g.record.as_deref(), Some(std::path::Path::new("take.wav")));
+        assert_eq!(g.record_inputs.as_deref(), Some(std::path::Path::new("dry take.wav")));
+        let mut a = args(&["app", "--record=out.wav"]);
+        let g = take_guard_args(&mut a).unwrap();
+        assert_eq!((a, g.record.as_deref(), g.record_inputs), (args(&["app"]), Some(std::path::Path::new("out.wav")), None));
+        for bad in [&["app", "--record"][..], &["app", "--record", "--no-editor"], &["app", "--record="], &["app", "--record-inputs"]] {
+            let e = take_guard_args(&mut args(bad)).unwrap_err();
+            assert!(e.ends_with("needs FILE"), "{bad:?}: {e}");
+        }
+        // After `--`, nothing is ours.
+        let mut a = args(&["app", "--", "--record", "x.wav"]);
+        assert_eq!(take_guard_args(&mut a).unwrap().record, None);
+        assert_eq!(a.len(), 4);
     }
 
     #[test]
