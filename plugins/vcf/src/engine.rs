@@ -25,9 +25,10 @@ const SWITCH_FADE_MS: f32 = 5.0;
 /// not click (a stepped cutoff is a step in the filter's state).
 pub const KEY_GLIDE_MS: f32 = 5.0;
 
-/// Editor readout slot: the cutoff the played key and the wheel give (the parameter times the
-/// tracking factor), Hz, at the end of the last chunk.
-pub const READOUT_PLAYED_CUTOFF_HZ: usize = 2;
+/// Editor readout slot: the factor the played key and the wheel scale the cutoff by
+/// (`2^(offset/12)`, 1 at rest), at the end of the last chunk: the editor draws the response
+/// at the cutoff that sounds.
+pub const READOUT_KEY_FACTOR: usize = 2;
 
 /// Editor readout slot: mean Newton iterations per model sample (per channel) over the last
 /// processed chunk, the solver load.
@@ -113,8 +114,8 @@ impl Engine for VcfEngine {
         let n = io.len();
         params.cutoff.smoothed.next_block(&mut self.cutoff[..n], n);
         self.track_keys(params, io.notes, n);
-        if let Some(d) = io.editor.filter(|_| n > 0) {
-            d.set_readout(READOUT_PLAYED_CUTOFF_HZ, self.cutoff[n - 1]);
+        if let Some(d) = io.editor {
+            d.set_readout(READOUT_KEY_FACTOR, (self.key_offset.value() / 12.0).exp2());
         }
         params.resonance.smoothed.next_block(&mut self.resonance[..n], n);
         fill_mapped(&params.drive, &mut self.drive[..n], db_to_gain);
