@@ -343,6 +343,14 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
         self.params.clone()
     }
 
+    /// A saved state with a float beyond `f32`'s range (a damaged or hand-edited project file:
+    /// `-1e308` reads as −∞) would load as a NaN parameter that cannot be saved again (JSON has
+    /// no NaN, so the next load of the re-saved state fails). Such values are dropped before
+    /// loading: the parameter keeps its value, as for a parameter the state does not name.
+    fn filter_state(state: &mut PluginState) {
+        state.params.retain(|_, value| !matches!(value, nice_plug::plugin::ParamValue::F32(v) if !v.is_finite()));
+    }
+
     fn task_executor(&mut self) -> TaskExecutor<Self> {
         E::task_executor(&self.params)
     }
