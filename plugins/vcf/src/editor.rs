@@ -339,8 +339,11 @@ impl EditorApp for VcfEditor {
             // Played through a note input: the cutoff follows the key and the wheel.
             knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.key_track, setter).caption("Key Track"))
                 .on_hover_text("Key tracking: 100 % moves the cutoff one octave per octave played, around Key Ref");
-            knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.key_ref, setter).caption("Key Ref"))
-                .on_hover_text("The key at which tracking leaves the cutoff as set");
+            knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.key_ref, setter).caption("Key Ref")).on_hover_text(format!(
+                "Key {} ({}): the key at which tracking leaves the cutoff as set",
+                params.key_ref.value(),
+                ferrite_plugin_common::params::key_name(params.key_ref.value())
+            ));
             knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.bend_range, setter).caption("Bend"))
                 .on_hover_text("Pitch-wheel range, semitones");
         });

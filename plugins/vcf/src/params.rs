@@ -41,8 +41,8 @@ pub struct VcfParams {
     /// (`KEY_GLIDE_MS`), so not smoothed here. 0 (the default) leaves the cutoff as set.
     #[id = "key_track"]
     pub key_track: FloatParam,
-    /// The key at which tracking leaves the cutoff as set (MIDI key, 60 = C4); also what
-    /// tracking assumes before any note is played.
+    /// The key at which tracking leaves the cutoff as set (MIDI key, 60 = C4, shown "60 key"; a
+    /// note name can be typed); also what tracking assumes before any note is played.
     #[id = "key_ref"]
     pub key_ref: IntParam,
     /// Pitch-wheel range, semitones for a full throw: the cutoff moves by the bend whatever the
