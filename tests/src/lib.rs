@@ -7,6 +7,7 @@
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::settings;
 use ferrite_plugin_common::audio_file::Audio;
+use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
 /// `channels` channels of `frames` samples of the shared music-like test signal
@@ -47,6 +48,119 @@ pub fn render_with_sidechain<P: Plugin>(
     let audio = Audio { sample_rate, channels: input.to_vec() };
     let sc = sidechain.map(|c| Audio { sample_rate, channels: c.to_vec() });
     ferrite_plugin_common::render::run_offline(&mut host, &audio, sc.as_ref(), block, 0.0).unwrap().channels
+}
+
+/// A note-on of `key` (MIDI number, 60 = C4) at velocity 0.8, channel 1, at the start of a block
+/// (see [`render_with_notes`] for where it lands).
+pub fn note_on(key: u8) -> NoteEvent<()> {
+    NoteEvent::NoteOn { timing: 0, voice_id: VoiceID::Wildcard, channel: Channel::Number(0), key: Key::Number(key), velocity: 0.8 }
+}
+
+/// A note-off of `key`, channel 1.
+pub fn note_off(key: u8) -> NoteEvent<()> {
+    NoteEvent::NoteOff { timing: 0, voice_id: VoiceID::Wildcard, channel: Channel::Number(0), key: Key::Number(key), velocity: 0.0 }
+}
+
+/// A pitch-wheel position, channel 1: `value` 0 (full down) … 0.5 (centre) … 1 (full up), as
+/// nice-plug normalizes the 14-bit MIDI value.
+pub fn pitch_bend(value: f32) -> NoteEvent<()> {
+    NoteEvent::MidiPitchBend { timing: 0, channel: 0, value }
+}
+
+/// Render `input` through plugin `P` with `sets` (`ID=VALUE`) in blocks of `block`, each
+/// `(sample, event)` of `events` delivered in the block holding `sample` at its offset there.
+/// The output is raw: not latency compensated, as long as the input.
+pub fn render_with_notes<P: Plugin<SysExMessage = ()>>(
+    input: &[Vec<f32>],
+    sample_rate: u32,
+    sets: &[&str],
+    block: usize,
+    events: &[(usize, NoteEvent<()>)],
+) -> Vec<Vec<f32>> {
+    let mut host = OfflineHost::<P>::new();
+    let parsed: Vec<_> = sets.iter().map(|s| settings::parse_setting(host.params().as_ref(), s).unwrap()).collect();
+    settings::apply(host.params().as_ref(), &parsed);
+    let layout = layout_for_channels::<P>(input.len()).expect("layout");
+    host.activate(layout, sample_rate as f32, block).unwrap();
+    let frames = input.first().map_or(0, Vec::len);
+    let mut output = vec![Vec::with_capacity(frames); input.len()];
+    let mut start = 0;
+    while start < frames {
+        let len = block.min(frames - start);
+        for &(at, event) in events.iter().filter(|(at, _)| (start..start + len).contains(at)) {
+            host.push_event(with_timing(event, (at - start) as u32));
+        }
+        let (main, _) = host.buffers_mut();
+        for (buf, x) in main.iter_mut().zip(input) {
+            buf[..len].copy_from_slice(&x[start..start + len]);
+        }
+        host.process(len);
+        let (main, _) = host.buffers_mut();
+        for (out, buf) in output.iter_mut().zip(main.iter()) {
+            out.extend_from_slice(&buf[..len]);
+        }
+        start += len;
+    }
+    output
+}
+
+/// `event` moved to `timing`.
+fn with_timing(mut event: NoteEvent<()>, timing: u32) -> NoteEvent<()> {
+    match &mut event {
+        NoteEvent::NoteOn { timing: t, .. } | NoteEvent::NoteOff { timing: t, .. } | NoteEvent::MidiPitchBend { timing: t, .. } => *t = timing,
+        _ => panic!("with_timing: not a note or pitch-bend event"),
+    }
+    event
+}
+
+/// The frequency of the strongest component of `x` between `lo` and `hi` Hz: the largest of
+/// 400 log-spaced [`ferrite_dsp::analysis::tone_amplitude`] probes, refined by a golden-section
+/// search between its neighbours (to a small fraction of the window's resolution).
+pub fn peak_frequency(x: &[f32], sample_rate: f64, lo: f64, hi: f64) -> f64 {
+    use ferrite_dsp::analysis::tone_amplitude;
+    let points = 400;
+    let at = |i: usize| lo * (hi / lo).powf(i as f64 / (points - 1) as f64);
+    let amp = |f: f64| tone_amplitude(x, f, sample_rate);
+    let best = (0..points).max_by(|&a, &b| amp(at(a)).total_cmp(&amp(at(b)))).unwrap_or(0);
+    let (mut a, mut b) = (at(best.saturating_sub(1)), at((best + 1).min(points - 1)));
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    for _ in 0..40 {
+        let (c, d) = (b - r * (b - a), a + r * (b - a));
+        if amp(c) >= amp(d) {
+            b = d;
+        } else {
+            a = c;
+        }
+    }
+    0.5 * (a + b)
+}
+
+/// Times (seconds) of the rising zero crossings of `x`, linearly interpolated between samples,
+/// with hysteresis: a crossing counts only after the signal has been below −5 % of its peak
+/// since the last one (so noise or a flat stretch around zero is not counted twice).
+pub fn rising_crossings(x: &[f32], sample_rate: f64) -> Vec<f64> {
+    let threshold = 0.05 * x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+    let mut armed = false;
+    let mut out = Vec::new();
+    for (i, w) in x.windows(2).enumerate() {
+        if w[0] < -threshold {
+            armed = true;
+        }
+        if armed && w[0] < 0.0 && w[1] >= 0.0 {
+            out.push((i as f64 + w[0] as f64 / (w[0] as f64 - w[1] as f64)) / sample_rate);
+            armed = false;
+        }
+    }
+    out
+}
+
+/// The mean frequency of `x` from its rising zero crossings (first to last), Hz.
+pub fn crossing_frequency(x: &[f32], sample_rate: f64) -> f64 {
+    let t = rising_crossings(x, sample_rate);
+    match (t.first(), t.last()) {
+        (Some(a), Some(b)) if t.len() > 2 => (t.len() - 1) as f64 / (b - a),
+        _ => 0.0,
+    }
 }
 
 /// Where `cargo xtask bundle` put the bundles and the standalone apps: `$FERRITE_BUNDLE_DIR`

@@ -1,8 +1,9 @@
 //! Every editor fits its window: at the size it opens at (the default in its state) and at the
 //! smallest size it can be resized to, every control, label and readout it draws lies inside the
 //! window. Drawn as the plugin window draws it (the kit's theme, the preset bar above the
-//! editor's contents, inside a central panel), with
-//! audio played first so the meters and readouts show values.
+//! editor's contents, inside a central panel), with audio played first so the meters and
+//! readouts show values. Editors whose controls change with a setting ([`ALTERNATE_SETTINGS`])
+//! are checked in that state too.
 
 use std::sync::Arc;
 
@@ -15,6 +16,11 @@ use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use nice_plug::prelude::*;
 
 const SR: f32 = 48_000.0;
+
+/// Settings that change which controls an editor shows, checked as well for every plugin that
+/// has the parameter: Ferrite Ring's Note Follow swaps the carrier knob for the ratio, glide
+/// and bend-range knobs.
+const ALTERNATE_SETTINGS: &[&str] = &["note_follow=on"];
 const BLOCK: usize = 512;
 
 /// The leaves of `app`'s accessibility tree (the widgets) that reach outside a `w`×`h` window.
@@ -63,25 +69,36 @@ fn every_editor_fits_its_window_at_its_default_and_minimum_sizes() {
             play(&mut host);
             let default = editor.size();
             let (min_w, min_h) = host.plugin().params_arc().editor_size.min();
-            for (what, size) in [("default", (default.width as f32, default.height as f32)), ("minimum", (min_w as f32, min_h as f32))] {
-                let bar = editor.make_preset_bar();
-                assert!(bar.is_some(), "{} has no preset bar", <$plugin as Plugin>::NAME);
-                let out = outside(editor.make_app(), bar, size);
-                if !out.is_empty() {
-                    problems.push(format!(
-                        "{} at its {what} size {}×{}: {} widget(s) outside the window:\n  {}",
-                        <$plugin as Plugin>::NAME,
-                        size.0,
-                        size.1,
-                        out.len(),
-                        out.join("\n  ")
-                    ));
+            let alternates: Vec<_> = ALTERNATE_SETTINGS
+                .iter()
+                .filter_map(|s| ferrite_plugin_common::settings::parse_setting(host.params().as_ref(), s).ok().map(|p| (*s, p)))
+                .collect();
+            for state in std::iter::once(None).chain(alternates.iter().map(Some)) {
+                if let Some((_, setting)) = state {
+                    ferrite_plugin_common::settings::apply(host.params().as_ref(), std::slice::from_ref(setting));
                 }
-                checked += 1;
+                let with = state.map_or(String::new(), |(text, _)| format!(" with {text}"));
+                for (what, size) in [("default", (default.width as f32, default.height as f32)), ("minimum", (min_w as f32, min_h as f32))] {
+                    let bar = editor.make_preset_bar();
+                    assert!(bar.is_some(), "{} has no preset bar", <$plugin as Plugin>::NAME);
+                    let out = outside(editor.make_app(), bar, size);
+                    if !out.is_empty() {
+                        problems.push(format!(
+                            "{}{with} at its {what} size {}×{}: {} widget(s) outside the window:\n  {}",
+                            <$plugin as Plugin>::NAME,
+                            size.0,
+                            size.1,
+                            out.len(),
+                            out.join("\n  ")
+                        ));
+                    }
+                    checked += 1;
+                }
             }
         }};
     }
     ferrite_tests::for_each_plugin!(check);
-    assert_eq!(checked, 8);
+    // Four plugins at two sizes, and Ferrite Ring with Note Follow on at both.
+    assert_eq!(checked, 10);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

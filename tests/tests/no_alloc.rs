@@ -1,7 +1,9 @@
 //! No allocation (or free) in `process`, for every plugin: sample rates 44.1 kHz to 192 kHz,
 //! block sizes 1, 7, 64, 512 and 4096, mono and stereo, with every parameter moved to a random
 //! value before every block (so smoothers run and discrete switches happen), and random input
-//! with NaN, infinities, huge values and subnormals mixed in. Half of the runs have the editor
+//! with NaN, infinities, huge values and subnormals mixed in. Plugins that take notes get random
+//! note-ons, note-offs, pitch-wheel moves and all-notes-off at random times in every block
+//! (sometimes more than the skeleton splits chunks for), so note handling is covered too. Half of the runs have the editor
 //! data path open (input and output meters and sample windows, and the engines' readouts,
 //! written every block) with an editor thread
 //! reading it at the same time.
@@ -60,6 +62,12 @@ fn check_plugin<E: Effect>() {
                 for _ in 0..blocks {
                     for p in 0..n_params {
                         host.set_normalized(p, rng.unit());
+                    }
+                    if E::MIDI_INPUT >= MidiConfig::Basic {
+                        let count = if rng.below(10) == 0 { 200 } else { rng.below(6) };
+                        for _ in 0..count {
+                            host.push_event(random_note_event(&mut rng, block));
+                        }
                     }
                     let (main, aux) = host.buffers_mut();
                     for buf in main.iter_mut().chain(aux.iter_mut().flatten()) {
@@ -141,6 +149,19 @@ fn check_recording<E: Effect>() {
             assert!(session.lost_frames() > 0, "{}: the overflow path did not run", E::NAME);
             assert_eq!(written + session.lost_frames(), (blocks * block) as u64, "{}: frames neither written nor counted", E::NAME);
         }
+    }
+}
+
+/// A random note event somewhere in a block of `block` samples.
+fn random_note_event(rng: &mut Rng, block: usize) -> NoteEvent<()> {
+    use nice_plug::midi::{Channel, Key, VoiceID};
+    let timing = rng.below(block + 2) as u32;
+    let (voice_id, channel, key) = (VoiceID::Wildcard, Channel::Number(rng.below(16) as u8), Key::Number(rng.below(128) as u8));
+    match rng.below(4) {
+        0 => NoteEvent::NoteOn { timing, voice_id, channel, key, velocity: rng.unit() },
+        1 => NoteEvent::NoteOff { timing, voice_id, channel, key, velocity: 0.0 },
+        2 => NoteEvent::MidiPitchBend { timing, channel: 0, value: rng.unit() },
+        _ => NoteEvent::MidiCC { timing, channel: 0, cc: 123, value: 0.0 },
     }
 }
 

@@ -4,7 +4,7 @@
 use ferrite_dsp::analysis::{db, rms, tone_amplitude};
 use ferrite_ring::FerriteRing;
 use ferrite_test_kit::Rng;
-use ferrite_tests::{music_like, render, render_with_sidechain, sine};
+use ferrite_tests::{music_like, note_off, note_on, peak_frequency, pitch_bend, render, render_with_notes, render_with_sidechain, rising_crossings, sine};
 
 const SR: u32 = 48_000;
 
@@ -284,4 +284,89 @@ fn the_circuit_blocks_dc_and_parkers_model_passes_it_as_documented() {
     eprintln!("DC with input and carrier at 440 Hz: circuit {circuit:.2e}, parker {parker:.4}");
     assert!(circuit.abs() < 1e-3, "the circuit passes DC: {circuit}");
     assert!((parker.abs() - 0.70).abs() < 0.01, "Parker's model's DC is {parker}, documented as 0.70");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Note input: the carrier follows the played note
+// ---------------------------------------------------------------------------------------------
+
+/// The carrier frequency (Hz) measured on the output over `window` (seconds, from the start of
+/// the render) for an input sine at 100 Hz: the upper sideband fc + fm, found in the output
+/// spectrum near `expected` + 100 Hz, less the input's 100 Hz.
+fn measured_carrier_hz(y: &[f32], window: std::ops::Range<f64>, expected: f64) -> f64 {
+    let s = &y[(window.start * SR as f64) as usize..(window.end * SR as f64) as usize];
+    let upper = expected + 100.0;
+    peak_frequency(s, SR as f64, upper * 0.95, upper * 1.05) - 100.0
+}
+
+/// 1.5 s of a 100-Hz sine through Ferrite Ring with `sets` and note `events`.
+fn ring_with_notes(sets: &[&str], events: &[(usize, nice_plug::prelude::NoteEvent<()>)]) -> Vec<f32> {
+    let x = sine(100.0, 0.5, SR as f64, 3 * SR as usize / 2);
+    render_with_notes::<FerriteRing>(std::slice::from_ref(&x), SR, sets, 512, events).swap_remove(0)
+}
+
+#[test]
+fn following_notes_the_carrier_is_the_note_frequency_times_the_ratio() {
+    for (key, ratio) in [(57u8, "1"), (69, "1"), (64, "0.5"), (45, "3"), (81, "1.5")] {
+        let set = format!("carrier_ratio={ratio}");
+        let y = ring_with_notes(&["note_follow=on", &set], &[(0, note_on(key))]);
+        let want = 440.0 * 2f64.powf((key as f64 - 69.0) / 12.0) * ratio.parse::<f64>().unwrap();
+        let fc = measured_carrier_hz(&y, 0.5..1.5, want);
+        eprintln!("key {key} × {ratio}: carrier {fc:.2} Hz, expected {want:.2} Hz");
+        assert!((fc / want - 1.0).abs() < 0.01, "key {key} × {ratio}: carrier {fc:.2} Hz, expected {want:.2} Hz");
+    }
+}
+
+#[test]
+fn without_note_follow_or_before_any_note_carrier_freq_rules_bit_for_bit() {
+    let plain = ring_with_notes(&["carrier_freq=1000"], &[]);
+    let events = [(1000, note_on(72)), (7777, note_off(72)), (20_000, pitch_bend(1.0))];
+    let ignored = ring_with_notes(&["carrier_freq=1000"], &events);
+    assert!(plain.iter().zip(&ignored).all(|(a, b)| a.to_bits() == b.to_bits()), "notes moved the carrier with note_follow off");
+    // On, but no note yet: the parameter's carrier; the note then takes over.
+    let on = ring_with_notes(&["carrier_freq=1000", "note_follow=on"], &[(36_000, note_on(57))]);
+    assert!(plain[..36_000].iter().zip(&on[..36_000]).all(|(a, b)| a.to_bits() == b.to_bits()), "note_follow on changed the carrier before any note");
+    let fc = measured_carrier_hz(&on, 1.0..1.5, 220.0);
+    assert!((fc / 220.0 - 1.0).abs() < 0.01, "after the note: {fc:.2} Hz");
+}
+
+#[test]
+fn the_pitch_wheel_bends_the_followed_carrier_by_its_range() {
+    for (range, wheel, semitones) in [(2, 1.0, 2.0 * 8191.0 / 8192.0), (2, 0.0, -2.0), (12, 1.0, 12.0 * 8191.0 / 8192.0)] {
+        let set = format!("bend_range={range}");
+        let y = ring_with_notes(&["note_follow=on", &set], &[(0, note_on(69)), (0, pitch_bend(wheel))]);
+        let want = 440.0 * 2f64.powf(semitones / 12.0);
+        let fc = measured_carrier_hz(&y, 0.5..1.5, want);
+        assert!((fc / want - 1.0).abs() < 0.01, "range {range}, wheel {wheel}: carrier {fc:.2} Hz, expected {want:.2} Hz");
+    }
+}
+
+#[test]
+fn the_carrier_glides_to_a_new_note_in_the_set_time() {
+    // Parker's static network passes DC, so with a DC input the output is the carrier shaped by
+    // the diodes: its zero crossings give the carrier's period, cycle by cycle.
+    let x = vec![0.5f32; 3 * SR as usize / 2];
+    let glide_ms = 200.0;
+    let sets = ["note_follow=on", "carrier_glide=200", "model=parker", "mix=1"];
+    let events = [(0, note_on(57)), (24_000, note_on(69))];
+    let y = render_with_notes::<FerriteRing>(std::slice::from_ref(&x), SR, &sets, 512, &events).swap_remove(0);
+    let t = rising_crossings(&y, SR as f64);
+    assert!(t.len() > 100, "no carrier in the output ({} crossings)", t.len());
+    // Instantaneous frequency between consecutive crossings, at their midpoint.
+    let inst: Vec<(f64, f64)> = t.windows(2).map(|w| (0.5 * (w[0] + w[1]), 1.0 / (w[1] - w[0]))).collect();
+    let at = |time: f64| inst.iter().min_by(|a, b| (a.0 - time).abs().total_cmp(&(b.0 - time).abs())).map_or(0.0, |p| p.1);
+    let start = 0.5;
+    let end = start + glide_ms / 1000.0;
+    eprintln!("before {:.1}, start {:.1}, middle {:.1}, end {:.1}, after {:.1}", at(start - 0.05), at(start + 0.01), at(0.5 * (start + end)), at(end), at(end + 0.05));
+    // Before: A3 (the mean over the 0.2 s before the new note; single cycles are within ±1 %).
+    let before = t.iter().filter(|&&x| (0.3..start).contains(&x)).collect::<Vec<_>>();
+    let before_hz = (before.len() - 1) as f64 / (*before[before.len() - 1] - *before[0]);
+    assert!((before_hz / 220.0 - 1.0).abs() < 0.01, "before the glide: {before_hz:.2} Hz");
+    // Linear in pitch: halfway through, halfway in semitones (A3 → A4: E♭4, 311 Hz).
+    let middle = 440.0 * 2f64.powf(-0.5);
+    assert!((at(0.5 * (start + end)) / middle - 1.0).abs() < 0.02, "halfway: {:.2} Hz, expected {middle:.2}", at(0.5 * (start + end)));
+    assert!(at(end - 0.02) < 0.98 * 440.0, "arrived early: {:.2} Hz 20 ms before the end", at(end - 0.02));
+    for time in [end + 0.005, end + 0.1, end + 0.5] {
+        assert!((at(time) / 440.0 - 1.0).abs() < 0.01, "{:.0} ms after the glide: {:.2} Hz", (time - end) * 1e3, at(time));
+    }
 }

@@ -1171,3 +1171,160 @@ fn every_standalone_on_alsa_exits_when_its_device_never_starts() {
         Ok(())
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Notes through the standalone app's JACK MIDI input
+// ---------------------------------------------------------------------------------------------
+
+/// Per app that takes notes: its `--set` values, its audio input (a constant), and two notes
+/// with the frequency each must produce relative to the first (the VCF's self-oscillation moves
+/// with 100 % key tracking; the Ring's carrier is the note's frequency, absolute).
+const MIDI_APPS: &[(&str, &[&str], f32)] = &[
+    ("ferrite-vcf", &["resonance=8", "key_track=1", "oversampling=4x", "cutoff=500"], 0.0),
+    // Parker's static network passes DC: with a DC input the output is the carrier itself.
+    ("ferrite-ring", &["note_follow=on", "model=parker"], 0.5),
+];
+
+/// The JACK client of the MIDI test: sends note-ons at set frames through a MIDI port, feeds a
+/// constant (and one click, to start a self-oscillation) into the app, records its first
+/// output. Everything is allocated before activation.
+struct MidiFeeder {
+    notes: jack::Port<jack::MidiOut>,
+    feed: Vec<jack::Port<jack::AudioOut>>,
+    record: jack::Port<jack::AudioIn>,
+    /// `(frame, key)`: note-ons to send.
+    schedule: Vec<(usize, u8)>,
+    /// The constant fed to the app's inputs.
+    level: f32,
+    recorded: Vec<f32>,
+    position: usize,
+    started: Arc<AtomicBool>,
+    done: Arc<AtomicBool>,
+}
+
+impl jack::ProcessHandler for MidiFeeder {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        let n = ps.n_frames() as usize;
+        let playing = self.started.load(Ordering::Acquire);
+        let mut writer = self.notes.writer(ps);
+        for port in self.feed.iter_mut() {
+            for (i, y) in port.as_mut_slice(ps).iter_mut().enumerate() {
+                let frame = self.position + i;
+                *y = if !playing { 0.0 } else if frame == 100 { self.level + 0.1 } else { self.level };
+            }
+        }
+        if !playing {
+            return jack::Control::Continue;
+        }
+        for &(frame, key) in &self.schedule {
+            if (self.position..self.position + n).contains(&frame) {
+                let _ = writer.write(&jack::RawMidi { time: (frame - self.position) as u32, bytes: &[0x90, key, 100] });
+            }
+        }
+        let input = self.record.as_slice(ps);
+        let end = (self.position + n).min(self.recorded.len());
+        let start = self.position.min(end);
+        self.recorded[start..end].copy_from_slice(&input[..end - start]);
+        self.position += n;
+        if end == self.recorded.len() {
+            self.done.store(true, Ordering::Release);
+        }
+        jack::Control::Continue
+    }
+}
+
+/// Mean frequency from the rising zero crossings (with hysteresis) of `x`, Hz.
+fn crossing_hz(x: &[f32]) -> f64 {
+    ferrite_tests::crossing_frequency(x, JACK_RATE as f64)
+}
+
+#[test]
+fn notes_through_the_jack_midi_input_move_the_vcf_cutoff_and_the_ring_carrier() {
+    let _jack = JACK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let server = JackServer::start(&jack_env());
+    for_each_app("JACK MIDI input", |app, path| {
+        let tmp = TempDir::new(&format!("midi-{app}"));
+        let stderr = tmp.join("stderr.txt");
+        let client = app.replace('-', "_");
+        let Some(&(_, sets, level)) = MIDI_APPS.iter().find(|(a, _, _)| *a == app) else {
+            // An app that takes no notes has no MIDI port.
+            let mut running = start_on_jack(path, &[], &stderr)?;
+            let (probe, _) = jack::Client::new("ferrite_midi_probe", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+            wait_for_ports(&probe, &client, &mut running, &stderr)?;
+            let midi = probe.ports(Some(&format!("^{client}:")), Some("midi"), jack::PortFlags::empty());
+            stop(running.0.as_mut().unwrap(), "-INT")?;
+            running.0 = None;
+            return if midi.is_empty() { Ok(()) } else { Err(format!("MIDI ports {midi:?} on an app that takes no notes")) };
+        };
+        let args: Vec<String> = sets.iter().flat_map(|s| ["--set".to_owned(), (*s).to_owned()]).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut running = start_on_jack(path, &args, &stderr)?;
+        let (jc, _) = jack::Client::new("ferrite_midi_source", jack::ClientOptions::NO_START_SERVER).map_err(|e| e.to_string())?;
+        let audio_in = wait_for_ports(&jc, &client, &mut running, &stderr)?;
+        let midi_in = jc.ports(Some(&format!("^{client}:")), Some("midi"), jack::PortFlags::IS_INPUT);
+        let [midi_in] = midi_in.as_slice() else {
+            return Err(format!("expected one JACK MIDI input, found {midi_in:?}"));
+        };
+        let app_ins: Vec<String> =
+            audio_in.iter().filter(|p| jc.port_by_name(p).is_some_and(|q| q.flags().contains(jack::PortFlags::IS_INPUT))).cloned().collect();
+        let app_out = jc.ports(Some(&format!("^{client}:")), Some("audio"), jack::PortFlags::IS_OUTPUT).into_iter().next().ok_or("no audio output")?;
+        let rate = JACK_RATE as usize;
+        // Two notes: the first at 0.3 s, the second at 1.3 s; 2.3 s recorded.
+        let (first, second) = (60u8, 72u8);
+        let notes = jc.register_port("notes", jack::MidiOut::default()).map_err(|e| e.to_string())?;
+        let feed = (0..app_ins.len()).map(|i| jc.register_port(&format!("feed_{i}"), jack::AudioOut::default())).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let record = jc.register_port("record", jack::AudioIn::default()).map_err(|e| e.to_string())?;
+        let started = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
+        let feeder = MidiFeeder {
+            notes,
+            feed,
+            record,
+            schedule: vec![(3 * rate / 10, first), (13 * rate / 10, second)],
+            level,
+            recorded: vec![0.0; 23 * rate / 10],
+            position: 0,
+            started: started.clone(),
+            done: done.clone(),
+        };
+        let active = jc.activate_async((), feeder).map_err(|e| e.to_string())?;
+        let c = active.as_client();
+        c.connect_ports_by_name("ferrite_midi_source:notes", midi_in).map_err(|e| format!("connect MIDI: {e}"))?;
+        for (i, theirs) in app_ins.iter().enumerate() {
+            c.connect_ports_by_name(&format!("ferrite_midi_source:feed_{i}"), theirs).map_err(|e| format!("connect {theirs}: {e}"))?;
+        }
+        c.connect_ports_by_name(&app_out, "ferrite_midi_source:record").map_err(|e| format!("connect {app_out}: {e}"))?;
+        std::thread::sleep(Duration::from_millis(200));
+        started.store(true, Ordering::Release);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !done.load(Ordering::Acquire) {
+            if Instant::now() > deadline {
+                return Err("the recording did not complete within 15 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (_, _, feeder) = active.deactivate().map_err(|e| e.to_string())?;
+        stop(running.0.as_mut().unwrap(), "-INT")?;
+        running.0 = None;
+        let y = &feeder.recorded;
+        // The second half of each note's second, past glides and the oscillation's build-up.
+        let f1 = crossing_hz(&y[8 * rate / 10..13 * rate / 10]);
+        let f2 = crossing_hz(&y[18 * rate / 10..23 * rate / 10]);
+        let hz = |k: u8| 440.0 * 2f64.powf((k as f64 - 69.0) / 12.0);
+        eprintln!("{app} over JACK MIDI: note {first}: {f1:.2} Hz, note {second}: {f2:.2} Hz");
+        if app == "ferrite-ring" {
+            for (key, f) in [(first, f1), (second, f2)] {
+                if (f / hz(key) - 1.0).abs() > 0.01 {
+                    return Err(format!("note {key}: carrier {f:.2} Hz, expected {:.2} Hz", hz(key)));
+                }
+            }
+        } else {
+            let want = hz(second) / hz(first);
+            if (f2 / f1 / want - 1.0).abs() > 0.01 {
+                return Err(format!("the oscillation moved from {f1:.2} Hz (note {first}) to {f2:.2} Hz (note {second}): × {:.4}, expected × {want:.4}", f2 / f1));
+            }
+        }
+        Ok(())
+    });
+    drop(server);
+}

@@ -2,7 +2,7 @@
 //! model's equations and the parameter conventions of docs/models.md, "VCS3 filter" imply.
 
 use ferrite_dsp::analysis::{db, rms, tone_amplitude};
-use ferrite_tests::{render, sine};
+use ferrite_tests::{crossing_frequency, note_off, note_on, pitch_bend, render, render_with_notes, sine};
 use ferrite_vcf::FerriteVcf;
 
 /// Gain in dB of the plugin for a quiet sine at `freq`, measured on the second half.
@@ -129,4 +129,81 @@ fn strongest_tone_outside(x: &[f32], sr: f64, lo: u32, hi: u32, away: f64, guard
         .map(|f| (f, tone_amplitude(x, f, sr)))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap_or((0.0, 0.0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Note input: key tracking and the pitch wheel
+// ---------------------------------------------------------------------------------------------
+
+/// The self-oscillation's frequency (Hz) over the last half second of a 1.5-s render from a
+/// click, with `sets` and the note events `events` (sample, event).
+fn oscillation_hz(sets: &[&str], events: &[(usize, nice_plug::prelude::NoteEvent<()>)]) -> f64 {
+    let sr = 48_000;
+    let mut x = vec![0.0f32; 3 * sr / 2];
+    x[10] = 0.1; // a click starts the oscillation at once instead of from the noise floor
+    let mut all = vec!["resonance=8", "oversampling=4x"];
+    all.extend_from_slice(sets);
+    let y = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &all, 512, events);
+    let last = &y[0][sr..];
+    crossing_frequency(last, sr as f64)
+}
+
+#[test]
+fn with_full_key_tracking_the_cutoff_moves_one_octave_per_octave() {
+    // K = 8 oscillates just below f0; f0 is cutoff · 2^((key − key_ref)/12) at 100 % tracking,
+    // so the oscillation moves by exactly the key's interval (measured on the audio).
+    let at_ref = oscillation_hz(&["cutoff=500", "key_track=1"], &[(0, note_on(60))]);
+    let no_note = oscillation_hz(&["cutoff=500", "key_track=1"], &[]);
+    assert!((at_ref / no_note - 1.0).abs() < 1e-3, "the reference key {at_ref:.2} Hz, no note {no_note:.2} Hz");
+    for key in [48u8, 55, 67, 72, 84] {
+        let f = oscillation_hz(&["cutoff=500", "key_track=1"], &[(0, note_on(key))]);
+        let want = 2f64.powf((key as f64 - 60.0) / 12.0);
+        let ratio = f / at_ref;
+        eprintln!("key {key}: {f:.2} Hz, ratio {ratio:.4} (expected {want:.4})");
+        assert!((ratio / want - 1.0).abs() < 0.01, "key {key}: oscillation {f:.2} Hz is {ratio:.4} × the reference's, expected {want:.4}");
+    }
+    // Half tracking: half the interval; another reference key: that key leaves the cutoff as set.
+    let half = oscillation_hz(&["cutoff=500", "key_track=0.5"], &[(0, note_on(84))]);
+    assert!((half / at_ref / 2.0 - 1.0).abs() < 0.01, "50 % tracking, two octaves up: {half:.2} Hz");
+    let a4 = oscillation_hz(&["cutoff=500", "key_track=1", "key_ref=A4"], &[(0, note_on(69))]);
+    assert!((a4 / no_note - 1.0).abs() < 1e-3, "key_ref A4 played at A4: {a4:.2} Hz, not {no_note:.2} Hz");
+}
+
+#[test]
+fn the_last_note_is_held_after_its_release_and_legato_falls_back_to_held_keys() {
+    let at_ref = oscillation_hz(&["cutoff=500", "key_track=1"], &[]);
+    let octave = |events: &[(usize, nice_plug::prelude::NoteEvent<()>)]| oscillation_hz(&["cutoff=500", "key_track=1"], events) / at_ref;
+    // 72 played and released: still 72.
+    let held = octave(&[(0, note_on(72)), (20_000, note_off(72))]);
+    assert!((held / 2.0 - 1.0).abs() < 0.01, "after release: {held:.4} × the reference");
+    // 72 held, 84 played and released: back to 72.
+    let legato = octave(&[(0, note_on(72)), (10_000, note_on(84)), (20_000, note_off(84))]);
+    assert!((legato / 2.0 - 1.0).abs() < 0.01, "legato fallback: {legato:.4} × the reference");
+}
+
+#[test]
+fn the_pitch_wheel_moves_the_cutoff_by_its_range_whatever_the_tracking() {
+    let centre = oscillation_hz(&["cutoff=500"], &[]);
+    for (range, wheel, semitones) in [(2, 1.0, 2.0 * 8191.0 / 8192.0), (2, 0.0, -2.0), (12, 0.0, -12.0), (7, 1.0, 7.0 * 8191.0 / 8192.0)] {
+        let set = format!("bend_range={range}");
+        let f = oscillation_hz(&["cutoff=500", &set], &[(0, pitch_bend(wheel))]);
+        let want = 2f64.powf(semitones / 12.0);
+        assert!((f / centre / want - 1.0).abs() < 0.01, "range {range}, wheel {wheel}: {:.4} × the centre's, expected {want:.4}", f / centre);
+    }
+    // Centred again: exactly the unbent cutoff.
+    let back = oscillation_hz(&["cutoff=500"], &[(0, pitch_bend(1.0)), (24_000, pitch_bend(0.5))]);
+    assert!((back / centre - 1.0).abs() < 1e-3, "wheel back at the centre: {back:.2} Hz, not {centre:.2} Hz");
+}
+
+#[test]
+fn notes_without_tracking_change_nothing_bit_for_bit() {
+    // The defaults (no tracking, wheel centred) leave the cutoff untouched, even with notes
+    // splitting the chunks mid-block: what the golden renders rely on.
+    let sr = 48_000;
+    let x = sine(220.0, 0.5, sr as f64, sr);
+    let plain = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &["resonance=3"], 512, &[]);
+    let events = [(1000, note_on(72)), (1001, note_on(40)), (7777, note_off(72)), (20_000, pitch_bend(0.5)), (30_001, note_off(40))];
+    let played = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &["resonance=3"], 512, &events);
+    let first = plain[0].iter().zip(&played[0]).position(|(a, b)| a.to_bits() != b.to_bits());
+    assert!(first.is_none(), "notes changed the output without key tracking (from sample {first:?})");
 }

@@ -11,6 +11,9 @@
 //!   each chunk with its sidechain and transport to the engine, has a latency change reported
 //!   the way each format allows (see below), and publishes what the editor shows
 //!   ([`EditorData`]) while an editor is open;
+//! - for an effect that takes notes ([`Effect::MIDI_INPUT`]), applies the host's note events to
+//!   a [`NoteState`] at their sample, splitting the chunk there, so the engine sees the notes
+//!   change at the right sample (see below);
 //! - returns the engine's tail to the host;
 //! - goes idle when nothing sounds (see below);
 //! - makes the first block after an activation or a reset start from the parameters as they
@@ -36,6 +39,15 @@
 //! `Plugin::reset` only marks that, so the engine is cleared once, on the audio thread, in that
 //! block. Changes during a stream stay smoothed.
 //!
+//! Notes: chunks end at the next note event (at most [`MAX_NOTE_SPLITS`] event splits per host
+//! block; later events in a crowded block are applied at the start of the chunk after the last
+//! split, a few samples late at worst, never lost), and the engine gets the note state as it
+//! stands for the whole chunk in [`ProcessIo::notes`]. The state is fixed-size and applying an
+//! event only moves a few bytes: no allocation, no locks. A block without events is chunked
+//! exactly as before, so effects without note input (and played effects nobody plays) render
+//! bit for bit as they did. A note event wakes an idle engine. An activation or a reset forgets
+//! every note (the first block's reset, before that block's events).
+//!
 //! Idle: a track that is silent costs nothing. Once the input has been silent (every sample 0 or
 //! subnormal, sidechain included) for the tail the engine reports, and the output has stayed
 //! below −120 dBFS for [`IDLE_HOLD_SECONDS`] plus the latency, the engine is no longer called:
@@ -53,6 +65,7 @@ pub use ferrite_dsp::model::ProcessSpec;
 use nice_plug::prelude::*;
 
 use crate::editor_data::EditorData;
+pub use crate::notes::NoteState;
 
 /// Largest piece of a host block an engine is given at once. Engines size their per-sample
 /// buffers for this, whatever the host's block size.
@@ -68,6 +81,11 @@ pub const IDLE_HOLD_SECONDS: f32 = 1.0;
 
 /// Quiet output for going idle: −120 dBFS.
 pub const IDLE_QUIET: f32 = 1e-6;
+
+/// Most chunk splits at note events in one host block: bounds the engine calls a block full of
+/// events can cause (a chunk costs a little fixed work); events beyond it are applied at the
+/// last split.
+pub const MAX_NOTE_SPLITS: usize = 64;
 
 /// Where the host's transport is at the start of a chunk (for tempo sync).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -108,6 +126,10 @@ pub struct ProcessIo<'a, 'b, T> {
     /// The editor's data while an editor is open (for the engine's readouts), else `None`:
     /// nothing is computed for a closed editor.
     pub editor: Option<&'a EditorData>,
+    /// The notes as they stand for this whole chunk (the skeleton splits chunks at note
+    /// events). Always the default (no note, wheel centred) for an effect whose
+    /// [`Effect::MIDI_INPUT`] is `MidiConfig::None`.
+    pub notes: &'a NoteState,
 }
 
 impl<T> ProcessIo<'_, '_, T> {
@@ -179,6 +201,10 @@ pub trait Effect: Sized + Send + Sync + 'static {
     /// The presets compiled into the plugin, in the order the editor's menu lists them (see
     /// [`crate::presets`]).
     const FACTORY_PRESETS: &'static [crate::presets::FactoryPreset] = &[];
+    /// Note input: `MidiConfig::None` (no note port; the default), `Basic` (notes) or `MidiCCs`
+    /// (notes, the pitch wheel and controllers; VST3 then also lists nice-plug's 2080 hidden
+    /// read-only MIDI-controller parameters). The engine reads the result in [`ProcessIo::notes`].
+    const MIDI_INPUT: MidiConfig = MidiConfig::None;
 
     /// The audio engine.
     type Engine: Engine;
@@ -245,6 +271,8 @@ pub struct EffectPlugin<E: Effect, const INSTANCE: u8 = 0> {
     /// `default` by the one instance the standalone runs; `None` everywhere else, so inside a
     /// plugin host recording costs `process` one `None` check.
     recorder: Option<Box<crate::record::Tap>>,
+    /// The note state built from the host's note events (see the module doc).
+    notes: NoteState,
 }
 
 impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
@@ -274,6 +302,11 @@ impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
     pub fn attach_recorder(&mut self, tap: crate::record::Tap) {
         self.recorder = Some(Box::new(tap));
     }
+
+    /// The note state after the last block.
+    pub fn notes(&self) -> &NoteState {
+        &self.notes
+    }
 }
 
 impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
@@ -297,6 +330,7 @@ impl<E: Effect, const INSTANCE: u8> Default for EffectPlugin<E, INSTANCE> {
             idle: false,
             idle_values,
             recorder: crate::record::take_tap(),
+            notes: NoteState::default(),
         }
     }
 }
@@ -311,6 +345,7 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = E::AUDIO_IO_LAYOUTS;
+    const MIDI_INPUT: MidiConfig = E::MIDI_INPUT;
 
     // Parameter changes land at block boundaries and are smoothed from there.
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
@@ -321,6 +356,14 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    /// A saved state with a float beyond `f32`'s range (a damaged or hand-edited project file:
+    /// `-1e308` reads as −∞) would load as a NaN parameter that cannot be saved again (JSON has
+    /// no NaN, so the next load of the re-saved state fails). Such values are dropped before
+    /// loading: the parameter keeps its value, as for a parameter the state does not name.
+    fn filter_state(state: &mut PluginState) {
+        state.params.retain(|_, value| !matches!(value, nice_plug::plugin::ParamValue::F32(v) if !v.is_finite()));
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {
@@ -365,6 +408,7 @@ impl<E: Effect, const INSTANCE: u8> Plugin for EffectPlugin<E, INSTANCE> {
         self.engine = Some(engine);
         self.sample_rate = config.sample_rate;
         self.first_block_pending = true;
+        self.notes.reset();
         self.wake();
         if let Some(tap) = &mut self.recorder {
             let count = |c: Option<NonZeroU32>| c.map_or(0, |c| c.get() as usize);
@@ -437,12 +481,15 @@ impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
                 unsafe { ptr._internal_update_smoother(self.sample_rate, true) };
             }
             engine.reset(&self.params);
+            self.notes.reset();
         }
+        // The block's first note event, if any: events wake an idle engine.
+        let mut pending_event = context.next_event();
         let channels = main.len().min(MAX_CHANNELS);
         let sidechain = aux.inputs.first_mut().map(|b| b.as_slice());
         let input_silent = main.iter().all(|c| is_silent(&c[..len]))
             && sidechain.as_ref().is_none_or(|sc| sc.iter().all(|c| is_silent(&c[..len.min(c.len())])));
-        if !input_silent {
+        if !input_silent || pending_event.is_some() {
             self.wake();
         } else if self.idle {
             if self.params_changed() {
@@ -460,15 +507,31 @@ impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
             }
         }
         let engine = self.engine.as_mut().expect("checked above");
-        let mut send = |task| context.execute_background(task);
         let editor = self.editor_data.is_open().then_some(&*self.editor_data);
         if let Some(data) = editor {
             data.publish_input(main, len);
         }
         let mut start = 0;
+        let mut splits = 0;
         // Every pass advances by at least one sample: at most `len` passes.
         while start < len {
-            let end = len.min(start + MAX_CHUNK);
+            // Every event due by this sample (all of them once the splits are used up), then the
+            // chunk runs to the next one.
+            while let Some(event) = pending_event {
+                if event.timing() as usize > start && splits < MAX_NOTE_SPLITS {
+                    break;
+                }
+                self.notes.apply(&event);
+                pending_event = context.next_event();
+            }
+            let mut end = len.min(start + MAX_CHUNK);
+            if let Some(event) = &pending_event {
+                let at = event.timing() as usize;
+                if at < end {
+                    end = at;
+                    splits += 1;
+                }
+            }
             let mut chunk: [&mut [f32]; MAX_CHANNELS] = Default::default();
             for (slot, ch) in chunk.iter_mut().zip(main.iter_mut()) {
                 *slot = &mut ch[start..end];
@@ -483,15 +546,23 @@ impl<E: Effect, const INSTANCE: u8> EffectPlugin<E, INSTANCE> {
                 }
                 None => 0,
             };
+            // Made per chunk: `context` also hands out the note events between chunks.
+            let mut send = |task| context.execute_background(task);
             let mut io = ProcessIo {
                 main: &mut chunk[..channels],
                 sidechain: sidechain.is_some().then_some(&side[..side_channels]),
                 transport: transport.advanced(start, self.sample_rate),
                 background: &mut send,
                 editor,
+                notes: &self.notes,
             };
             engine.process(&self.params, &mut io);
             start = end;
+        }
+        // Events at or past the block's end (hosts clamp timings to the block; this is a guard).
+        while let Some(event) = pending_event {
+            self.notes.apply(&event);
+            pending_event = context.next_event();
         }
         if let Some(data) = editor {
             data.publish(main, len);

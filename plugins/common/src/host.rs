@@ -1,7 +1,8 @@
 //! An offline host: instantiates a plugin, activates it with a given layout, sample rate and
 //! maximum block size, applies parameter changes the way the CLAP/VST3 wrappers do, and calls the
 //! plugin's own `process`. `render`, the no-allocation tests and the benchmarks all go through it,
-//! so what they measure is exactly the code a DAW runs.
+//! so what they measure is exactly the code a DAW runs. Note events can be queued for the next
+//! block ([`OfflineHost::push_event`]), as a host's event list for that block.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -38,11 +39,20 @@ pub struct OfflineHost<P: Plugin> {
     main_buffer: Buffer<'static>,
     /// The auxiliary input `Buffer`s, likewise reserved at activation.
     aux_buffers: Vec<Buffer<'static>>,
+    /// Note events for the next block, in timing order (drained by `process` without
+    /// allocating: the capacity stays).
+    events: Vec<PluginNoteEvent<P>>,
 }
+
+/// Note events the offline host keeps room for per block without allocating in
+/// [`OfflineHost::push_event`].
+pub const EVENT_CAPACITY: usize = 1024;
 
 /// The process context offered to the plugin: transport, latency reports, background tasks.
 struct OfflineProcessContext<'a, P: Plugin> {
     transport: Transport,
+    /// The block's note events, in timing order.
+    events: std::vec::Drain<'a, PluginNoteEvent<P>>,
     latency: &'a Cell<u32>,
     executor: &'a TaskExecutor<P>,
 }
@@ -61,7 +71,7 @@ impl<P: Plugin> ProcessContext<P> for OfflineProcessContext<'_, P> {
         &self.transport
     }
     fn next_event(&mut self) -> Option<PluginNoteEvent<P>> {
-        None
+        self.events.next()
     }
     fn try_send_event(
         &mut self,
@@ -124,6 +134,7 @@ impl<P: Plugin> OfflineHost<P> {
             position: 0,
             main_buffer: Buffer::default(),
             aux_buffers: Vec::new(),
+            events: Vec::with_capacity(EVENT_CAPACITY),
         }
     }
 
@@ -219,6 +230,15 @@ impl<P: Plugin> OfflineHost<P> {
         }
     }
 
+    /// Queue a note event for the next [`Self::process`] call, its timing counted from the start
+    /// of that block (timings past the block's end are clamped to its last sample, as CLAP and
+    /// VST3 wrappers do). Events are kept in timing order; events with equal timings keep the
+    /// order they were pushed in.
+    pub fn push_event(&mut self, event: PluginNoteEvent<P>) {
+        let at = self.events.partition_point(|e| e.timing() <= event.timing());
+        self.events.insert(at, event);
+    }
+
     /// Mutable access to the main channel buffers (each `max_block` long) and the auxiliary input
     /// buffers, to fill before [`Self::process`].
     pub fn buffers_mut(&mut self) -> (&mut [Vec<f32>], &mut [Vec<Vec<f32>>]) {
@@ -268,7 +288,20 @@ impl<P: Plugin> OfflineHost<P> {
             std::mem::transmute::<&mut [Buffer<'static>], &mut [Buffer<'_>]>(&mut self.aux_buffers[..])
         };
         let mut aux = AuxiliaryBuffers { inputs: aux_inputs, outputs: &mut no_outputs };
-        let mut ctx = OfflineProcessContext { transport, latency: &self.latency, executor: &self.executor };
+        if len > 0 {
+            let last = len as u32 - 1;
+            for e in self.events.iter_mut() {
+                if e.timing() > last {
+                    e.subtract_timing(e.timing() - last);
+                }
+            }
+        }
+        let mut ctx = OfflineProcessContext {
+            transport,
+            events: self.events.drain(..),
+            latency: &self.latency,
+            executor: &self.executor,
+        };
         let status = self.plugin.process(&mut self.main_buffer, &mut aux, &mut ctx);
         // SAFETY: clearing stores no slice.
         unsafe {

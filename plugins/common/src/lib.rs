@@ -8,6 +8,8 @@
 //! - [`editor_data`]: meters and sample windows from the audio thread to an editor, lock-free.
 //! - [`host`]: an offline host that drives a plugin's own `Plugin::process` (the same code a DAW
 //!   runs), used by `render`, by the tests and by benchmarks.
+//! - [`notes`]: the note state (last-note priority, pitch wheel) the skeleton keeps for effects
+//!   that take note input, and the pitch glide their engines use.
 //! - [`params`]: dB and mix parameters, smoothing time, per-sample parameter buffers.
 //! - [`presets`]: factory presets compiled in, user presets as files in the XDG data folder,
 //!   found by name for `render --preset`, the standalone and the editors.
@@ -35,6 +37,7 @@ pub mod editor_data;
 pub mod effect;
 pub mod headless;
 pub mod host;
+pub mod notes;
 pub mod output;
 pub mod params;
 pub mod presets;

@@ -50,6 +50,40 @@ pub fn fraction_param(name: &str, default: f32) -> FloatParam {
         .with_string_to_value(Arc::new(|s| s.trim().trim_end_matches('%').trim().parse::<f32>().ok().map(|v| v / 100.0)))
 }
 
+/// A MIDI key parameter (0 to 127, 60 = C4), shown as the key number with the unit "key"
+/// ("60 key": hosts such as pedalboard read a parameter whose texts are a number and one unit as
+/// numeric, and "60 (C4)" or "C4" as a list of strings; editors add the note name). Typed as a
+/// number ("60", "60 key") or a note name ("C4", "F#3", "c 4"). Not smoothed: an engine glides
+/// what it derives.
+pub fn key_param(name: &str, default: i32) -> IntParam {
+    let names = formatters::s2v_i32_key_formatter();
+    IntParam::new(name, default, IntRange::Linear { min: 0, max: 127 })
+        .with_unit(" key")
+        .with_string_to_value(Arc::new(move |text| {
+            let text = text.trim();
+            let lower = text.to_ascii_lowercase();
+            let number = lower.strip_suffix("key").unwrap_or(&lower).trim();
+            number.parse::<i32>().ok().or_else(|| names(text)).filter(|k| (0..=127).contains(k))
+        }))
+}
+
+/// The note name of MIDI key `key` ("C4" for 60), for editors.
+pub fn key_name(key: i32) -> String {
+    formatters::v2s_i32_key_formatter()(key)
+}
+
+/// The pitch wheel's range: semitones for a full throw either way, 0 to 24, default 2 (the
+/// General MIDI default). Not smoothed: an engine glides the pitch it derives.
+pub fn bend_range_param() -> IntParam {
+    IntParam::new("Bend Range", 2, IntRange::Linear { min: 0, max: 24 })
+        .with_unit(" st")
+        .with_string_to_value(Arc::new(|text| {
+            let lower = text.trim().to_ascii_lowercase();
+            let number = lower.strip_suffix("semitones").or_else(|| lower.strip_suffix("st")).unwrap_or(&lower);
+            number.trim().parse::<i32>().ok()
+        }))
+}
+
 /// Fill `out` with the parameter's smoothed values mapped through `map`, calling `map` once per
 /// sample while the smoother moves and once per block otherwise (so dB-to-gain and similar
 /// conversions cost nothing while a knob rests).
@@ -117,5 +151,22 @@ mod tests {
             assert_eq!(gain.string_to_normalized_value(text), Some(gain.preview_normalized(-6.0)), "{text}");
         }
         assert_eq!(gain.string_to_normalized_value("loud"), None);
+    }
+
+    #[test]
+    fn keys_read_as_names_or_numbers_and_show_as_names() {
+        let key = key_param("Key", 60);
+        assert_eq!(key.normalized_value_to_string(key.preview_normalized(60), true), "60 key");
+        assert_eq!((key_name(60), key_name(69)), ("C4".to_owned(), "A4".to_owned()));
+        for (text, k) in [("C4", 60), ("60", 60), ("60 key", 60), ("60key", 60), (" a4 ", 69), ("F#3", 54), ("C-1", 0), ("c 4", 60)] {
+            assert_eq!(key.string_to_normalized_value(text), Some(key.preview_normalized(k)), "{text}");
+        }
+        for bad in ["", "H4", "128", "loud"] {
+            assert_eq!(key.string_to_normalized_value(bad), None, "{bad}");
+        }
+        let bend = bend_range_param();
+        for text in ["12", "12 st", "12st", "12 semitones"] {
+            assert_eq!(bend.string_to_normalized_value(text), Some(bend.preview_normalized(12)), "{text}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use ferrite_phaser::editor::{PhaserEditor, SYNC_TOGGLE};
 use ferrite_phaser::engine::{readout, PhaserEngine};
 use ferrite_phaser::params::{PhaserParams, ShapeChoice, SyncChoice};
 use ferrite_plugin_common::editor_data::EditorData;
-use ferrite_plugin_common::effect::{Engine, ProcessIo, TransportInfo};
+use ferrite_plugin_common::effect::{Engine, NoteState, ProcessIo, TransportInfo};
 use ferrite_test_kit::editor::{double_click, drag_up, set, single_gesture, type_into, EditorUnderTest};
 use nice_plug::prelude::*;
 
@@ -204,6 +204,7 @@ fn the_engine_publishes_the_lfo_and_tempo_only_while_the_editor_is_open() {
             transport: TransportInfo { tempo, playing_pos_beats: None },
             background: &mut background,
             editor,
+            notes: &NoteState::default(),
         };
         engine.process(&params, &mut io);
     };

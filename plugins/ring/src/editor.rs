@@ -5,6 +5,10 @@
 //! only the products |m·fc ± n·fm| with n odd, and m odd for carriers with odd harmonics only
 //! (sine, triangle, square); a saw carrier has every harmonic, so m runs over all integers. The
 //! input's frequency fm is read off the input spectrum; fc is the internal carrier's frequency.
+//!
+//! With Note Follow on, the carrier knob is the ratio to the played note's frequency, and the
+//! glide and pitch-wheel range join it (they do nothing otherwise, and the row would not fit the
+//! smallest window with all of them).
 
 use std::sync::Arc;
 
@@ -12,7 +16,7 @@ use ferrite_editor::egui::{self, vec2, Stroke, Ui};
 use ferrite_editor::meter::MeterState;
 use ferrite_editor::plot::{self, Axes};
 use ferrite_editor::spectrum::Spectrum;
-use ferrite_editor::widgets::{readout, Knob, Selector};
+use ferrite_editor::widgets::{readout, Knob, Selector, Toggle};
 use ferrite_editor::{theme, EditorApp};
 use ferrite_plugin_common::editor_data::{EditorData, MeterReading, Windows, METER_CHANNELS};
 use nice_plug::prelude::ParamSetter;
@@ -173,16 +177,29 @@ impl EditorApp for RingEditor {
 
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
-                ui.add(Selector::new(&p.carrier, setter).segments_up_to(6));
                 ui.horizontal(|ui| {
-                    ui.add(Knob::new(&p.carrier_freq, setter).caption("Carrier"));
+                    ui.add(Selector::new(&p.carrier, setter).segments_up_to(6));
+                    ui.add_space(8.0);
+                    ui.add(Toggle::new(&p.note_follow, setter))
+                        .on_hover_text("The carrier follows the played note: note frequency × ratio (A4 = 440 Hz)");
+                });
+                ui.horizontal(|ui| {
+                    // Tight, as the kit's selectors: seven knobs and the meters fit 600 points.
+                    ui.spacing_mut().item_spacing.x = 2.0;
+                    if p.note_follow.value() {
+                        ui.add(Knob::new(&p.carrier_ratio, setter).caption("Ratio"));
+                        ui.add(Knob::new(&p.carrier_glide, setter).caption("Glide"));
+                        ui.add(Knob::new(&p.bend_range, setter).caption("Bend"));
+                    } else {
+                        ui.add(Knob::new(&p.carrier_freq, setter).caption("Carrier"));
+                    }
                     ui.add(Knob::new(&p.carrier_level, setter).caption("Car. Level"));
                     ui.add(Knob::new(&p.drive, setter));
                     ui.add(Knob::new(&p.mix, setter));
                     ui.add(Knob::new(&p.output, setter));
                 });
             });
-            ui.add_space(12.0);
+            ui.spacing_mut().item_spacing.x = 4.0;
             for (meter, name) in self.meters.iter_mut().zip(["In", "Carrier", "Out"]) {
                 meter.show(ui, name, 96.0);
             }

@@ -2,7 +2,8 @@
 //! carrier (oscillator or sidechain), drive into volts, the oversampled ring modulator, and the
 //! shared output stage (latency-aligned dry path, mix, output gain, declicked switching of the
 //! discrete parameters). Everything is allocated in [`RingEngine::new`]; processing never
-//! allocates.
+//! allocates. With `note_follow` on, the internal carrier follows the played note
+//! ([`RingEngine::follow_notes`]).
 
 use ferrite_dsp::carrier::{Carrier, Waveform};
 use ferrite_dsp::input::{sanitize, CARRIER_INPUT_LIMIT};
@@ -12,6 +13,7 @@ use ferrite_dsp::ring::{
     output_volts_per_full_scale, RingModel, RingModulator, CARRIER_VOLTS_PEAK, MODULATOR_VOLTS_PER_FULL_SCALE,
 };
 use ferrite_plugin_common::effect::{Engine, ProcessIo, MAX_CHANNELS};
+use ferrite_plugin_common::notes::{key_to_hz, ms_to_samples, Glide, NoteState, A4_HZ, A4_KEY};
 use ferrite_plugin_common::output::{for_each_span, OutputStage};
 use ferrite_plugin_common::params::fill_mapped;
 use nice_plug::prelude::ProcessStatus;
@@ -21,6 +23,10 @@ use crate::params::{CarrierChoice, ModelChoice, RingParams};
 
 /// Fade time for switching the model, the oversampling factor or the carrier source.
 const SWITCH_FADE_MS: f32 = 5.0;
+
+/// How long the followed carrier takes to follow a move of the pitch wheel (wheels send steps;
+/// this keeps them from zippering).
+pub const BEND_GLIDE_MS: f32 = 5.0;
 
 /// The discrete settings that are switched under a fade.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +75,18 @@ pub struct RingEngine {
     applied: Discrete,
     /// Dry path, mix, output gain, switch fade and finite guard.
     output: OutputStage,
+    /// Host sample rate, Hz.
+    sample_rate: f32,
+    /// Smoothed carrier ratio per sample (note following).
+    ratio: Vec<f32>,
+    /// The carrier follows the notes (it did in the last chunk).
+    following: bool,
+    /// The followed key (fractional MIDI key), gliding over `carrier_glide`.
+    key: Glide,
+    /// The pitch wheel's offset, semitones, gliding over [`BEND_GLIDE_MS`].
+    bend: Glide,
+    /// The carrier frequency at the end of the last followed chunk, Hz.
+    followed_hz: f32,
 }
 
 impl Engine for RingEngine {
@@ -96,6 +114,12 @@ impl Engine for RingEngine {
             wet: vec![vec![0.0; n]; channels],
             applied,
             output,
+            sample_rate: spec.sample_rate,
+            ratio: vec![1.0; n],
+            following: false,
+            key: Glide::new(A4_KEY),
+            bend: Glide::new(0.0),
+            followed_hz: A4_HZ,
         }
     }
 
@@ -110,6 +134,8 @@ impl Engine for RingEngine {
         self.ring.reset();
         self.oscillator.reset();
         self.output.reset(self.ring.latency() as usize);
+        // The skeleton forgets every note with a reset: `carrier_freq` rules until the next one.
+        self.following = false;
     }
 
     fn process(&mut self, params: &RingParams, io: &mut ProcessIo<'_, '_, ()>) {
@@ -117,6 +143,7 @@ impl Engine for RingEngine {
         // Smoothed parameters for the whole chunk, mapped to what the DSP needs (volts, linear
         // gain). The dB-to-gain conversions run per sample only while a smoother is moving.
         params.carrier_freq.smoothed.next_block(&mut self.freq[..n], n);
+        self.follow_notes(params, io.notes, n);
         fill_mapped(&params.carrier_level, &mut self.carrier_volts[..n], |db| db_to_gain(db) * CARRIER_VOLTS_PEAK);
         fill_mapped(&params.drive, &mut self.drive_volts[..n], |db| db_to_gain(db) * MODULATOR_VOLTS_PER_FULL_SCALE);
         self.output.fill_controls(Some(&params.mix), &params.output, n);
@@ -132,6 +159,46 @@ impl Engine for RingEngine {
 }
 
 impl RingEngine {
+    /// Note following: when `note_follow` is on and a note has been played, overwrite the
+    /// chunk's carrier frequencies with `key_to_hz(key + bend) · ratio`, the key gliding over
+    /// `carrier_glide` (from where the carrier was when following began) and the wheel over
+    /// [`BEND_GLIDE_MS`]. When following ends, `carrier_freq`'s smoother restarts from the
+    /// carrier's last frequency, so the carrier glides back instead of jumping. Off (the
+    /// default), nothing here touches the frequencies.
+    fn follow_notes(&mut self, params: &RingParams, notes: &NoteState, n: usize) {
+        params.carrier_ratio.smoothed.next_block(&mut self.ratio[..n], n);
+        let key = match notes.key() {
+            Some(key) if params.note_follow.value() => f32::from(key),
+            _ => {
+                if self.following {
+                    self.following = false;
+                    let last = self.followed_hz;
+                    let smoother = &params.carrier_freq.smoothed;
+                    smoother.reset(last);
+                    smoother.set_target(self.sample_rate, params.carrier_freq.value());
+                    smoother.next_block(&mut self.freq[..n], n);
+                }
+                return;
+            }
+        };
+        let bend = notes.bend() * params.bend_range.value() as f32;
+        if !self.following {
+            // Start from the carrier's frequency now (the parameter's), so a glide starts there.
+            self.following = true;
+            let from = self.freq[0].max(0.1) / self.ratio[0];
+            self.key.reset(A4_KEY + 12.0 * (from / A4_HZ).log2() - bend);
+            self.bend.reset(bend);
+        }
+        self.key.set_target(key, ms_to_samples(params.carrier_glide.value(), self.sample_rate));
+        self.bend.set_target(bend, ms_to_samples(BEND_GLIDE_MS, self.sample_rate));
+        for (f, &r) in self.freq[..n].iter_mut().zip(&self.ratio[..n]) {
+            *f = key_to_hz(self.key.next() + self.bend.next()) * r;
+        }
+        if n > 0 {
+            self.followed_hz = self.freq[n - 1];
+        }
+    }
+
     /// Put `wanted` into effect (called at zero gain).
     fn apply(&mut self, wanted: Discrete) {
         if wanted.model != self.applied.model {

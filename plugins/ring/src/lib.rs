@@ -69,6 +69,10 @@ impl Effect for RingEffect {
         },
     ];
 
+    /// Notes and the pitch wheel play the effect (the internal carrier follows the key): a CLAP note port, a VST3 event
+    /// input, the standalone's JACK MIDI input.
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+
     type Engine = engine::RingEngine;
     type Editor = FerriteEditor<editor::RingEditor>;
 

@@ -1,7 +1,7 @@
 //! Ferrite Ring's parameters: IDs, ranges, units, defaults and smoothing (docs/interfaces.md,
 //! "Ferrite Ring").
 
-use ferrite_plugin_common::params::{db_param, fraction_param, parse_hz, SMOOTHING_MS};
+use ferrite_plugin_common::params::{bend_range_param, db_param, fraction_param, parse_hz, parse_with_unit, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 /// Which diode ring model runs.
@@ -73,6 +73,23 @@ pub struct RingParams {
     /// Oversampling factor of the model.
     #[id = "oversampling"]
     pub oversampling: EnumParam<OversamplingChoice>,
+    /// Whether the internal carrier follows the played note: once a note has been played, the
+    /// carrier is the note's frequency (A4 = 440 Hz, the pitch wheel applied) times
+    /// [`Self::carrier_ratio`], and [`Self::carrier_freq`] is not used; off (the default), it
+    /// is [`Self::carrier_freq`] as without note input.
+    #[id = "note_follow"]
+    pub note_follow: BoolParam,
+    /// The carrier's frequency over the note's when following notes, 0.25 to 16 (smoothed in the
+    /// log-frequency domain).
+    #[id = "carrier_ratio"]
+    pub carrier_ratio: FloatParam,
+    /// Portamento when following notes: the carrier moves to a new note linearly in pitch over
+    /// this time, ms (0: at once).
+    #[id = "carrier_glide"]
+    pub carrier_glide: FloatParam,
+    /// Pitch-wheel range when following notes, semitones for a full throw.
+    #[id = "bend_range"]
+    pub bend_range: IntParam,
     /// The editor window's size, kept with the project.
     #[persist = "editor-size"]
     pub editor_size: ferrite_editor::EditorSize,
@@ -101,6 +118,26 @@ impl Default for RingParams {
             mix: fraction_param("Mix", 1.0),
             output: db_param("Output", 0.0, -36.0, 12.0),
             oversampling: EnumParam::new("Oversampling", DEFAULT_OVERSAMPLING),
+            note_follow: BoolParam::new("Note Follow", false),
+            carrier_ratio: FloatParam::new(
+                "Carrier Ratio",
+                1.0,
+                // Skewed so 1 sits near the middle of the knob (0.25 … 16 is 2 octaves down, 4 up).
+                FloatRange::Skewed { min: 0.25, max: 16.0, factor: FloatRange::skew_factor(-2.0) },
+            )
+            .with_smoother(SmoothingStyle::Logarithmic(SMOOTHING_MS))
+            .with_unit(" ×")
+            .with_value_to_string(formatters::v2s_f32_rounded(3))
+            .with_string_to_value(parse_with_unit(&[("×", 1.0), ("x", 1.0)])),
+            carrier_glide: FloatParam::new(
+                "Carrier Glide",
+                0.0,
+                FloatRange::Skewed { min: 0.0, max: 2000.0, factor: FloatRange::skew_factor(-2.0) },
+            )
+            .with_unit(" ms")
+            .with_value_to_string(formatters::v2s_f32_rounded(1))
+            .with_string_to_value(parse_with_unit(&[("ms", 1.0), ("s", 1000.0)])),
+            bend_range: bend_range_param(),
             editor_size: ferrite_editor::EditorSize::new(crate::editor::DEFAULT_SIZE, crate::editor::MIN_SIZE),
             preset: ferrite_editor::PresetName::default(),
         }

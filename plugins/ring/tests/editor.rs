@@ -137,3 +137,27 @@ fn the_marked_products_are_where_the_output_has_its_energy() {
         }
     }
 }
+
+#[test]
+fn note_follow_swaps_the_carrier_knob_for_ratio_glide_and_bend_range() {
+    let mut plugin = plugin();
+    let params = params(&mut plugin);
+    let data = plugin.plugin().editor_data().clone();
+    let host = RecordingHost::default();
+    let mut h = harness(params.clone(), data, &host);
+    h.run_steps(2);
+    assert!(h.query_by_label("Carrier Ratio").is_none());
+    h.get_by_label("Carrier Freq");
+    h.get_by_label("Note Follow").click();
+    h.run_steps(2);
+    assert!(params.note_follow.value());
+    assert!(h.query_by_label("Carrier Freq").is_none(), "the carrier frequency knob is shown while following notes");
+    for name in ["Carrier Ratio", "Carrier Glide", "Bend Range"] {
+        h.get_by_label(name);
+    }
+    type_into(&mut h, "Carrier Ratio", "2 ×");
+    assert!((params.carrier_ratio.value() - 2.0).abs() < 1e-4, "{}", params.carrier_ratio.value());
+    type_into(&mut h, "Carrier Glide", "150 ms");
+    assert!((params.carrier_glide.value() - 150.0).abs() < 0.01, "{}", params.carrier_glide.value());
+    RecordingHost::gestures(&host.take()).unwrap();
+}

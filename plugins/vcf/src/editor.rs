@@ -19,7 +19,7 @@ use ferrite_editor::{theme, EditorApp};
 use ferrite_plugin_common::editor_data::EditorData;
 use nice_plug::prelude::{Param, ParamSetter};
 
-use crate::engine::{READOUT_MAX_ITERATIONS, READOUT_MEAN_ITERATIONS};
+use crate::engine::{READOUT_KEY_FACTOR, READOUT_MAX_ITERATIONS, READOUT_MEAN_ITERATIONS};
 use crate::params::VcfParams;
 
 /// Points of the response curve, log-spaced (plus its exact peak and −3 dB point).
@@ -195,10 +195,14 @@ impl VcfEditor {
         self.curve.as_ref()
     }
 
-    /// The curve's inputs as the parameters and the plugin stand now.
+    /// The curve's inputs as the parameters and the plugin stand now: the cutoff as it sounds,
+    /// the parameter scaled by the played key and the wheel (the engine's factor; none before
+    /// the engine has run).
     fn key(&self) -> CurveKey {
+        let factor = self.data.readout(READOUT_KEY_FACTOR);
+        let cutoff = self.params.cutoff.value();
         CurveKey {
-            cutoff_hz: self.params.cutoff.value(),
+            cutoff_hz: if factor > 0.0 && factor != 1.0 { cutoff * factor } else { cutoff },
             resonance: self.params.resonance.value(),
             oversampling_log2: self.params.oversampling.value().log2(),
             host_rate: self.data.sample_rate(),
@@ -256,8 +260,11 @@ fn threshold_tick(ui: &Ui, rect: egui::Rect, at: f32, color: Color32) {
     ui.painter().line_segment([c + dir * (radius - 5.0), c + dir * (radius + 5.0)], Stroke::new(2.0, color));
 }
 
-/// Width of a knob's column (the kit's knob is at least 64 points wide).
-const KNOB_COLUMN: f32 = 72.0;
+/// Width of a knob's column (the kit's knob is at least 64 points wide): eight knobs in a row
+/// fit the smallest window.
+const KNOB_COLUMN: f32 = 66.0;
+/// Width of a note knob's column (key tracking, reference key, bend range).
+const NOTE_KNOB_COLUMN: f32 = 64.0;
 /// Width of the readout column beside the plot.
 const READOUT_COLUMN: f32 = 190.0;
 /// Height kept below the plot for the controls.
@@ -266,7 +273,12 @@ const CONTROLS_HEIGHT: f32 = 118.0;
 /// Adds `knob` in a column of its own: the kit's knob centres itself in the width it is
 /// given, which in a row is everything left of it.
 fn knob_column(ui: &mut Ui, knob: impl egui::Widget) -> egui::Response {
-    ui.allocate_ui_with_layout(vec2(KNOB_COLUMN, CONTROLS_HEIGHT), egui::Layout::top_down(egui::Align::Center), |ui| ui.add(knob))
+    knob_column_of(ui, KNOB_COLUMN, knob)
+}
+
+/// [`knob_column`] `width` points wide.
+fn knob_column_of(ui: &mut Ui, width: f32, knob: impl egui::Widget) -> egui::Response {
+    ui.allocate_ui_with_layout(vec2(width, CONTROLS_HEIGHT), egui::Layout::top_down(egui::Align::Center), |ui| ui.add(knob))
         .inner
 }
 
@@ -291,6 +303,7 @@ impl EditorApp for VcfEditor {
             self.output_meter.show(ui, "Output", plot_height - 14.0);
             ui.vertical(|ui| {
                 ui.set_width(READOUT_COLUMN);
+                ui.add(Selector::new(&params.oversampling, setter));
                 let oscillation = if curve.oscillating {
                     format!("yes: K {:.2} ≥ {:.2}, near {}", curve.resonance, curve.threshold_k, hz_text(curve.oscillation_hz))
                 } else {
@@ -312,6 +325,7 @@ impl EditorApp for VcfEditor {
         });
 
         ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 2.0;
             knob_column(ui, Knob::new(&params.cutoff, setter).diameter(52.0));
             let threshold_at = params.resonance.preview_normalized(curve.threshold_k);
             let accent = if curve.oscillating { theme::WARNING } else { theme::ACCENT };
@@ -322,7 +336,16 @@ impl EditorApp for VcfEditor {
             knob_column(ui, Knob::new(&params.mix, setter));
             knob_column(ui, Knob::new(&params.output, setter));
             ui.separator();
-            ui.add(Selector::new(&params.oversampling, setter));
+            // Played through a note input: the cutoff follows the key and the wheel.
+            knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.key_track, setter).caption("Key Track"))
+                .on_hover_text("Key tracking: 100 % moves the cutoff one octave per octave played, around Key Ref");
+            knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.key_ref, setter).caption("Key Ref")).on_hover_text(format!(
+                "Key {} ({}): the key at which tracking leaves the cutoff as set",
+                params.key_ref.value(),
+                ferrite_plugin_common::params::key_name(params.key_ref.value())
+            ));
+            knob_column_of(ui, NOTE_KNOB_COLUMN, Knob::new(&params.bend_range, setter).caption("Bend"))
+                .on_hover_text("Pitch-wheel range, semitones");
         });
         self.curve = Some(curve);
     }

@@ -1,12 +1,15 @@
 //! The mapping from Ferrite VCF's parameters to the model: smoothing into per-sample buffers,
 //! drive, the oversampled VCS3 filter ([`ferrite_dsp::vcf::Vcf`]), and the shared output stage
 //! (latency-aligned dry path, mix, output gain, declicked switch of the oversampling factor).
+//! Played through a note input, the cutoff follows the key (`key_track`, around `key_ref`) and
+//! the pitch wheel (`bend_range`), glided over [`KEY_GLIDE_MS`].
 //! Everything is allocated in [`VcfEngine::new`]; processing never allocates.
 
 use ferrite_dsp::model::{Model, ProcessSpec};
 use ferrite_dsp::oversampler::round_trip_latency;
 use ferrite_dsp::vcf::{Vcf, VcfControl, MAX_CHANNELS, MAX_OVERSAMPLING_LOG2};
 use ferrite_plugin_common::effect::{Engine, ProcessIo};
+use ferrite_plugin_common::notes::{ms_to_samples, Glide, NoteState};
 use ferrite_plugin_common::output::{for_each_span, OutputStage};
 use ferrite_plugin_common::params::fill_mapped;
 use nice_plug::prelude::ProcessStatus;
@@ -16,6 +19,16 @@ use crate::params::VcfParams;
 
 /// Fade time for switching the oversampling factor.
 const SWITCH_FADE_MS: f32 = 5.0;
+
+/// How long the cutoff takes to reach a new key's (or wheel position's, or tracking amount's)
+/// value: short enough to sound like a played filter, long enough that a jump of octaves does
+/// not click (a stepped cutoff is a step in the filter's state).
+pub const KEY_GLIDE_MS: f32 = 5.0;
+
+/// Editor readout slot: the factor the played key and the wheel scale the cutoff by
+/// (`2^(offset/12)`, 1 at rest), at the end of the last chunk: the editor draws the response
+/// at the cutoff that sounds.
+pub const READOUT_KEY_FACTOR: usize = 2;
 
 /// Editor readout slot: mean Newton iterations per model sample (per channel) over the last
 /// processed chunk, the solver load.
@@ -42,6 +55,20 @@ pub struct VcfEngine {
     applied_os: usize,
     /// Dry path, mix, output gain, switch fade and finite guard.
     output: OutputStage,
+    /// The cutoff's offset from the parameter in semitones, from the key and the wheel
+    /// ([`tracking_semitones`]), gliding to a new value over [`KEY_GLIDE_MS`].
+    key_offset: Glide,
+    /// [`KEY_GLIDE_MS`] in samples at the host rate.
+    key_glide_samples: u32,
+}
+
+/// How far the key and the wheel move the cutoff, semitones:
+/// `(key − key_ref) · key_track + bend · bend_range`. Before any note the key is taken as
+/// `key_ref`, so with the wheel centred this is exactly 0 and the cutoff is the parameter's.
+pub fn tracking_semitones(params: &VcfParams, notes: &NoteState) -> f32 {
+    let reference = params.key_ref.value() as f32;
+    let key = notes.key().map_or(reference, f32::from);
+    (key - reference) * params.key_track.value() + notes.bend() * params.bend_range.value() as f32
 }
 
 impl Engine for VcfEngine {
@@ -65,6 +92,8 @@ impl Engine for VcfEngine {
             wet: vec![vec![0.0; n]; spec.channels],
             applied_os,
             output,
+            key_offset: Glide::new(0.0),
+            key_glide_samples: ms_to_samples(KEY_GLIDE_MS, spec.sample_rate),
         }
     }
 
@@ -77,11 +106,17 @@ impl Engine for VcfEngine {
         self.filter.set_oversampling_log2(self.applied_os);
         self.filter.reset();
         self.output.reset(self.filter.latency() as usize);
+        // The skeleton forgets every note with a reset: the key is the reference again.
+        self.key_offset.reset(tracking_semitones(params, &NoteState::default()));
     }
 
     fn process(&mut self, params: &VcfParams, io: &mut ProcessIo<'_, '_, ()>) {
         let n = io.len();
         params.cutoff.smoothed.next_block(&mut self.cutoff[..n], n);
+        self.track_keys(params, io.notes, n);
+        if let Some(d) = io.editor {
+            d.set_readout(READOUT_KEY_FACTOR, (self.key_offset.value() / 12.0).exp2());
+        }
         params.resonance.smoothed.next_block(&mut self.resonance[..n], n);
         fill_mapped(&params.drive, &mut self.drive[..n], db_to_gain);
         self.output.fill_controls(Some(&params.mix), &params.output, n);
@@ -110,6 +145,23 @@ impl Engine for VcfEngine {
 }
 
 impl VcfEngine {
+    /// Scale the chunk's cutoffs by the key and wheel: `cutoff · 2^(offset / 12)`, the offset
+    /// gliding to [`tracking_semitones`]. At rest at 0 (no note, no tracking, wheel centred:
+    /// the defaults) the cutoffs are left untouched, bit for bit.
+    fn track_keys(&mut self, params: &VcfParams, notes: &NoteState, n: usize) {
+        self.key_offset.set_target(tracking_semitones(params, notes), self.key_glide_samples);
+        if self.key_offset.is_moving() {
+            for c in &mut self.cutoff[..n] {
+                *c *= (self.key_offset.next() / 12.0).exp2();
+            }
+        } else if self.key_offset.value() != 0.0 {
+            let factor = (self.key_offset.value() / 12.0).exp2();
+            for c in &mut self.cutoff[..n] {
+                *c *= factor;
+            }
+        }
+    }
+
     /// Put a new oversampling factor into effect (called at zero gain). The filter and the dry
     /// delay restart empty, so the fade holds at zero for the new latency before opening.
     fn apply(&mut self, os_log2: usize) {

@@ -38,6 +38,10 @@ impl Effect for VcfEffect {
     const VST3_CLASS_ID: [u8; 16] = *b"FerriteAudio_Vcf";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Filter];
 
+    /// Notes and the pitch wheel play the effect (the cutoff follows the key): a CLAP note port, a VST3 event
+    /// input, the standalone's JACK MIDI input.
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+
     type Engine = engine::VcfEngine;
     type Editor = FerriteEditor<editor::VcfEditor>;
 

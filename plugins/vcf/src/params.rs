@@ -2,7 +2,7 @@
 //! "Ferrite VCF").
 
 use ferrite_editor::EditorSize;
-use ferrite_plugin_common::params::{db_param, fraction_param, parse_hz, SMOOTHING_MS};
+use ferrite_plugin_common::params::{bend_range_param, db_param, fraction_param, key_param, parse_hz, SMOOTHING_MS};
 use nice_plug::prelude::*;
 
 /// The editor's default size (logical points).
@@ -36,6 +36,19 @@ pub struct VcfParams {
     /// Oversampling factor of the model.
     #[id = "oversampling"]
     pub oversampling: EnumParam<OversamplingChoice>,
+    /// Key tracking: how far the cutoff follows the played note, 0 to 1 (shown 0 to 100 %); at
+    /// 1 the cutoff moves one octave per octave, around [`Self::key_ref`]. Glided by the engine
+    /// (`KEY_GLIDE_MS`), so not smoothed here. 0 (the default) leaves the cutoff as set.
+    #[id = "key_track"]
+    pub key_track: FloatParam,
+    /// The key at which tracking leaves the cutoff as set (MIDI key, 60 = C4, shown "60 key"; a
+    /// note name can be typed); also what tracking assumes before any note is played.
+    #[id = "key_ref"]
+    pub key_ref: IntParam,
+    /// Pitch-wheel range, semitones for a full throw: the cutoff moves by the bend whatever the
+    /// key tracking (as a synth's filter follows its pitch wheel).
+    #[id = "bend_range"]
+    pub bend_range: IntParam,
     /// The editor window's size, kept in the plugin state.
     #[persist = "editor-size"]
     pub editor_size: EditorSize,
@@ -67,6 +80,10 @@ impl Default for VcfParams {
             // 2x: the tanh stages' harmonics alias audibly at 1x with a hot input, and 2x costs
             // about twice 1x (README, benchmarks).
             oversampling: EnumParam::new("Oversampling", OversamplingChoice::X2),
+            // The engine glides the cutoff factor this sets, so the parameter itself is not smoothed.
+            key_track: fraction_param("Key Track", 0.0).with_smoother(SmoothingStyle::None),
+            key_ref: key_param("Key Ref", 60),
+            bend_range: bend_range_param(),
             editor_size: EditorSize::new(EDITOR_SIZE, EDITOR_MIN_SIZE),
             preset: ferrite_editor::PresetName::default(),
         }

@@ -274,3 +274,19 @@ fn the_editor_size_is_kept_in_the_plugin_state() {
     assert_eq!(other.editor_size.get(), (900, 600));
 }
 
+
+#[test]
+fn the_note_knobs_take_percent_note_names_and_semitones() {
+    let host = RecordingHost::default();
+    let mut h = harness(&host);
+    h.run();
+    type_into(&mut h, "Key Track", "100%");
+    assert!((h.state().params.key_track.value() - 1.0).abs() < 1e-6);
+    type_into(&mut h, "Key Ref", "A4");
+    assert_eq!(h.state().params.key_ref.value(), 69);
+    type_into(&mut h, "Bend Range", "12 st");
+    assert_eq!(h.state().params.bend_range.value(), 12);
+    let calls = host.take();
+    let sent = RecordingHost::gestures(&calls).unwrap();
+    assert_eq!(sent.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["Key Track", "Key Ref", "Bend Range"], "{calls:?}");
+}

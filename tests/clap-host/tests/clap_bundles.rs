@@ -46,7 +46,9 @@ use clack_extensions::preset_discovery::prelude::{
 };
 use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
-use clack_host::events::event_types::ParamValueEvent;
+use clack_extensions::note_ports::PluginNotePorts;
+use clack_host::events::event_types::{MidiEvent, NoteOnEvent, ParamValueEvent};
+use clack_host::events::Match;
 use clack_host::prelude::*;
 use ferrite_clap_host_tests::{bundle_dir, nice_param_hash};
 use ferrite_test_kit::expect::{binary_next_to, Kind, ParamSpec, PluginSpec};
@@ -1354,8 +1356,27 @@ fn clap_state_saved_by_the_previous_release_loads_with_the_same_values() {
         let want = std::fs::read_to_string(&values_path).map_err(|e| format!("{}: {e}", values_path.display()))?;
         inst.load(&state)?;
         let got = read_values(&mut inst)?;
-        if got != want {
-            return Err(format!("the previous release's state loads with other values:\n  want:\n{want}\n  got:\n{got}"));
+        // Parameters are added, never renamed or removed: every parameter the previous release
+        // saved loads with its value, and a parameter added since (absent from the state)
+        // stays at its default.
+        let name_of = |line: &str| line.split(" = ").next().unwrap_or("").to_owned();
+        let saved: std::collections::BTreeSet<String> = want.lines().map(name_of).collect();
+        let mut errs = Vec::new();
+        for line in want.lines() {
+            if !got.lines().any(|g| g == line) {
+                errs.push(format!("saved `{line}` does not load as saved"));
+            }
+        }
+        for line in got.lines().filter(|g| !saved.contains(&name_of(g))) {
+            let name = name_of(line);
+            let value: Option<f64> = line.split(" = ").nth(1).and_then(|v| v.split(' ').next()).and_then(|v| v.parse().ok());
+            let default = infos.values().find(|i| i.name == name).map(|i| i.default);
+            if value.is_none() || default.is_none() || (value.unwrap() - default.unwrap()).abs() > 1e-6 {
+                errs.push(format!("`{line}`: a parameter the previous release did not have is not at its default {default:?}"));
+            }
+        }
+        if !errs.is_empty() {
+            return Err(format!("the previous release's state loads with other values ({}):\n  want:\n{want}\n  got:\n{got}", errs.join("; ")));
         }
         Ok(())
     });
@@ -2159,5 +2180,174 @@ fn clap_preset_load_sets_every_parameter_and_tells_the_host() {
         fill_inputs(&mut inst, 512, |_, _, i| (i as f32 * 0.05).sin() * 0.5);
         inst.process(512, &EventBuffer::new())?;
         check_output(&inst, 512, 16.0, "after a preset load")
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Note input: the plugins that can be played (a CLAP note port), measured on the audio
+// ---------------------------------------------------------------------------------------------
+
+/// Times (seconds) of the rising zero crossings of `x`, interpolated, with hysteresis (a crossing
+/// counts only after the signal was below −5 % of its peak since the last one).
+fn rising_crossings(x: &[f32], sr: f64) -> Vec<f64> {
+    let threshold = 0.05 * x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+    let mut armed = false;
+    let mut out = Vec::new();
+    for (i, w) in x.windows(2).enumerate() {
+        if w[0] < -threshold {
+            armed = true;
+        }
+        if armed && w[0] < 0.0 && w[1] >= 0.0 {
+            out.push((i as f64 + w[0] as f64 / (w[0] as f64 - w[1] as f64)) / sr);
+            armed = false;
+        }
+    }
+    out
+}
+
+/// The mean frequency of `x` from its rising zero crossings, Hz.
+fn crossing_frequency(x: &[f32], sr: f64) -> f64 {
+    let t = rising_crossings(x, sr);
+    if t.len() < 3 {
+        return 0.0;
+    }
+    (t.len() - 1) as f64 / (t[t.len() - 1] - t[0])
+}
+
+/// Runs `seconds` of audio through `inst` in 512-frame blocks, every input channel of the main
+/// port at `input(frame)` (other ports silent), with `events(block index)` for each block, and
+/// returns the main output's first channel.
+fn render_played(
+    inst: &mut Inst,
+    seconds: f64,
+    input: impl Fn(usize) -> f32,
+    events: impl Fn(usize) -> EventBuffer,
+) -> Result<Vec<f32>, String> {
+    let block = 512;
+    let frames = (seconds * inst.sample_rate) as usize;
+    let mut out = Vec::with_capacity(frames);
+    let mut done = 0;
+    while done < frames {
+        let n = block.min(frames - done);
+        let t0 = done;
+        fill_inputs(inst, n, |port, _, i| if port == 0 { input(t0 + i) } else { 0.0 });
+        inst.process(n, &events(done / block))?;
+        out.extend_from_slice(&inst.outs[0][0][..n]);
+        done += n;
+    }
+    Ok(out)
+}
+
+/// A CLAP note-on of `key` at `time` in the block, on port 0, channel 0.
+fn clap_note_on(key: u16, time: u32) -> EventBuffer {
+    let mut ev = EventBuffer::new();
+    ev.push(&NoteOnEvent::new(time, Pckn::new(0u16, 0u16, key, Match::All), 0.8));
+    ev
+}
+
+/// A MIDI-dialect message (`[status, data1, data2]`) at `time` in the block, on port 0.
+fn clap_midi(data: [u8; 3], time: u32) -> EventBuffer {
+    let mut ev = EventBuffer::new();
+    ev.push(&MidiEvent::new(time, 0, data));
+    ev
+}
+
+/// Frequency of MIDI key `key`, A4 = 440 Hz.
+fn key_hz(key: f64) -> f64 {
+    440.0 * 2f64.powf((key - 69.0) / 12.0)
+}
+
+#[test]
+fn clap_notes_move_the_vcf_cutoff_and_the_ring_carrier() {
+    for_each_plugin("notes", |bundle, id, spec| {
+        let sr = 48_000.0;
+        let set = |inst: &mut Inst, values: &[(&str, f64)]| -> Result<(), String> {
+            let v: Vec<(u32, f64)> = values.iter().map(|&(p, plain)| (nice_param_hash(p), clap_value(spec_param(spec, p), plain))).collect();
+            inst.flush(&v)
+        };
+        let note_ports = |inst: &mut Inst| {
+            let handle = inst.instance.plugin_handle();
+            handle.get_extension::<PluginNotePorts>().map_or(0, |p| p.count(&handle, true))
+        };
+        if spec.param("key_track").is_some() {
+            // Ferrite VCF: K = 8 self-oscillates just below f0; with 100 % tracking f0 follows
+            // the key, so the oscillation moves by the played interval. Each measurement is a
+            // fresh activation: a click starts the oscillation, the last half second is measured.
+            let mut inst = Inst::new(bundle, id)?;
+            if note_ports(&mut inst) != 1 {
+                return Err(format!("{} note input port(s), expected 1", note_ports(&mut inst)));
+            }
+            let oversampling = spec_param(spec, "oversampling").choices.iter().position(|v| v == "4x").ok_or("no 4x")? as f64;
+            set(&mut inst, &[("resonance", 8.0), ("key_track", 1.0), ("oversampling", oversampling)])?;
+            let mut measure = |events: &dyn Fn(usize) -> EventBuffer| -> Result<f64, String> {
+                inst.activate(sr)?;
+                let y = render_played(&mut inst, 1.5, |i| if i == 10 { 0.1 } else { 0.0 }, events)?;
+                Ok(crossing_frequency(&y[(sr as usize)..], sr))
+            };
+            let reference = measure(&|_| EventBuffer::new())?;
+            let mut errs = Vec::new();
+            for key in [48u16, 67, 72] {
+                let f = measure(&|b| if b == 0 { clap_note_on(key, 100) } else { EventBuffer::new() })?;
+                let want = key_hz(key as f64) / key_hz(60.0);
+                eprintln!("{id}: CLAP note {key}: oscillation {f:.2} Hz, {:.4} × the reference's (expected {want:.4})", f / reference);
+                if (f / reference / want - 1.0).abs() > 0.01 {
+                    errs.push(format!("note {key}: oscillation {f:.2} Hz is {:.4} × the reference's {reference:.2} Hz, expected {want:.4}", f / reference));
+                }
+            }
+            // The MIDI dialect: note-on 72 then the wheel full up (+2 semitones by default).
+            let f = measure(&|b| match b {
+                0 => clap_midi([0x90, 72, 100], 0),
+                1 => clap_midi([0xE0, 0x7F, 0x7F], 0),
+                _ => EventBuffer::new(),
+            })?;
+            let want = 2.0 * 2f64.powf(2.0 * 8191.0 / 8192.0 / 12.0);
+            if (f / reference / want - 1.0).abs() > 0.01 {
+                errs.push(format!("MIDI note 72 bent up: {:.4} × the reference, expected {want:.4}", f / reference));
+            }
+            return if errs.is_empty() { Ok(()) } else { Err(errs.join("; ")) };
+        }
+        if spec.param("note_follow").is_some() {
+            // Ferrite Ring following notes, Parker's model (it passes DC): with a DC input the
+            // output is the carrier shaped by the diodes, so its zero crossings give the carrier.
+            let mut inst = Inst::new(bundle, id)?;
+            if note_ports(&mut inst) != 1 {
+                return Err(format!("{} note input port(s), expected 1", note_ports(&mut inst)));
+            }
+            let parker = spec_param(spec, "model").choices.iter().position(|v| v == "parker").ok_or("no parker")? as f64;
+            set(&mut inst, &[("note_follow", 1.0), ("model", parker)])?;
+            inst.activate(sr)?;
+            // 0.5 s of each: no note (carrier_freq, 440 Hz), note 57, note 64, the wheel full
+            // down (−2 semitones), a MIDI-dialect note-on 45 (the wheel still down).
+            let blocks_per_step = (0.5 * sr / 512.0) as usize;
+            let y = render_played(&mut inst, 2.5, |_| 0.5, |b| {
+                if b % blocks_per_step != 0 {
+                    return EventBuffer::new();
+                }
+                match b / blocks_per_step {
+                    1 => clap_note_on(57, 7),
+                    2 => clap_note_on(64, 300),
+                    3 => clap_midi([0xE0, 0x00, 0x00], 0),
+                    4 => clap_midi([0x90, 45, 90], 0),
+                    _ => EventBuffer::new(),
+                }
+            })?;
+            let step = blocks_per_step * 512;
+            let mut errs = Vec::new();
+            for (i, want) in [440.0, key_hz(57.0), key_hz(64.0), key_hz(62.0), key_hz(43.0)].into_iter().enumerate() {
+                // The second half of each step: past any glide or smoothing.
+                let f = crossing_frequency(&y[i * step + step / 2..(i + 1) * step], sr);
+                eprintln!("{id}: step {i}: carrier {f:.2} Hz (expected {want:.2})");
+                if (f / want - 1.0).abs() > 0.01 {
+                    errs.push(format!("step {i}: carrier {f:.2} Hz, expected {want:.2} Hz"));
+                }
+            }
+            return if errs.is_empty() { Ok(()) } else { Err(errs.join("; ")) };
+        }
+        // Effects that are not played have no note port.
+        let mut inst = Inst::new(bundle, id)?;
+        match note_ports(&mut inst) {
+            0 => Ok(()),
+            n => Err(format!("{n} note input port(s) on an effect that takes no notes")),
+        }
     });
 }
