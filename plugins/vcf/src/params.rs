@@ -8,7 +8,7 @@ use nice_plug::prelude::*;
 /// The editor's default size (logical points).
 pub const EDITOR_SIZE: (u32, u32) = (760, 480);
 /// The editor's smallest size (logical points).
-pub const EDITOR_MIN_SIZE: (u32, u32) = (600, 400);
+pub const EDITOR_MIN_SIZE: (u32, u32) = (600, 440);
 
 ferrite_plugin_common::oversampling_choice! {
     /// Oversampling factor of the filter model.
