@@ -207,3 +207,45 @@ fn notes_without_tracking_change_nothing_bit_for_bit() {
     let first = plain[0].iter().zip(&played[0]).position(|(a, b)| a.to_bits() != b.to_bits());
     assert!(first.is_none(), "notes changed the output without key tracking (from sample {first:?})");
 }
+
+#[test]
+fn the_note_gate_lets_the_filter_sound_only_while_a_key_is_held() {
+    // Self-oscillating at K = 8 with the gate on: silent before the first note; from the
+    // note-on the output ramps linearly over GATE_ATTACK_MS to exactly the ungated oscillation,
+    // which it then is bit for bit while the key is held; after the release it ramps down over
+    // GATE_RELEASE_MS to exact silence. The oscillation itself runs on under the closed gate.
+    use ferrite_vcf::engine::{GATE_ATTACK_MS, GATE_RELEASE_MS};
+    let sr = 48_000usize;
+    let mut x = vec![0.0f32; 2 * sr];
+    x[10] = 0.1;
+    let (on, off) = (24_000, 60_000);
+    let attack = (GATE_ATTACK_MS * 1e-3 * sr as f32).round() as usize;
+    let release = (GATE_RELEASE_MS * 1e-3 * sr as f32).round() as usize;
+    // The ramp adds its step once per sample: after n steps its rounding error is at most
+    // n · ε (the gain and the oscillation are both at most 1 in magnitude).
+    let ramp_error = |n: usize| n as f32 * f32::EPSILON;
+    let events = [(on, note_on(60)), (off, note_off(60))];
+    let base = ["resonance=8", "oversampling=4x"];
+    let free = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &base, 512, &[])[0].clone();
+    let gated_sets = [base[0], base[1], "note_gate=on"];
+    let gated = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &gated_sets, 512, &events)[0].clone();
+    assert!(rms(&free[on..off]) > 0.05, "the filter does not oscillate: RMS {}", rms(&free[on..off]));
+
+    assert!(gated[..on].iter().all(|&y| y == 0.0), "sound before the first note");
+    for i in 0..attack {
+        let want = free[on + i] * (i + 1) as f32 / attack as f32;
+        assert!((gated[on + i] - want).abs() <= ramp_error(attack), "attack sample {i}: {} instead of {want}", gated[on + i]);
+    }
+    let first = (on + attack..off).find(|&i| gated[i].to_bits() != free[i].to_bits());
+    assert!(first.is_none(), "with the key held the output is not the ungated oscillation (from sample {first:?})");
+    for i in 0..release {
+        let want = free[off + i] * (release - 1 - i) as f32 / release as f32;
+        assert!((gated[off + i] - want).abs() <= ramp_error(release), "release sample {i}: {} instead of {want}", gated[off + i]);
+    }
+    assert!(gated[off + release..].iter().all(|&y| y == 0.0), "sound after the release time");
+
+    // The gate closes only the filter: at mix 0 (dry only) it changes nothing, bit for bit.
+    let dry = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &["mix=0"], 512, &[]);
+    let dry_gated = render_with_notes::<FerriteVcf>(std::slice::from_ref(&x), sr as u32, &["mix=0", "note_gate=on"], 512, &events);
+    assert!(dry[0].iter().zip(&dry_gated[0]).all(|(a, b)| a.to_bits() == b.to_bits()), "the gate changed the dry signal");
+}

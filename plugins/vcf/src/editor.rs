@@ -14,7 +14,7 @@ use ferrite_dsp::vcf::{linear_gain, model_cutoff_hz, oscillation_frequency_hz, o
 use ferrite_editor::egui::{self, pos2, vec2, Align2, Color32, FontId, Stroke, Ui};
 use ferrite_editor::meter::MeterState;
 use ferrite_editor::plot::{self, Axes, PlotMap};
-use ferrite_editor::widgets::{readout, Knob, Selector};
+use ferrite_editor::widgets::{readout, Knob, Selector, Toggle};
 use ferrite_editor::{theme, EditorApp};
 use ferrite_plugin_common::editor_data::EditorData;
 use nice_plug::prelude::{Param, ParamSetter};
@@ -304,6 +304,8 @@ impl EditorApp for VcfEditor {
             ui.vertical(|ui| {
                 ui.set_width(READOUT_COLUMN);
                 ui.add(Selector::new(&params.oversampling, setter));
+                ui.add(Toggle::new(&params.note_gate, setter))
+                    .on_hover_text("Note Gate: the filter sounds only while a key is held (the dry signal passes)");
                 let oscillation = if curve.oscillating {
                     format!("yes: K {:.2} ≥ {:.2}, near {}", curve.resonance, curve.threshold_k, hz_text(curve.oscillation_hz))
                 } else {

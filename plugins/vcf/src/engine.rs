@@ -2,7 +2,8 @@
 //! drive, the oversampled VCS3 filter ([`ferrite_dsp::vcf::Vcf`]), and the shared output stage
 //! (latency-aligned dry path, mix, output gain, declicked switch of the oversampling factor).
 //! Played through a note input, the cutoff follows the key (`key_track`, around `key_ref`) and
-//! the pitch wheel (`bend_range`), glided over [`KEY_GLIDE_MS`].
+//! the pitch wheel (`bend_range`), glided over [`KEY_GLIDE_MS`]; with `note_gate` on, the
+//! filter's output sounds only while a key is held ([`GATE_ATTACK_MS`], [`GATE_RELEASE_MS`]).
 //! Everything is allocated in [`VcfEngine::new`]; processing never allocates.
 
 use ferrite_dsp::model::{Model, ProcessSpec};
@@ -24,6 +25,12 @@ const SWITCH_FADE_MS: f32 = 5.0;
 /// value: short enough to sound like a played filter, long enough that a jump of octaves does
 /// not click (a stepped cutoff is a step in the filter's state).
 pub const KEY_GLIDE_MS: f32 = 5.0;
+
+/// Note gate: how long the filter's output takes to open at a note-on, linearly in amplitude
+/// (fast enough to sound at once, slow enough not to click).
+pub const GATE_ATTACK_MS: f32 = 2.0;
+/// Note gate: how long the filter's output takes to close after the last key is released.
+pub const GATE_RELEASE_MS: f32 = 30.0;
 
 /// Editor readout slot: the factor the played key and the wheel scale the cutoff by
 /// (`2^(offset/12)`, 1 at rest), at the end of the last chunk: the editor draws the response
@@ -60,6 +67,22 @@ pub struct VcfEngine {
     key_offset: Glide,
     /// [`KEY_GLIDE_MS`] in samples at the host rate.
     key_glide_samples: u32,
+    /// The note gate's gain on the filter's output: 1 with the gate off, else gliding to 1
+    /// while a key is held and to 0 after the last release.
+    gate: Glide,
+    /// The gate's gain per sample of the chunk, filled only while [`Self::gating`].
+    gate_gain: Vec<f32>,
+    /// Whether this chunk's filter output is scaled by `gate_gain` (the gate is moving or not
+    /// fully open); when not, the output is left untouched, bit for bit.
+    gating: bool,
+    /// [`GATE_ATTACK_MS`] and [`GATE_RELEASE_MS`] in samples at the host rate.
+    gate_attack_samples: u32,
+    gate_release_samples: u32,
+}
+
+/// Where the note gate's gain is going: open with the gate off or a key held, else closed.
+pub fn gate_target(params: &VcfParams, notes: &NoteState) -> f32 {
+    if !params.note_gate.value() || notes.gate() { 1.0 } else { 0.0 }
 }
 
 /// How far the key and the wheel move the cutoff, semitones:
@@ -94,6 +117,11 @@ impl Engine for VcfEngine {
             output,
             key_offset: Glide::new(0.0),
             key_glide_samples: ms_to_samples(KEY_GLIDE_MS, spec.sample_rate),
+            gate: Glide::new(gate_target(params, &NoteState::default())),
+            gate_gain: vec![0.0; n],
+            gating: false,
+            gate_attack_samples: ms_to_samples(GATE_ATTACK_MS, spec.sample_rate),
+            gate_release_samples: ms_to_samples(GATE_RELEASE_MS, spec.sample_rate),
         }
     }
 
@@ -108,12 +136,14 @@ impl Engine for VcfEngine {
         self.output.reset(self.filter.latency() as usize);
         // The skeleton forgets every note with a reset: the key is the reference again.
         self.key_offset.reset(tracking_semitones(params, &NoteState::default()));
+        self.gate.reset(gate_target(params, &NoteState::default()));
     }
 
     fn process(&mut self, params: &VcfParams, io: &mut ProcessIo<'_, '_, ()>) {
         let n = io.len();
         params.cutoff.smoothed.next_block(&mut self.cutoff[..n], n);
         self.track_keys(params, io.notes, n);
+        self.fill_gate(params, io.notes, n);
         if let Some(d) = io.editor {
             d.set_readout(READOUT_KEY_FACTOR, (self.key_offset.value() / 12.0).exp2());
         }
@@ -162,6 +192,19 @@ impl VcfEngine {
         }
     }
 
+    /// The note gate's gain for the chunk: glide towards [`gate_target`] (opening over
+    /// [`GATE_ATTACK_MS`], closing over [`GATE_RELEASE_MS`]); fully open and at rest, the
+    /// output is left alone.
+    fn fill_gate(&mut self, params: &VcfParams, notes: &NoteState, n: usize) {
+        let target = gate_target(params, notes);
+        let samples = if target > self.gate.value() { self.gate_attack_samples } else { self.gate_release_samples };
+        self.gate.set_target(target, samples);
+        self.gating = self.gate.is_moving() || self.gate.value() != 1.0;
+        if self.gating {
+            self.gate.fill(&mut self.gate_gain[..n]);
+        }
+    }
+
     /// Put a new oversampling factor into effect (called at zero gain). The filter and the dry
     /// delay restart empty, so the fade holds at zero for the new latency before opening.
     fn apply(&mut self, os_log2: usize) {
@@ -186,6 +229,14 @@ impl VcfEngine {
         }
         let control = VcfControl { cutoff_hz: &self.cutoff[span.clone()], resonance: &self.resonance[span.clone()] };
         self.filter.process(&mut wets[..channels], control);
+        if self.gating {
+            let gain = &self.gate_gain[span.clone()];
+            for w in &mut wets[..channels] {
+                for (y, g) in w.iter_mut().zip(gain) {
+                    *y *= g;
+                }
+            }
+        }
         for (ch, samples) in io.main.iter_mut().enumerate().take(channels) {
             self.output.finish(ch, &mut samples[span.clone()], &self.wet[ch][..n], offset);
         }

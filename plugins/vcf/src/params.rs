@@ -8,7 +8,7 @@ use nice_plug::prelude::*;
 /// The editor's default size (logical points).
 pub const EDITOR_SIZE: (u32, u32) = (760, 480);
 /// The editor's smallest size (logical points).
-pub const EDITOR_MIN_SIZE: (u32, u32) = (600, 440);
+pub const EDITOR_MIN_SIZE: (u32, u32) = (600, 460);
 
 ferrite_plugin_common::oversampling_choice! {
     /// Oversampling factor of the filter model.
@@ -49,6 +49,12 @@ pub struct VcfParams {
     /// key tracking (as a synth's filter follows its pitch wheel).
     #[id = "bend_range"]
     pub bend_range: IntParam,
+    /// Note gate: the filter's output sounds only while a key is held (opening over
+    /// `GATE_ATTACK_MS`, closing over `GATE_RELEASE_MS` after the last release), so a
+    /// self-oscillating filter plays like a synth voice. The dry signal is not gated. Off (the
+    /// default), notes never change the level.
+    #[id = "note_gate"]
+    pub note_gate: BoolParam,
     /// The editor window's size, kept in the plugin state.
     #[persist = "editor-size"]
     pub editor_size: EditorSize,
@@ -84,6 +90,7 @@ impl Default for VcfParams {
             key_track: fraction_param("Key Track", 0.0).with_smoother(SmoothingStyle::None),
             key_ref: key_param("Key Ref", 60),
             bend_range: bend_range_param(),
+            note_gate: BoolParam::new("Note Gate", false),
             editor_size: EditorSize::new(EDITOR_SIZE, EDITOR_MIN_SIZE),
             preset: ferrite_editor::PresetName::default(),
         }
