@@ -19,6 +19,7 @@ use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
 use ferrite_plugin_common::presets::{self, FactoryPreset};
 use ferrite_plugin_common::render::run_offline;
 use ferrite_plugin_common::settings;
+use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
 const RATE: u32 = 48_000;
@@ -50,6 +51,12 @@ fn render<P: FerritePlugin>(
         .unwrap_or_else(|e| panic!("preset '{}': {e:#}", preset.name));
     settings::apply(host.params().as_ref(), &settings);
     host.activate(layout_for_channels::<P>(input.len()).expect("layout"), RATE as f32, 512).unwrap();
+    if settings.iter().any(|s| s.id == "note_gate" && s.normalized > 0.5) {
+        // A preset that sounds only while a key is held (Ferrite VCF's note gate) is heard as
+        // it is played: A4 held from the start.
+        let key = Key::Number(69);
+        host.push_event(NoteEvent::NoteOn { timing: 0, voice_id: VoiceID::Wildcard, channel: Channel::Number(0), key, velocity: 0.8 });
+    }
     let audio = Audio { sample_rate: RATE, channels: input.to_vec() };
     let sc = sidechain.map(|c| Audio { sample_rate: RATE, channels: c.to_vec() });
     run_offline(&mut host, &audio, sc.as_ref(), 512, tail).unwrap().channels
@@ -206,6 +213,27 @@ fn vcf_presets_filter_and_sing_at_their_cutoff() {
     let (first, last) = (rising[0], rising[rising.len() - 1]);
     let freq = (rising.len() - 1) as f64 * RATE as f64 / (last - first) as f64;
     assert!((freq / 440.0 - 1.0).abs() < 0.01, "self-oscillation at {freq:.1} Hz, not A4 (440 Hz)");
+}
+
+#[test]
+fn the_gated_sine_voice_sings_the_held_key_and_is_silent_otherwise() {
+    // Played into silence, as on a MIDI track of its own: nothing before the first key; A5 held
+    // sings at 880 Hz within 1 % (one octave above the preset's A4); silence again once the
+    // 30-ms release after the key-up has passed.
+    use ferrite_tests::{crossing_frequency, note_off, note_on, render_with_notes};
+    use ferrite_vcf::FerriteVcf;
+    let p = preset::<FerriteVcf>("Gated Sine Voice");
+    let sets: Vec<&str> = p.text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let rate = RATE as usize;
+    let silence = vec![vec![0.0f32; 2 * rate]; 2];
+    let (on, off) = (rate / 2, 3 * rate / 2);
+    let out = render_with_notes::<FerriteVcf>(&silence, RATE, &sets, 512, &[(on, note_on(81)), (off, note_off(81))]);
+    assert!(out[0][..on].iter().all(|&y| y == 0.0), "sound before the first key");
+    let held = &out[0][rate..off];
+    assert!(rms(held) > 0.01, "A5 held: only {:.5} RMS", rms(held));
+    let f = crossing_frequency(held, RATE as f64);
+    assert!((f / 880.0 - 1.0).abs() < 0.01, "A5 held sings at {f:.1} Hz, not 880 Hz");
+    assert!(out[0][off + rate / 20..].iter().all(|&y| y == 0.0), "sound 50 ms after the key-up");
 }
 
 #[test]

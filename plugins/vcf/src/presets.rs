@@ -10,6 +10,7 @@ pub const FACTORY: &[FactoryPreset] = &[
     FactoryPreset { name: "Warm Ladder", category: "Filter", text: include_str!("../presets/warm-ladder.preset") },
     FactoryPreset { name: "Resonant Sweep", category: "Filter", text: include_str!("../presets/resonant-sweep.preset") },
     FactoryPreset { name: "Self-Oscillating Sine", category: "Synth", text: include_str!("../presets/self-oscillating-sine.preset") },
+    FactoryPreset { name: "Gated Sine Voice", category: "Synth", text: include_str!("../presets/gated-sine-voice.preset") },
     FactoryPreset { name: "Overdriven Acid", category: "Drive", text: include_str!("../presets/overdriven-acid.preset") },
     FactoryPreset { name: "Dark Muffle", category: "Filter", text: include_str!("../presets/dark-muffle.preset") },
     FactoryPreset { name: "Bright Presence", category: "Filter", text: include_str!("../presets/bright-presence.preset") },
