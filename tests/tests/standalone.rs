@@ -839,6 +839,38 @@ fn every_standalone_refuses_a_recording_it_cannot_create() {
     });
 }
 
+/// nice-plug ignores its MIDI input options where they cannot apply; the apps refuse them with
+/// status 2 and one line: on Phaser and Reverb (no notes), `--midi-input` (an ALSA sequencer
+/// port) with JACK or the dummy backend, and `--connect-jack-midi-input` with ALSA or dummy.
+#[test]
+fn every_standalone_refuses_midi_options_that_cannot_apply() {
+    for_each_app("MIDI options where they cannot apply", |app, path| {
+        let takes_notes = MIDI_APPS.iter().any(|(a, _, _)| *a == app);
+        let cases: &[(&[&str], &str)] = if takes_notes {
+            &[
+                (&["--backend", "jack", "--midi-input", "Keyboard"], "needs the ALSA backend"),
+                (&["--backend", "dummy", "--midi-input", "Keyboard"], "needs the ALSA backend"),
+                (&["--backend", "alsa", "--connect-jack-midi-input", "a2j:Keyboard"], "needs the JACK backend"),
+                (&["--backend", "dummy", "--connect-jack-midi-input=a2j:Keyboard"], "needs the JACK backend"),
+            ]
+        } else {
+            &[
+                (&["--backend", "alsa", "--midi-input", "Keyboard"], "takes no notes (--midi-input)"),
+                (&["--backend", "jack", "--connect-jack-midi-input", "a2j:Keyboard"], "takes no notes (--connect-jack-midi-input)"),
+            ]
+        };
+        for (args, mention) in cases {
+            let out = Command::new(path).arg("--no-editor").args(*args).output().map_err(|e| e.to_string())?;
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let lines: Vec<&str> = stderr.lines().collect();
+            if out.status.code() != Some(2) || lines.len() != 1 || !lines[0].contains(mention) {
+                return Err(format!("{args:?}: status {}, stderr {stderr:?}; expected 2 and one line containing {mention:?}", out.status));
+            }
+        }
+        Ok(())
+    });
+}
+
 /// Two copies of every app on one server: the second runs as instance 2 (JACK client
 /// `NAME_2`), both register their ports and keep running, and SIGINT ends both with status 0.
 /// The second copy must also process audio: its output follows its input.

@@ -311,6 +311,29 @@ fn render_command<P: FerritePlugin>(cli: RenderCli) -> i32 {
     code
 }
 
+/// nice-plug's MIDI input options silently do nothing where they do not apply; refuse them
+/// instead: on a plugin that takes no notes, `--midi-input` (an ALSA sequencer port) with a
+/// backend other than ALSA, and `--connect-jack-midi-input` with one other than JACK (`auto`
+/// may become either).
+fn check_midi_flags<P: FerritePlugin>(args: &standalone::GuardArgs) -> Result<(), String> {
+    if !(args.midi_input || args.connect_jack_midi_input) {
+        return Ok(());
+    }
+    let flag = if args.midi_input { "--midi-input" } else { "--connect-jack-midi-input" };
+    if P::MIDI_INPUT == MidiConfig::None {
+        return Err(format!("{} takes no notes ({flag})", P::NAME));
+    }
+    if args.midi_input && matches!(args.backend, BackendChoice::Jack | BackendChoice::Other) {
+        return Err("--midi-input reads an ALSA MIDI port and needs the ALSA backend; with JACK, \
+                    connect the app's midi_input port (--connect-jack-midi-input PORT)"
+            .to_owned());
+    }
+    if args.connect_jack_midi_input && matches!(args.backend, BackendChoice::Alsa | BackendChoice::Other) {
+        return Err("--connect-jack-midi-input needs the JACK backend; with ALSA, use --midi-input NAME".to_owned());
+    }
+    Ok(())
+}
+
 /// The real-time app: nice-plug's standalone wrapper, plus `--preset` and `--set ID=VALUE`,
 /// which it does not have. The settings are validated first (a bad one exits with status 2 before any audio device
 /// is opened) and applied by the plugin's `Default` to the instance the wrapper creates.
@@ -394,6 +417,10 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
             eprintln!("{}: error: {} needs the JACK backend", P::CLI_NAME, standalone::SIDECHAIN_FLAG);
             return EXIT_USAGE;
         }
+    }
+    if let Err(e) = check_midi_flags::<P>(&guard_args) {
+        eprintln!("{}: error: {e}", P::CLI_NAME);
+        return EXIT_USAGE;
     }
     let settings = match render::parse_settings::<P>(preset.as_deref(), &raw_settings) {
         Ok(s) => s,

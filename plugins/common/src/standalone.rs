@@ -187,6 +187,10 @@ pub struct GuardArgs {
     pub record: Option<std::path::PathBuf>,
     /// Our [`crate::record::RECORD_INPUTS_FLAG`]: the file the inputs are recorded to.
     pub record_inputs: Option<std::path::PathBuf>,
+    /// Whether nice-plug's `--midi-input` (an ALSA MIDI port, read through midir) was given.
+    pub midi_input: bool,
+    /// Whether nice-plug's `--connect-jack-midi-input` was given.
+    pub connect_jack_midi_input: bool,
 }
 
 /// The value of option `long`/`short` at `args[i]`, if that is one, and how many arguments it
@@ -255,6 +259,16 @@ pub fn take_guard_args(args: &mut Vec<String>) -> Result<GuardArgs, String> {
         }
         if let Some((value, n)) = option_value(args, i, "--sample-rate", Some("-r")) {
             out.sample_rate = value.and_then(|v| v.parse().ok());
+            i += n;
+            continue;
+        }
+        if let Some((_, n)) = option_value(args, i, "--midi-input", None) {
+            out.midi_input = true;
+            i += n;
+            continue;
+        }
+        if let Some((_, n)) = option_value(args, i, "--connect-jack-midi-input", None) {
+            out.connect_jack_midi_input = true;
             i += n;
             continue;
         }
