@@ -135,34 +135,6 @@ pub fn peak_frequency(x: &[f32], sample_rate: f64, lo: f64, hi: f64) -> f64 {
     0.5 * (a + b)
 }
 
-/// Times (seconds) of the rising zero crossings of `x`, linearly interpolated between samples,
-/// with hysteresis: a crossing counts only after the signal has been below −5 % of its peak
-/// since the last one (so noise or a flat stretch around zero is not counted twice).
-pub fn rising_crossings(x: &[f32], sample_rate: f64) -> Vec<f64> {
-    let threshold = 0.05 * x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
-    let mut armed = false;
-    let mut out = Vec::new();
-    for (i, w) in x.windows(2).enumerate() {
-        if w[0] < -threshold {
-            armed = true;
-        }
-        if armed && w[0] < 0.0 && w[1] >= 0.0 {
-            out.push((i as f64 + w[0] as f64 / (w[0] as f64 - w[1] as f64)) / sample_rate);
-            armed = false;
-        }
-    }
-    out
-}
-
-/// The mean frequency of `x` from its rising zero crossings (first to last), Hz.
-pub fn crossing_frequency(x: &[f32], sample_rate: f64) -> f64 {
-    let t = rising_crossings(x, sample_rate);
-    match (t.first(), t.last()) {
-        (Some(a), Some(b)) if t.len() > 2 => (t.len() - 1) as f64 / (b - a),
-        _ => 0.0,
-    }
-}
-
 /// Where `cargo xtask bundle` put the bundles and the standalone apps: `$FERRITE_BUNDLE_DIR`
 /// (set by `cargo xtask test`), else `target/bundled`.
 pub fn bundle_dir() -> std::path::PathBuf {
