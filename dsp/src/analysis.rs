@@ -1,5 +1,6 @@
 //! Measurement helpers shared by the tests and benchmarks: the amplitude of a tone in a signal,
-//! RMS levels and reverberation time. Not used on the audio thread.
+//! a frequency from zero crossings, RMS levels and reverberation time. Not used on the audio
+//! thread.
 
 /// Amplitude of the sinusoidal component at `freq` Hz in `x`, measured with a 4-term
 /// Blackman–Harris window (sidelobes ≤ −92 dB) as a single-bin DFT, so `freq` need not fall on an
@@ -73,6 +74,54 @@ pub fn music_like(seed: u32, len: usize, sample_rate: f64) -> Vec<f32> {
         .collect();
     let peak = x.iter().fold(0.0f64, |p, v| p.max(v.abs())).max(f64::MIN_POSITIVE);
     x.into_iter().map(|v| (v / peak) as f32).collect()
+}
+
+/// Calls `f` with the time (seconds) of each rising zero crossing of `x`, in order: linearly
+/// interpolated between the samples around it, with hysteresis (a crossing counts only after
+/// the signal has been below −5 % of its peak since the last one, so noise or a flat stretch
+/// around zero is not counted twice). Allocates nothing.
+fn for_each_rising_crossing(x: &[f32], sample_rate: f64, mut f: impl FnMut(f64)) {
+    let threshold = 0.05 * x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
+    let mut armed = false;
+    for (i, w) in x.windows(2).enumerate() {
+        if w[0] < -threshold {
+            armed = true;
+        }
+        if armed && w[0] < 0.0 && w[1] >= 0.0 {
+            f((i as f64 + w[0] as f64 / (w[0] as f64 - w[1] as f64)) / sample_rate);
+            armed = false;
+        }
+    }
+}
+
+/// Times (seconds) of the rising zero crossings of `x`, linearly interpolated between samples,
+/// with hysteresis: a crossing counts only after the signal has been below −5 % of its peak
+/// since the last one (so noise or a flat stretch around zero is not counted twice). Empty for
+/// silence or a signal that never goes below zero and back. Allocates the returned `Vec`; for
+/// just the frequency, [`crossing_frequency`] allocates nothing.
+pub fn rising_crossings(x: &[f32], sample_rate: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    for_each_rising_crossing(x, sample_rate, |t| out.push(t));
+    out
+}
+
+/// The mean frequency of `x` (Hz) from its [`rising_crossings`]: their count less one over the
+/// time from the first to the last. 0 when there are fewer than three (silence, DC, or less
+/// than two periods). Allocates nothing.
+pub fn crossing_frequency(x: &[f32], sample_rate: f64) -> f64 {
+    let (mut count, mut first, mut last) = (0usize, 0.0f64, 0.0f64);
+    for_each_rising_crossing(x, sample_rate, |t| {
+        if count == 0 {
+            first = t;
+        }
+        last = t;
+        count += 1;
+    });
+    if count > 2 {
+        (count - 1) as f64 / (last - first)
+    } else {
+        0.0
+    }
 }
 
 /// Root-mean-square level of `x`.
@@ -161,5 +210,46 @@ mod tests {
         assert!((tone_amplitude(&x, 1000.3, sr) - 0.5).abs() < 1e-4);
         assert!((tone_amplitude(&x, 5000.0, sr) - 0.25).abs() < 1e-4);
         assert!(tone_amplitude(&x, 3000.0, sr) < 1e-6);
+    }
+
+    #[test]
+    fn crossing_frequency_measures_a_known_sine_and_gives_zero_without_crossings() {
+        let sr = 48_000.0;
+        let f = 437.3;
+        let x: Vec<f32> = (0..48_000)
+            .map(|i| (0.5 * (core::f64::consts::TAU * f * i as f64 / sr + 0.3).sin()) as f32)
+            .collect();
+        let got = crossing_frequency(&x, sr);
+        assert!(
+            (got / f - 1.0).abs() < 1e-5,
+            "measured {got} Hz, made {f} Hz"
+        );
+        // One crossing per period, a period apart.
+        let t = rising_crossings(&x, sr);
+        assert!(
+            (t.len() as f64 - f).abs() <= 1.0,
+            "{} crossings in a second of {f} Hz",
+            t.len()
+        );
+        assert!(t.windows(2).all(|w| ((w[1] - w[0]) * f - 1.0).abs() < 1e-4));
+        // Noise riding on the sine (below the hysteresis) does not add crossings.
+        let mut state = 0x2468_ACE1u32;
+        let noisy: Vec<f32> = x
+            .iter()
+            .map(|&s| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                s + 0.01 * (state as f32 / u32::MAX as f32 - 0.5)
+            })
+            .collect();
+        assert!((crossing_frequency(&noisy, sr) / f - 1.0).abs() < 1e-3);
+        // Silence and DC (of either sign) have no rising crossings, and so frequency 0.
+        for level in [0.0f32, 0.5, -0.5] {
+            let dc = vec![level; 4800];
+            assert!(rising_crossings(&dc, sr).is_empty(), "DC {level}");
+            assert_eq!(crossing_frequency(&dc, sr), 0.0, "DC {level}");
+        }
+        assert_eq!(crossing_frequency(&[], sr), 0.0);
     }
 }

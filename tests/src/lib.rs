@@ -26,6 +26,18 @@ pub fn sine(freq: f64, amp: f64, sample_rate: f64, frames: usize) -> Vec<f32> {
     (0..frames).map(|i| (amp * (std::f64::consts::TAU * freq * i as f64 / sample_rate).sin()) as f32).collect()
 }
 
+/// An offline host of `P` with `sets` (`ID=VALUE`) applied, activated for `channels` main
+/// channels at `sample_rate` with blocks of up to `block`: the set-up [`render_with_sidechain`]
+/// and [`render_with_notes`] share. Panics on a bad setting or an unsupported channel count.
+fn activated_host<P: Plugin>(channels: usize, sample_rate: u32, sets: &[&str], block: usize) -> OfflineHost<P> {
+    let mut host = OfflineHost::<P>::new();
+    let parsed: Vec<_> = sets.iter().map(|s| settings::parse_setting(host.params().as_ref(), s).unwrap()).collect();
+    settings::apply(host.params().as_ref(), &parsed);
+    let layout = layout_for_channels::<P>(channels).expect("layout");
+    host.activate(layout, sample_rate as f32, block).unwrap();
+    host
+}
+
 /// Render `input` through plugin `P` offline with `sets` (`ID=VALUE`), exactly as the
 /// `render` command does (latency compensated, output as long as the input).
 pub fn render<P: Plugin>(input: &[Vec<f32>], sample_rate: u32, sets: &[&str], block: usize) -> Vec<Vec<f32>> {
@@ -40,11 +52,7 @@ pub fn render_with_sidechain<P: Plugin>(
     sets: &[&str],
     block: usize,
 ) -> Vec<Vec<f32>> {
-    let mut host = OfflineHost::<P>::new();
-    let parsed: Vec<_> = sets.iter().map(|s| settings::parse_setting(host.params().as_ref(), s).unwrap()).collect();
-    settings::apply(host.params().as_ref(), &parsed);
-    let layout = layout_for_channels::<P>(input.len()).expect("layout");
-    host.activate(layout, sample_rate as f32, block).unwrap();
+    let mut host = activated_host::<P>(input.len(), sample_rate, sets, block);
     let audio = Audio { sample_rate, channels: input.to_vec() };
     let sc = sidechain.map(|c| Audio { sample_rate, channels: c.to_vec() });
     ferrite_plugin_common::render::run_offline(&mut host, &audio, sc.as_ref(), block, 0.0).unwrap().channels
@@ -77,11 +85,7 @@ pub fn render_with_notes<P: Plugin<SysExMessage = ()>>(
     block: usize,
     events: &[(usize, NoteEvent<()>)],
 ) -> Vec<Vec<f32>> {
-    let mut host = OfflineHost::<P>::new();
-    let parsed: Vec<_> = sets.iter().map(|s| settings::parse_setting(host.params().as_ref(), s).unwrap()).collect();
-    settings::apply(host.params().as_ref(), &parsed);
-    let layout = layout_for_channels::<P>(input.len()).expect("layout");
-    host.activate(layout, sample_rate as f32, block).unwrap();
+    let mut host = activated_host::<P>(input.len(), sample_rate, sets, block);
     let frames = input.first().map_or(0, Vec::len);
     let mut output = vec![Vec::with_capacity(frames); input.len()];
     let mut start = 0;
@@ -133,34 +137,6 @@ pub fn peak_frequency(x: &[f32], sample_rate: f64, lo: f64, hi: f64) -> f64 {
         }
     }
     0.5 * (a + b)
-}
-
-/// Times (seconds) of the rising zero crossings of `x`, linearly interpolated between samples,
-/// with hysteresis: a crossing counts only after the signal has been below −5 % of its peak
-/// since the last one (so noise or a flat stretch around zero is not counted twice).
-pub fn rising_crossings(x: &[f32], sample_rate: f64) -> Vec<f64> {
-    let threshold = 0.05 * x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
-    let mut armed = false;
-    let mut out = Vec::new();
-    for (i, w) in x.windows(2).enumerate() {
-        if w[0] < -threshold {
-            armed = true;
-        }
-        if armed && w[0] < 0.0 && w[1] >= 0.0 {
-            out.push((i as f64 + w[0] as f64 / (w[0] as f64 - w[1] as f64)) / sample_rate);
-            armed = false;
-        }
-    }
-    out
-}
-
-/// The mean frequency of `x` from its rising zero crossings (first to last), Hz.
-pub fn crossing_frequency(x: &[f32], sample_rate: f64) -> f64 {
-    let t = rising_crossings(x, sample_rate);
-    match (t.first(), t.last()) {
-        (Some(a), Some(b)) if t.len() > 2 => (t.len() - 1) as f64 / (b - a),
-        _ => 0.0,
-    }
 }
 
 /// Where `cargo xtask bundle` put the bundles and the standalone apps: `$FERRITE_BUNDLE_DIR`

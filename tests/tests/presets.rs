@@ -12,7 +12,7 @@
 //!   signal left) and its notches; the Reverb's decay times, in the order of the preset names'
 //!   promise (room < plate < hall < cathedral < ambient < pad).
 
-use ferrite_dsp::analysis::{rms, schroeder_rt60, tone_amplitude};
+use ferrite_dsp::analysis::{crossing_frequency, rms, schroeder_rt60, tone_amplitude};
 use ferrite_plugin_common::audio_file::Audio;
 use ferrite_plugin_common::cli::FerritePlugin;
 use ferrite_plugin_common::host::{layout_for_channels, OfflineHost};
@@ -209,9 +209,7 @@ fn vcf_presets_filter_and_sing_at_their_cutoff() {
     let out = render::<FerriteVcf>(p, &burst, None, 0.0);
     let late = &out[0][RATE as usize..];
     assert!(rms(late) > 0.01, "the self-oscillating preset died away: {:.5} RMS a second after the burst", rms(late));
-    let rising: Vec<usize> = (1..late.len()).filter(|&i| late[i - 1] <= 0.0 && late[i] > 0.0).collect();
-    let (first, last) = (rising[0], rising[rising.len() - 1]);
-    let freq = (rising.len() - 1) as f64 * RATE as f64 / (last - first) as f64;
+    let freq = crossing_frequency(late, RATE as f64);
     assert!((freq / 440.0 - 1.0).abs() < 0.01, "self-oscillation at {freq:.1} Hz, not A4 (440 Hz)");
 }
 
@@ -220,7 +218,7 @@ fn the_gated_sine_voice_sings_the_held_key_and_is_silent_otherwise() {
     // Played into silence, as on a MIDI track of its own: nothing before the first key; A5 held
     // sings at 880 Hz within 1 % (one octave above the preset's A4); silence again once the
     // 30-ms release after the key-up has passed.
-    use ferrite_tests::{crossing_frequency, note_off, note_on, render_with_notes};
+    use ferrite_tests::{note_off, note_on, render_with_notes};
     use ferrite_vcf::FerriteVcf;
     let p = preset::<FerriteVcf>("Gated Sine Voice");
     let sets: Vec<&str> = p.text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();

@@ -1,10 +1,10 @@
 //! Ferrite Ring rendered through its own `process` (the offline host), checked against what the
 //! models' equations imply.
 
-use ferrite_dsp::analysis::{db, rms, tone_amplitude};
+use ferrite_dsp::analysis::{db, rising_crossings, rms, tone_amplitude};
 use ferrite_ring::FerriteRing;
 use ferrite_test_kit::Rng;
-use ferrite_tests::{music_like, note_off, note_on, peak_frequency, pitch_bend, render, render_with_notes, render_with_sidechain, rising_crossings, sine};
+use ferrite_tests::{music_like, note_off, note_on, peak_frequency, pitch_bend, render, render_with_notes, render_with_sidechain, sine};
 
 const SR: u32 = 48_000;
 

@@ -1267,7 +1267,7 @@ impl jack::ProcessHandler for MidiFeeder {
 
 /// Mean frequency from the rising zero crossings (with hysteresis) of `x`, Hz.
 fn crossing_hz(x: &[f32]) -> f64 {
-    ferrite_tests::crossing_frequency(x, JACK_RATE as f64)
+    ferrite_dsp::analysis::crossing_frequency(x, JACK_RATE as f64)
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Ferrite VCF rendered through its own `process` (the offline host), checked against what the
 //! model's equations and the parameter conventions of docs/models.md, "VCS3 filter" imply.
 
-use ferrite_dsp::analysis::{db, rms, tone_amplitude};
-use ferrite_tests::{crossing_frequency, note_off, note_on, pitch_bend, render, render_with_notes, sine};
+use ferrite_dsp::analysis::{crossing_frequency, db, rms, tone_amplitude};
+use ferrite_tests::{note_off, note_on, pitch_bend, render, render_with_notes, sine};
 use ferrite_vcf::FerriteVcf;
 
 /// Gain in dB of the plugin for a quiet sine at `freq`, measured on the second half.

@@ -151,11 +151,15 @@ impl<P: ClapPlugin + FerritePlugin> PresetLoad<P> {
         }
         // SAFETY: the host passes NUL-terminated strings or null.
         let (location_str, key) = unsafe { (opt_str(location), opt_str(load_key)) };
-        let loaded = load_preset::<P>(location_kind, location_str.as_deref(), key.as_deref()).map(|(name, settings)| {
-            // SAFETY: `plugin_data` is nice-plug's wrapper of this instance (see `create_plugin`).
-            let wrapper = unsafe { &*((*plugin).plugin_data as *const Wrapper<P>) };
-            wrapper.set_state_object_from_gui(preset_state::<P>(wrapper.get_state_object(), &name, &settings));
-        });
+        // One fresh set of parameters: the preset is checked against it, then applied to it.
+        let params = P::default().params();
+        let loaded = load_preset::<P>(params.as_ref(), location_kind, location_str.as_deref(), key.as_deref()).map(
+            |(name, settings)| {
+                // SAFETY: `plugin_data` is nice-plug's wrapper of this instance (see `create_plugin`).
+                let wrapper = unsafe { &*((*plugin).plugin_data as *const Wrapper<P>) };
+                wrapper.set_state_object_from_gui(preset_state(params.as_ref(), wrapper.get_state_object(), &name, &settings));
+            },
+        );
         let host = HOSTS.lock().ok().and_then(|h| h.iter().find(|(p, _)| *p == plugin as usize).map(|(_, h)| *h));
         let host_ext = host.and_then(|h| {
             let host = h as *const clap_host;
@@ -205,8 +209,10 @@ unsafe fn opt_str(s: *const c_char) -> Option<String> {
     (!s.is_null()).then(|| unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned())
 }
 
-/// The preset at a location the discovery declared: its name and every parameter's setting.
+/// The preset at a location the discovery declared: its name and every parameter's setting,
+/// checked against `params` (a set of `P`'s parameters; only read).
 pub fn load_preset<P: ClapPlugin + FerritePlugin>(
+    params: &dyn Params,
     location_kind: u32,
     location: Option<&str>,
     load_key: Option<&str>,
@@ -225,17 +231,17 @@ pub fn load_preset<P: ClapPlugin + FerritePlugin>(
         }
         other => return Err(format!("unknown preset location kind {other}")),
     };
-    let params = P::default().params();
-    let settings = presets::complete(params.as_ref(), &text).map_err(|e| format!("preset '{name}': {e:#}"))?;
+    let settings = presets::complete(params, &text).map_err(|e| format!("preset '{name}': {e:#}"))?;
     Ok((name, settings))
 }
 
-/// Every parameter's value as nice-plug's state holds it, with `settings` applied to a fresh
-/// set of `P`'s parameters (floats and integers as plain values, switches as booleans, choices
-/// by their stable ID where they have one, else by index: what nice-plug writes).
-pub fn state_params<P: ClapPlugin + FerritePlugin>(settings: &[crate::settings::Setting]) -> BTreeMap<String, ParamValue> {
-    let params = P::default().params();
-    crate::settings::apply(params.as_ref(), settings);
+/// Every parameter's value as nice-plug's state holds it, with `settings` applied to `params`
+/// (a set of the plugin's parameters that is not the instance's own, changed by this; with
+/// `settings` from [`load_preset`], every parameter is set): floats and integers as plain
+/// values, switches as booleans, choices by their stable ID where they have one, else by index
+/// (what nice-plug writes).
+pub fn state_params(params: &dyn Params, settings: &[crate::settings::Setting]) -> BTreeMap<String, ParamValue> {
+    crate::settings::apply(params, settings);
     params
         .param_map()
         .into_iter()
@@ -257,14 +263,16 @@ pub fn state_params<P: ClapPlugin + FerritePlugin>(settings: &[crate::settings::
         .collect()
 }
 
-/// A state with every parameter from `settings` and the preset's name, the other persisted
-/// fields kept from `current` (what a preset load hands nice-plug).
-pub fn preset_state<P: ClapPlugin + FerritePlugin>(
+/// A state with every parameter from `settings` (applied to `params`, see [`state_params`])
+/// and the preset's name, the other persisted fields kept from `current` (what a preset load
+/// hands nice-plug).
+pub fn preset_state(
+    params: &dyn Params,
     mut current: PluginState,
     name: &str,
     settings: &[crate::settings::Setting],
 ) -> PluginState {
-    current.params = state_params::<P>(settings);
+    current.params = state_params(params, settings);
     current.fields.insert(PRESET_FIELD.to_owned(), serde_json::to_string(name).unwrap_or_default());
     current
 }
@@ -499,7 +507,8 @@ impl<P: ClapPlugin + FerritePlugin> Discovery<P> {
                 }
                 CLAP_PRESET_DISCOVERY_LOCATION_FILE => {
                     let path = opt_str(location).map(PathBuf::from);
-                    match path.as_deref().map(|p| (p, load_preset::<P>(location_kind, p.to_str(), None))) {
+                    let load = |p: &Path| load_preset::<P>(P::default().params().as_ref(), location_kind, p.to_str(), None);
+                    match path.as_deref().map(|p| (p, load(p))) {
                         Some((_, Ok((name, _)))) => {
                             let name = cstring(&name);
                             // One preset per file: no load key.

@@ -335,8 +335,9 @@ fn check_midi_flags<P: FerritePlugin>(args: &standalone::GuardArgs) -> Result<()
 }
 
 /// The real-time app: nice-plug's standalone wrapper, plus `--preset` and `--set ID=VALUE`,
-/// which it does not have. The settings are validated first (a bad one exits with status 2 before any audio device
-/// is opened) and applied by the plugin's `Default` to the instance the wrapper creates.
+/// which it does not have. The settings are validated first (a bad one exits with status 2
+/// before any audio device is opened) and applied by the plugin's `Default` to the instance the
+/// wrapper creates.
 fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     let mut rest = Vec::with_capacity(args.len());
     let mut raw_settings = Vec::new();
@@ -373,7 +374,8 @@ fn standalone<P: FerritePlugin>(args: Vec<String>) -> i32 {
     if help {
         println!(
             "{name}: also `{name} render IN OUT [options]` and `{name} render IN... --out-dir DIR` \
-             (files through the plugin; see `{name} render --help`), `{name} params [--json | --markdown]`, \
+             (files through the plugin; see `{name} render --help`), \
+             `{name} params [--json | --markdown | --presets]`, \
              `{name} --version`, and in real-time mode `--preset NAME|FILE` (a factory or user preset, \
              see `{name} params --presets`, or a preset file) and `--set ID=VALUE` (repeatable, \
              applied after the preset).\n\n\

@@ -186,14 +186,11 @@ pub fn complete(params: &dyn Params, text: &str) -> Result<Vec<Setting>> {
 /// read back to the same normalized values.
 pub fn to_text(params: &dyn Params, name: &str) -> String {
     let mut text = format!("# {name}\n");
-    for info in settings::describe(params) {
-        let Some((_, ptr, _)) = params.param_map().into_iter().find(|(id, _, _)| *id == info.id) else {
-            continue;
-        };
+    for (id, ptr, _) in params.param_map() {
         // SAFETY: `ptr` comes from `params`, which outlives this call.
-        let (normalized, plain) = unsafe {
+        let (info, normalized, plain) = unsafe {
             let n = ptr.unmodulated_normalized_value();
-            (n, ptr.preview_plain(n))
+            (settings::param_info(id, ptr), n, ptr.preview_plain(n))
         };
         let value = match info.step_count {
             Some(steps) if !info.choices.is_empty() => {

@@ -55,41 +55,49 @@ pub fn describe(params: &dyn Params) -> Vec<ParamInfo> {
     params
         .param_map()
         .into_iter()
-        .map(|(id, ptr, _)| {
-            // SAFETY: `ptr` comes from `params`, which outlives this call.
-            unsafe {
-                let step_count = ptr.step_count();
-                let kind = match ptr {
-                    ParamPtr::FloatParam(_) => "float",
-                    ParamPtr::IntParam(_) => "integer",
-                    ParamPtr::BoolParam(_) => "bool",
-                    ParamPtr::EnumParam(_) => "choice",
-                };
-                let choices = match (ptr, step_count) {
-                    (ParamPtr::EnumParam(_) | ParamPtr::BoolParam(_), Some(steps)) => (0..=steps)
-                        .map(|i| {
-                            let n = if steps == 0 { 0.0 } else { i as f32 / steps as f32 };
-                            ptr.normalized_value_to_string(n, false).to_lowercase()
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let default_n = ptr.default_normalized_value();
-                ParamInfo {
-                    id,
-                    name: ptr.name().to_owned(),
-                    unit: ptr.unit().trim().to_owned(),
-                    min: ptr.preview_plain(0.0),
-                    max: ptr.preview_plain(1.0),
-                    default: ptr.default_plain_value(),
-                    default_text: ptr.normalized_value_to_string(default_n, true),
-                    step_count,
-                    choices,
-                    kind,
-                }
-            }
-        })
+        // SAFETY: `ptr` comes from `params`, which outlives this call.
+        .map(|(id, ptr, _)| unsafe { param_info(id, ptr) })
         .collect()
+}
+
+/// The [`ParamInfo`] of the parameter `id` that `ptr` points to (an entry of a `param_map`).
+///
+/// # Safety
+///
+/// `ptr` must point into a `Params` object that is alive for the whole call.
+pub(crate) unsafe fn param_info(id: String, ptr: ParamPtr) -> ParamInfo {
+    // SAFETY: as the caller promises.
+    unsafe {
+        let step_count = ptr.step_count();
+        let kind = match ptr {
+            ParamPtr::FloatParam(_) => "float",
+            ParamPtr::IntParam(_) => "integer",
+            ParamPtr::BoolParam(_) => "bool",
+            ParamPtr::EnumParam(_) => "choice",
+        };
+        let choices = match (ptr, step_count) {
+            (ParamPtr::EnumParam(_) | ParamPtr::BoolParam(_), Some(steps)) => (0..=steps)
+                .map(|i| {
+                    let n = if steps == 0 { 0.0 } else { i as f32 / steps as f32 };
+                    ptr.normalized_value_to_string(n, false).to_lowercase()
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let default_n = ptr.default_normalized_value();
+        ParamInfo {
+            id,
+            name: ptr.name().to_owned(),
+            unit: ptr.unit().trim().to_owned(),
+            min: ptr.preview_plain(0.0),
+            max: ptr.preview_plain(1.0),
+            default: ptr.default_plain_value(),
+            default_text: ptr.normalized_value_to_string(default_n, true),
+            step_count,
+            choices,
+            kind,
+        }
+    }
 }
 
 /// Parse `ID=VALUE` against `params`, returning the normalized value to set. Errors name the ID

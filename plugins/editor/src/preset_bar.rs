@@ -218,7 +218,9 @@ impl PresetBar {
                 self.step(1, setter);
             }
             let current = self.current();
-            let shown = match (current.is_empty(), self.modified()) {
+            // Once per frame: it compares every parameter with the preset's values.
+            let modified = self.modified();
+            let shown = match (current.is_empty(), modified) {
                 (true, _) => "No preset".to_owned(),
                 (false, true) => format!("{current} *"),
                 (false, false) => current.clone(),
@@ -227,7 +229,7 @@ impl PresetBar {
             if menu.response.clicked() {
                 self.refresh();
             }
-            if self.modified() {
+            if modified {
                 menu.response.on_hover_text("Changed since the preset was loaded");
             }
             match self.saving.take() {

@@ -51,6 +51,7 @@ use clack_host::events::event_types::{MidiEvent, NoteOnEvent, ParamValueEvent};
 use clack_host::events::Match;
 use clack_host::prelude::*;
 use ferrite_clap_host_tests::{bundle_dir, nice_param_hash};
+use ferrite_dsp::analysis::crossing_frequency;
 use ferrite_test_kit::expect::{binary_next_to, Kind, ParamSpec, PluginSpec};
 use ferrite_test_kit::Rng;
 
@@ -2186,33 +2187,6 @@ fn clap_preset_load_sets_every_parameter_and_tells_the_host() {
 // ---------------------------------------------------------------------------------------------
 // Note input: the plugins that can be played (a CLAP note port), measured on the audio
 // ---------------------------------------------------------------------------------------------
-
-/// Times (seconds) of the rising zero crossings of `x`, interpolated, with hysteresis (a crossing
-/// counts only after the signal was below −5 % of its peak since the last one).
-fn rising_crossings(x: &[f32], sr: f64) -> Vec<f64> {
-    let threshold = 0.05 * x.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
-    let mut armed = false;
-    let mut out = Vec::new();
-    for (i, w) in x.windows(2).enumerate() {
-        if w[0] < -threshold {
-            armed = true;
-        }
-        if armed && w[0] < 0.0 && w[1] >= 0.0 {
-            out.push((i as f64 + w[0] as f64 / (w[0] as f64 - w[1] as f64)) / sr);
-            armed = false;
-        }
-    }
-    out
-}
-
-/// The mean frequency of `x` from its rising zero crossings, Hz.
-fn crossing_frequency(x: &[f32], sr: f64) -> f64 {
-    let t = rising_crossings(x, sr);
-    if t.len() < 3 {
-        return 0.0;
-    }
-    (t.len() - 1) as f64 / (t[t.len() - 1] - t[0])
-}
 
 /// Runs `seconds` of audio through `inst` in 512-frame blocks, every input channel of the main
 /// port at `input(frame)` (other ports silent), with `events(block index)` for each block, and
