@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ import numpy as np
 import pedalboard
 import pytest
 import soundfile as sf
+from host_process import fail_unless_ok
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -270,15 +270,7 @@ def _run_worker(tag: str, tmp: Path, job: dict, timeout: float = 120.0):
     proc = subprocess.run(
         [sys.executable, str(WORKER), str(job_path)], capture_output=True, text=True, timeout=timeout
     )
-    if proc.returncode != 0:
-        how = f"exit status {proc.returncode}"
-        if proc.returncode < 0:
-            try:
-                how = f"killed by {signal.Signals(-proc.returncode).name}"
-            except ValueError:
-                how = f"killed by signal {-proc.returncode}"
-        tail = "\n".join((proc.stderr or "").strip().splitlines()[-8:])
-        pytest.fail(f"{tag}: pedalboard host process {how} (plugin crashed or errored)\n{tail}", pytrace=False)
+    fail_unless_ok(proc, f"{tag}: pedalboard host process", " (plugin crashed or errored)")
     return np.load(job["output"]), json.loads(Path(job["result"]).read_text())
 
 

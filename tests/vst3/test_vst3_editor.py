@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -33,6 +32,8 @@ from pathlib import Path
 
 import pytest
 from Xlib import display as xdisplay
+
+from host_process import fail_unless_ok
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -128,12 +129,7 @@ def test_editor_opens_draws_and_closes(bundle, tmp_path):
         desktop.stop()
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
     print(json.dumps(result))
-    if proc.returncode != 0:
-        how = f"exit status {proc.returncode}"
-        if proc.returncode < 0:
-            how = f"killed by {signal.Signals(-proc.returncode).name}"
-        tail = "\n".join((proc.stderr or "").strip().splitlines()[-8:])
-        pytest.fail(f"{who}: host process {how} after {len(result.get('cycles', []))} cycle(s)\n{tail}", pytrace=False)
+    fail_unless_ok(proc, f"{who}: host process", f" after {len(result.get('cycles', []))} cycle(s)")
 
     cycles = result["cycles"]
     assert len(cycles) == CYCLES and result.get("done"), f"{who}: the worker stopped early: {result}"

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from host_process import fail_unless_ok
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -96,12 +97,7 @@ def _play(tmp: Path, tag: str, stem: str, params: dict[str, float], x: np.ndarra
     }
     (tmp / "job.json").write_text(json.dumps(job))
     proc = subprocess.run([sys.executable, str(WORKER), str(tmp / "job.json")], capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
-        how = f"exit status {proc.returncode}"
-        if proc.returncode < 0:
-            how = f"killed by {signal.Signals(-proc.returncode).name}"
-        tail = "\n".join((proc.stderr or "").strip().splitlines()[-8:])
-        pytest.fail(f"{tag}: DawDreamer host process {how}\n{tail}", pytrace=False)
+    fail_unless_ok(proc, f"{tag}: DawDreamer host process")
     return np.load(tmp / "out.npy"), json.loads((tmp / "result.json").read_text())["texts"]
 
 
