@@ -214,13 +214,14 @@ fn the_note_gate_lets_the_filter_sound_only_while_a_key_is_held() {
     // note-on the output ramps linearly over GATE_ATTACK_MS to exactly the ungated oscillation,
     // which it then is bit for bit while the key is held; after the release it ramps down over
     // GATE_RELEASE_MS to exact silence. The oscillation itself runs on under the closed gate.
+    use ferrite_plugin_common::notes::ms_to_samples;
     use ferrite_vcf::engine::{GATE_ATTACK_MS, GATE_RELEASE_MS};
     let sr = 48_000usize;
     let mut x = vec![0.0f32; 2 * sr];
     x[10] = 0.1;
     let (on, off) = (24_000, 60_000);
-    let attack = (GATE_ATTACK_MS * 1e-3 * sr as f32).round() as usize;
-    let release = (GATE_RELEASE_MS * 1e-3 * sr as f32).round() as usize;
+    let attack = ms_to_samples(GATE_ATTACK_MS, sr as f32) as usize;
+    let release = ms_to_samples(GATE_RELEASE_MS, sr as f32) as usize;
     // The ramp adds its step once per sample: after n steps its rounding error is at most
     // n · ε (the gain and the oscillation are both at most 1 in magnitude).
     let ramp_error = |n: usize| n as f32 * f32::EPSILON;
